@@ -1,0 +1,156 @@
+//! Which Lupl deployment a client talks to.
+
+use crate::{Client, ClientState, Error};
+use reqwest::Url;
+use std::fmt;
+use std::time::Duration;
+
+/// The documented Stage host, where the PMS provider endpoints live.
+pub const STAGE_BASE_URL: &str = "https://openapi-stage.stage.lupl.com";
+
+/// A Lupl deployment. Tokens are issued per environment, so the environment
+/// is also the key under which `lupl-auth` caches them.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum Environment {
+    /// Lupl Stage, at [`STAGE_BASE_URL`].
+    Stage,
+    /// Lupl Production. Its API host is not published, so the base URL is
+    /// always given explicitly.
+    Production(Url),
+    /// Any other server: a local sandbox, a proxy, a test double.
+    Custom(Url),
+}
+
+/// Why a base URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvironmentError {
+    /// Not an absolute URL.
+    #[error("{url:?} is not an absolute URL: {reason}")]
+    Invalid {
+        /// The text as given.
+        url: String,
+        /// What the URL parser said.
+        reason: String,
+    },
+    /// Neither `https` nor `http`.
+    #[error("{url:?} must use https")]
+    Scheme {
+        /// The text as given.
+        url: String,
+    },
+    /// Plain `http` to a host that is not loopback: a token would cross the
+    /// network in clear text.
+    #[error("{url:?} uses plain http to a non-loopback host; use https (http is allowed only for localhost and 127.0.0.0/8 or [::1])")]
+    Insecure {
+        /// The text as given.
+        url: String,
+    },
+}
+
+/// Parses a base URL, allowing plain `http` only for loopback hosts.
+pub fn parse_base_url(text: &str) -> Result<Url, EnvironmentError> {
+    let url = Url::parse(text.trim()).map_err(|e| EnvironmentError::Invalid {
+        url: text.to_owned(),
+        reason: e.to_string(),
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(EnvironmentError::Insecure {
+            url: text.to_owned(),
+        }),
+        _ => Err(EnvironmentError::Scheme {
+            url: text.to_owned(),
+        }),
+    }
+}
+
+/// Whether the URL's host is loopback (`localhost`, 127.0.0.0/8, `[::1]`).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+impl Environment {
+    /// A Production environment at an explicit base URL.
+    pub fn production(base_url: &str) -> Result<Self, EnvironmentError> {
+        parse_base_url(base_url).map(Environment::Production)
+    }
+
+    /// A custom environment at an explicit base URL (`http` only on loopback).
+    pub fn custom(base_url: &str) -> Result<Self, EnvironmentError> {
+        parse_base_url(base_url).map(Environment::Custom)
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        let url = match self {
+            Environment::Stage => return STAGE_BASE_URL.to_owned(),
+            Environment::Production(url) | Environment::Custom(url) => url.as_str(),
+        };
+        url.trim_end_matches('/').to_owned()
+    }
+
+    /// A short name for messages: `stage`, `production` or the base URL.
+    pub fn name(&self) -> String {
+        match self {
+            Environment::Stage => "stage".to_owned(),
+            Environment::Production(_) => "production".to_owned(),
+            Environment::Custom(_) => self.base_url(),
+        }
+    }
+
+    /// Whether this is Lupl Production (where the conformance harness refuses
+    /// to write unless told otherwise).
+    pub fn is_production(&self) -> bool {
+        matches!(self, Environment::Production(_))
+    }
+
+    /// Whether `url` points at this environment's host (same scheme, host
+    /// and port), so that a token issued for it may be sent there.
+    pub fn owns(&self, url: &Url) -> bool {
+        let Ok(base) = Url::parse(&self.base_url()) else {
+            return false;
+        };
+        base.scheme() == url.scheme()
+            && base.host_str() == url.host_str()
+            && base.port_or_known_default() == url.port_or_known_default()
+    }
+
+    /// The HTTP client settings this toolkit uses: rustls, 30 s timeouts.
+    pub fn http_client() -> Result<reqwest::Client, Error> {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(30))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("lupl-rs/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(Error::Transport)
+    }
+
+    /// A client for this environment with no middleware: requests go out as
+    /// they are, without a token unless the caller adds one.
+    pub fn client(&self) -> Result<Client, Error> {
+        Ok(self.client_with(Self::http_client()?, ClientState::default()))
+    }
+
+    /// A client for this environment over the given HTTP client and state.
+    pub fn client_with(&self, http: reqwest::Client, state: ClientState) -> Client {
+        Client::new_with_client(&self.base_url(), http, state)
+    }
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Environment({})", self.base_url())
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}

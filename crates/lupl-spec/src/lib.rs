@@ -1,0 +1,262 @@
+//! The workspace's `openapi.json` as data, for everything that checks
+//! behaviour against it: the spec lints, the model's `/openapi.json`, and the
+//! conformance harness's response checks.
+//!
+//! OpenAPI 3.0 schemas are not quite JSON Schema; [`to_json_schema`] bridges
+//! the one difference this project needs (`nullable`), so that response
+//! bodies can be validated with the `jsonschema` crate.
+
+use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+/// The text of the workspace's `openapi.json`, embedded at build time.
+pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
+
+static SPEC: LazyLock<Spec> = LazyLock::new(|| {
+    // The file is checked by this crate's tests and by `cargo xtask codegen`;
+    // an unparsable one cannot reach a build that runs.
+    Spec::parse(OPENAPI_JSON).unwrap_or_else(|_| Spec {
+        doc: Value::Object(Map::new()),
+    })
+});
+
+/// A parsed OpenAPI document.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    doc: Value,
+}
+
+/// One operation of the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// The path template.
+    pub path: String,
+    /// The `operationId`.
+    pub operation_id: String,
+    /// Every documented status code (`default` and ranges left out).
+    pub statuses: BTreeSet<u16>,
+}
+
+/// Why a document or schema could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// Not JSON.
+    #[error("not JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A `$ref` that points nowhere.
+    #[error("unresolved $ref {0}")]
+    Unresolved(String),
+    /// Not an operation of the document.
+    #[error("no operation {0}")]
+    NoOperation(String),
+    /// The schema does not compile as JSON Schema.
+    #[error("invalid schema at {pointer}: {message}")]
+    Schema {
+        /// Where the schema sits in the document.
+        pointer: String,
+        /// What the compiler said.
+        message: String,
+    },
+}
+
+/// Validates JSON values against one schema of the document.
+pub struct SchemaCheck {
+    validator: jsonschema::Validator,
+}
+
+impl SchemaCheck {
+    /// Every way `value` breaks the schema, as `path: message` lines; empty
+    /// when it conforms.
+    pub fn errors(&self, value: &Value) -> Vec<String> {
+        self.validator
+            .iter_errors(value)
+            .map(|e| format!("{}: {}", e.instance_path(), e))
+            .collect()
+    }
+}
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+impl Spec {
+    /// The workspace's `openapi.json`.
+    pub fn workspace() -> &'static Spec {
+        &SPEC
+    }
+
+    /// Parses a document.
+    pub fn parse(text: &str) -> Result<Spec, SpecError> {
+        Ok(Spec {
+            doc: serde_json::from_str(text)?,
+        })
+    }
+
+    /// The document as JSON.
+    pub fn document(&self) -> &Value {
+        &self.doc
+    }
+
+    /// Every operation, in document order.
+    pub fn operations(&self) -> Vec<Operation> {
+        let mut out = Vec::new();
+        let Some(paths) = self.doc.get("paths").and_then(Value::as_object) else {
+            return out;
+        };
+        for (path, item) in paths {
+            for method in METHODS {
+                let Some(op) = item.get(method) else { continue };
+                let statuses = op
+                    .get("responses")
+                    .and_then(Value::as_object)
+                    .map(|r| r.keys().filter_map(|k| k.parse().ok()).collect())
+                    .unwrap_or_default();
+                out.push(Operation {
+                    method: method.to_ascii_uppercase(),
+                    path: path.clone(),
+                    operation_id: op
+                        .get("operationId")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    statuses,
+                });
+            }
+        }
+        out
+    }
+
+    /// The operation with this `operationId`.
+    pub fn operation(&self, operation_id: &str) -> Option<Operation> {
+        self.operations()
+            .into_iter()
+            .find(|o| o.operation_id == operation_id)
+    }
+
+    /// The value at a JSON pointer, following a `$ref` found there.
+    pub fn resolve(&self, pointer: &str) -> Result<&Value, SpecError> {
+        let mut value = self
+            .doc
+            .pointer(pointer)
+            .ok_or_else(|| SpecError::Unresolved(pointer.to_owned()))?;
+        // A chain of references is finite in a valid document; bound it anyway.
+        for _ in 0..16 {
+            match value.get("$ref").and_then(Value::as_str) {
+                Some(r) => {
+                    let target = r.strip_prefix('#').unwrap_or(r);
+                    value = self
+                        .doc
+                        .pointer(target)
+                        .ok_or_else(|| SpecError::Unresolved(r.to_owned()))?;
+                }
+                None => return Ok(value),
+            }
+        }
+        Err(SpecError::Unresolved(pointer.to_owned()))
+    }
+
+    /// Every `$ref` in the document that does not resolve.
+    pub fn unresolved_refs(&self) -> Vec<String> {
+        let mut refs = Vec::new();
+        collect_refs(&self.doc, &mut refs);
+        refs.into_iter()
+            .filter(|r| {
+                r.strip_prefix('#')
+                    .is_none_or(|p| self.doc.pointer(p).is_none())
+            })
+            .collect()
+    }
+
+    /// The response object of an operation for a status.
+    pub fn response(&self, operation_id: &str, status: u16) -> Result<&Value, SpecError> {
+        let op = self
+            .operation(operation_id)
+            .ok_or_else(|| SpecError::NoOperation(operation_id.to_owned()))?;
+        let pointer = format!(
+            "/paths/{}/{}/responses/{status}",
+            op.path.replace('~', "~0").replace('/', "~1"),
+            op.method.to_ascii_lowercase()
+        );
+        self.resolve(&pointer)
+    }
+
+    /// A validator for the schema at `pointer` (any `$ref`s inside resolve
+    /// against this document).
+    pub fn schema_check(&self, pointer: &str) -> Result<SchemaCheck, SpecError> {
+        let schema = self.resolve(pointer)?.clone();
+        self.check_for(&schema, pointer)
+    }
+
+    /// A validator for an OpenAPI schema value that may `$ref` this document.
+    pub fn check_for(&self, schema: &Value, pointer: &str) -> Result<SchemaCheck, SpecError> {
+        let mut components = self.doc.get("components").cloned().unwrap_or(Value::Null);
+        to_json_schema(&mut components);
+        let mut schema = schema.clone();
+        to_json_schema(&mut schema);
+        let root = json!({ "allOf": [schema], "components": components });
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .should_validate_formats(true)
+            .build(&root)
+            .map_err(|e| SpecError::Schema {
+                pointer: pointer.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(SchemaCheck { validator })
+    }
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                out.push(r.clone());
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Rewrites an OpenAPI 3.0 schema, in place, into JSON Schema (draft 7):
+/// `nullable: true` becomes `anyOf: [<schema>, {"type": "null"}]`, and the
+/// OpenAPI-only keywords the validator does not know are removed.
+pub fn to_json_schema(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            map.values_mut().for_each(to_json_schema);
+            for keyword in ["discriminator", "example", "xml", "externalDocs"] {
+                // `example` may also be a property name inside `properties`;
+                // only drop it where it is a keyword (next to a type or ref).
+                if keyword != "example" || is_schema_object(map) {
+                    map.remove(keyword);
+                }
+            }
+            if map.remove("nullable") == Some(Value::Bool(true)) {
+                let inner = Value::Object(std::mem::take(map));
+                map.insert("anyOf".to_owned(), json!([inner, {"type": "null"}]));
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(to_json_schema),
+        _ => {}
+    }
+}
+
+fn is_schema_object(map: &Map<String, Value>) -> bool {
+    [
+        "type",
+        "$ref",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "properties",
+        "nullable",
+        "enum",
+    ]
+    .iter()
+    .any(|k| map.contains_key(*k))
+}

@@ -1,0 +1,15 @@
+//! The project's build tasks, as a library so they can be tested.
+//!
+//! `cargo xtask codegen` regenerates `crates/lupl-api/src/generated.rs` from
+//! `openapi.json`; see [`codegen`] and [`normalize`].
+
+pub mod codegen;
+pub mod normalize;
+
+use std::path::PathBuf;
+
+/// The workspace root: the parent of this crate's directory.
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}

@@ -1,0 +1,88 @@
+//! `cargo xtask`: the project's build tasks (see `xtask/src/lib.rs`).
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use xtask::codegen::{self, GENERATED_PATH, SPEC_PATH};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build tasks of the Lupl toolkit")]
+struct Cli {
+    /// The workspace root (for tests; defaults to this checkout).
+    #[arg(long, global = true, hide = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate crates/lupl-api/src/generated.rs from openapi.json.
+    Codegen {
+        /// Only check that the generated code is current; exit 1 if stale.
+        #[arg(long)]
+        check: bool,
+        /// Generate from this document instead and, on success, make it the
+        /// new openapi.json (a schema update).
+        #[arg(long, value_name = "FILE", conflicts_with = "check")]
+        spec: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Codegen { check, spec } => {
+            let root = cli.root.unwrap_or_else(xtask::workspace_root);
+            run_codegen(&root, check, spec)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_codegen(
+    root: &std::path::Path,
+    check: bool,
+    spec: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let spec_path = spec.clone().unwrap_or_else(|| root.join(SPEC_PATH));
+    let text = std::fs::read_to_string(&spec_path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", spec_path.display()))?;
+    let generated = match codegen::generate(&text, SPEC_PATH) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {}: {e}", spec_path.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let out = root.join(GENERATED_PATH);
+    let current = std::fs::read_to_string(&out).unwrap_or_default();
+    if check {
+        if current == generated {
+            println!("{GENERATED_PATH} is up to date with {SPEC_PATH}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!(
+            "{GENERATED_PATH} is stale: run `cargo xtask codegen` and commit the result.\n{}",
+            codegen::diff_summary(&current, &generated)
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if spec.is_some() {
+        std::fs::write(root.join(SPEC_PATH), &text)?;
+        println!("replaced {SPEC_PATH} with {}", spec_path.display());
+    }
+    if current == generated {
+        println!("{GENERATED_PATH} unchanged");
+    } else {
+        std::fs::write(&out, generated)?;
+        println!("wrote {GENERATED_PATH}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,357 @@
+//! Turns a real-world OpenAPI 3.0 document into one progenitor 0.15 generates
+//! from, or says precisely why it cannot.
+//!
+//! progenitor panics or fails on constructs that ASP.NET/Swashbuckle documents
+//! use all the time (see `shared/notes/FINDINGS.md`). Each step below removes
+//! one of them without changing what the client can observe: the hand-written
+//! face in `lupl-api` decodes every non-2xx status itself, so error responses
+//! are dropped here rather than typed.
+
+use openapiv3::{
+    Components, MediaType, OpenAPI, Operation, Parameter, PathItem, ReferenceOr, RequestBody,
+    Response, Schema, SchemaKind, StatusCode, Type,
+};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Something in the document that normalization cannot turn into generator
+/// input; `pointer` is the RFC 6901 JSON pointer of the offending node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// JSON pointer into the input document.
+    pub pointer: String,
+    /// What is wrong there, for a person.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.pointer, self.message)
+    }
+}
+
+impl Problem {
+    fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Escapes one reference token of a JSON pointer (RFC 6901).
+pub fn escape_pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Parses document text, first rewriting the JSON constructs that
+/// `openapiv3` would silently lose (see [`lift_ref_siblings`]).
+pub fn parse(text: &str) -> Result<OpenAPI, Vec<Problem>> {
+    let mut doc: Value = serde_json::from_str(text).map_err(|e| {
+        vec![Problem::new(
+            "",
+            format!(
+                "not a JSON document: {e} (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )]
+    })?;
+    lift_ref_siblings(&mut doc);
+    serde_json::from_value(doc).map_err(|e| {
+        vec![Problem::new(
+            "",
+            format!("not an OpenAPI 3.0 document: {e}"),
+        )]
+    })
+}
+
+/// Rewrites `{"$ref": R, "nullable": true, …}` into
+/// `{"nullable": true, "allOf": [{"$ref": R}], …}`.
+///
+/// OpenAPI 3.0 ignores siblings of `$ref`, and `openapiv3` drops them while
+/// parsing, yet generators such as NSwag and Swashbuckle emit them meaning
+/// "this reference, or null". The `allOf` form is what progenitor turns into
+/// an `Option<T>`.
+pub fn lift_ref_siblings(doc: &mut Value) {
+    match doc {
+        Value::Object(map) => {
+            let has_sibling = map.len() > 1 && map.contains_key("$ref");
+            if has_sibling
+                && map.get("nullable") == Some(&Value::Bool(true))
+                && let Some(reference) = map.remove("$ref")
+            {
+                let mut inner = serde_json::Map::new();
+                inner.insert("$ref".to_owned(), reference);
+                map.insert("allOf".to_owned(), Value::Array(vec![Value::Object(inner)]));
+            }
+            map.values_mut().for_each(lift_ref_siblings);
+        }
+        Value::Array(items) => items.iter_mut().for_each(lift_ref_siblings),
+        _ => {}
+    }
+}
+
+/// Normalizes a parsed document for progenitor. Pure: the same input always
+/// gives the same output.
+///
+/// 1. only OpenAPI 3.0.x is accepted;
+/// 2. an operation without an `operationId` gets one derived from its method
+///    and path (`get /api/1.0/pms/providerconfig` → `get_api_1_0_pms_providerconfig`);
+///    ids must be unique;
+/// 3. path parameters are marked required (OpenAPI says they must be);
+/// 4. a request body with several media types keeps only its JSON one, as
+///    `application/json` (`text/json`, `application/*+json` and
+///    `application/problem+json` count as JSON);
+/// 5. every non-2xx and `default` response is dropped: the generated client
+///    then hands them to the face undecoded, status and headers intact;
+/// 6. success responses keep only JSON content, all of one schema; a success
+///    body that can only be `{}` is dropped, so an empty body decodes too.
+pub fn normalize(mut spec: OpenAPI) -> Result<OpenAPI, Vec<Problem>> {
+    let mut problems = Vec::new();
+    if !spec.openapi.trim().starts_with("3.0.") {
+        problems.push(Problem::new(
+            "/openapi",
+            format!(
+                "version {:?} is not supported; progenitor reads OpenAPI 3.0.x only",
+                spec.openapi
+            ),
+        ));
+        return Err(problems);
+    }
+    let components = spec.components.clone();
+    let mut ids = BTreeSet::new();
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let path_ptr = format!("/paths/{}", escape_pointer_token(path));
+        let item = match item {
+            ReferenceOr::Item(item) => item,
+            ReferenceOr::Reference { .. } => {
+                problems.push(Problem::new(
+                    path_ptr,
+                    "a path item given by $ref is not supported; inline it",
+                ));
+                continue;
+            }
+        };
+        require_path_parameters(&mut item.parameters);
+        for (method, op) in operations_mut(item) {
+            let ptr = format!("{path_ptr}/{method}");
+            let id = op
+                .operation_id
+                .get_or_insert_with(|| derived_operation_id(method, path))
+                .clone();
+            if !ids.insert(id.clone()) {
+                problems.push(Problem::new(
+                    format!("{ptr}/operationId"),
+                    format!("operationId {id:?} is used by more than one operation"),
+                ));
+            }
+            require_path_parameters(&mut op.parameters);
+            if let Err(p) = normalize_request_body(op, &components, &ptr) {
+                problems.push(p);
+            }
+            problems.extend(normalize_responses(op, &components, &ptr));
+        }
+    }
+    if problems.is_empty() {
+        Ok(spec)
+    } else {
+        Err(problems)
+    }
+}
+
+fn operations_mut(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("options", item.options.as_mut()),
+        ("head", item.head.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("trace", item.trace.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.map(|op| (m, op)))
+    .collect()
+}
+
+/// `get` + `/api/1.0/orgs/{orgId}/users` → `get_api_1_0_orgs_by_orgId_users`.
+pub fn derived_operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_ascii_lowercase();
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        id.push('_');
+        let segment = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(param) => {
+                id.push_str("by_");
+                param
+            }
+            None => segment,
+        };
+        for c in segment.chars() {
+            id.push(if c.is_ascii_alphanumeric() { c } else { '_' });
+        }
+    }
+    id
+}
+
+fn require_path_parameters(params: &mut [ReferenceOr<Parameter>]) {
+    for p in params {
+        if let ReferenceOr::Item(Parameter::Path { parameter_data, .. }) = p {
+            parameter_data.required = true;
+        }
+    }
+}
+
+/// Whether a media type carries JSON (RFC 6839 `+json` suffixes included).
+pub fn is_json_media_type(media_type: &str) -> bool {
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
+}
+
+/// The content of a body reduced to its JSON media type (preferring
+/// `application/json` itself), renamed `application/json`.
+fn json_only(
+    content: &indexmap::IndexMap<String, MediaType>,
+) -> Option<indexmap::IndexMap<String, MediaType>> {
+    let chosen = content
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("application/json"))
+        .or_else(|| content.iter().find(|(k, _)| is_json_media_type(k)))?;
+    let mut out = indexmap::IndexMap::new();
+    out.insert("application/json".to_owned(), chosen.1.clone());
+    Some(out)
+}
+
+fn normalize_request_body(
+    op: &mut Operation,
+    components: &Option<Components>,
+    ptr: &str,
+) -> Result<(), Problem> {
+    let Some(body) = op.request_body.take() else {
+        return Ok(());
+    };
+    let body_ptr = format!("{ptr}/requestBody");
+    let mut body: RequestBody = match body {
+        ReferenceOr::Item(b) => b,
+        ReferenceOr::Reference { reference } => components
+            .as_ref()
+            .and_then(|c| {
+                let name = reference.strip_prefix("#/components/requestBodies/")?;
+                c.request_bodies.get(name)?.as_item().cloned()
+            })
+            .ok_or_else(|| {
+                Problem::new(&body_ptr, format!("$ref {reference:?} does not resolve"))
+            })?,
+    };
+    if let Some(json) = json_only(&body.content) {
+        body.content = json;
+    } else if body.content.len() > 1 {
+        return Err(Problem::new(
+            format!("{body_ptr}/content"),
+            "several media types and none of them JSON; the generator takes one",
+        ));
+    }
+    op.request_body = Some(ReferenceOr::Item(body));
+    Ok(())
+}
+
+fn normalize_responses(
+    op: &mut Operation,
+    components: &Option<Components>,
+    ptr: &str,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let responses_ptr = format!("{ptr}/responses");
+    op.responses.default = None;
+    op.responses
+        .responses
+        .retain(|status, _| matches!(status, StatusCode::Code(200..=299) | StatusCode::Range(2)));
+    let mut schemas = Vec::new();
+    for (status, response) in op.responses.responses.iter_mut() {
+        let response_ptr = format!("{responses_ptr}/{status}");
+        let mut resolved: Response = match response {
+            ReferenceOr::Item(r) => r.clone(),
+            ReferenceOr::Reference { reference } => {
+                let found = components.as_ref().and_then(|c| {
+                    let name = reference.strip_prefix("#/components/responses/")?;
+                    c.responses.get(name)?.as_item().cloned()
+                });
+                match found {
+                    Some(r) => r,
+                    None => {
+                        problems.push(Problem::new(
+                            response_ptr,
+                            format!("$ref {reference:?} does not resolve"),
+                        ));
+                        continue;
+                    }
+                }
+            }
+        };
+        if let Some(json) = json_only(&resolved.content) {
+            resolved.content = json;
+        } else if resolved.content.len() > 1 {
+            problems.push(Problem::new(
+                format!("{response_ptr}/content"),
+                "several media types and none of them JSON; the generator takes one",
+            ));
+        }
+        let schema = resolved
+            .content
+            .get("application/json")
+            .and_then(|m| m.schema.as_ref());
+        if schema.is_some_and(|s| is_empty_object(s, components)) {
+            resolved.content.clear();
+        }
+        schemas.push((
+            response_ptr,
+            resolved.content.values().next().map(|m| m.schema.clone()),
+        ));
+        *response = ReferenceOr::Item(resolved);
+    }
+    if let Some((_, first)) = schemas.first()
+        && let Some((other_ptr, _)) = schemas.iter().find(|(_, s)| s != first)
+    {
+        problems.push(Problem::new(
+            other_ptr.clone(),
+            "success responses of one operation have different bodies; the generator takes one success type",
+        ));
+    }
+    problems
+}
+
+/// A schema that admits exactly the empty object.
+fn is_empty_object(schema: &ReferenceOr<Schema>, components: &Option<Components>) -> bool {
+    let schema = match schema {
+        ReferenceOr::Item(s) => s,
+        ReferenceOr::Reference { reference } => {
+            let found = components.as_ref().and_then(|c| {
+                c.schemas
+                    .get(reference.strip_prefix("#/components/schemas/")?)?
+                    .as_item()
+            });
+            match found {
+                Some(s) => s,
+                None => return false,
+            }
+        }
+    };
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => {
+            o.properties.is_empty()
+                && (o.max_properties == Some(0)
+                    || matches!(
+                        o.additional_properties,
+                        Some(openapiv3::AdditionalProperties::Any(false))
+                    ))
+        }
+        _ => false,
+    }
+}
