@@ -204,16 +204,7 @@ fn require_path_parameters(params: &mut [ReferenceOr<Parameter>]) {
     }
 }
 
-/// Whether a media type carries JSON (RFC 6839 `+json` suffixes included).
-pub fn is_json_media_type(media_type: &str) -> bool {
-    let essence = media_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
-}
+pub use lupl_spec::is_json_media_type;
 
 /// The content of a body reduced to its JSON media type (preferring
 /// `application/json` itself), renamed `application/json`.

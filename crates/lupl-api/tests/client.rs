@@ -12,23 +12,12 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const PMS: &str = "4efafdc0-2783-4af6-9cac-d2b2be27a080";
 const ORG: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
 
+/// The vendor document's ACME configuration (openapi.json's example).
 fn acme() -> Value {
-    json!({
-        "name": "ACME Inc.",
-        "description": "Hours and billing from ACME PM",
-        "baseUrl": "https://{region}.api.acme.example",
-        "authentication": {"type": "oauth2",
-            "authorizationUrl": "https://{region}.auth.acme.example/authorize",
-            "tokenUrl": "https://{region}.auth.acme.example/token",
-            "scopes": ["hours.read", "billing.read"]},
-        "endpoints": {"hours": "/v2/hours", "billing": "/v2/billing"},
-        "fields": [
-            {"key": "region", "label": "Region", "type": "select", "required": true,
-             "options": ["us", "eu", "apac"]},
-            {"key": "firmCode", "label": "Firm code", "type": "string", "required": false,
-             "pattern": "^[A-Z]{3}[0-9]{3}$"}
-        ]
-    })
+    lupl_spec::Spec::workspace()
+        .schema_example("ProviderConfiguration")
+        .cloned()
+        .expect("openapi.json has the ACME example")
 }
 
 fn pms() -> Uuid {

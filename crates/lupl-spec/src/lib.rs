@@ -158,6 +158,13 @@ impl Spec {
         Err(SpecError::Unresolved(pointer.to_owned()))
     }
 
+    /// The `example` of a component schema (`ProviderConfiguration` holds the
+    /// vendor document's ACME configuration).
+    pub fn schema_example(&self, name: &str) -> Option<&Value> {
+        self.doc
+            .pointer(&format!("/components/schemas/{name}/example"))
+    }
+
     /// Every `$ref` in the document that does not resolve.
     pub fn unresolved_refs(&self) -> Vec<String> {
         let mut refs = Vec::new();
@@ -207,6 +214,18 @@ impl Spec {
             })?;
         Ok(SchemaCheck { validator })
     }
+}
+
+/// Whether a media type carries JSON: `application/json`, `text/json`, or any
+/// RFC 6839 `+json` type, parameters and case ignored.
+pub fn is_json_media_type(media_type: &str) -> bool {
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
 }
 
 fn collect_refs(value: &Value, out: &mut Vec<String>) {

@@ -1,0 +1,280 @@
+//! The fixture format of CONTRACT.md ("Identities in the model"): users with
+//! tokens, providers with owners and optional configurations, organizations
+//! with optional configurations, and the rate limit. The `--state` file of
+//! the sandbox uses the same format.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use uuid::Uuid;
+
+/// The vendor document's example PMS ID.
+pub const ACME_PMS_ID: &str = "4efafdc0-2783-4af6-9cac-d2b2be27a080";
+/// The vendor document's example organization ID.
+pub const ACME_ORGANIZATION_ID: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+
+/// A whole model state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fixture {
+    /// Who may call, by token.
+    pub users: Vec<User>,
+    /// Registered PMS providers.
+    pub providers: Vec<Provider>,
+    /// Customer organizations.
+    pub organizations: Vec<Organization>,
+    /// The per-token quota.
+    #[serde(default)]
+    pub rate_limit: RateLimit,
+}
+
+/// A user, known by bearer token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct User {
+    /// The bearer token that identifies the user.
+    pub token: String,
+    /// The user's login; providers name their owner by it.
+    pub email: String,
+    /// Organizations the user manages.
+    #[serde(default)]
+    pub manages: Vec<Uuid>,
+}
+
+/// A registered PMS provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Provider {
+    /// The PMS ID.
+    pub pms_id: Uuid,
+    /// The owner's email.
+    pub owner: String,
+    /// The stored configuration, or `null`.
+    #[serde(default)]
+    pub config: Value,
+}
+
+/// A customer organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Organization {
+    /// The organization ID.
+    pub organization_id: Uuid,
+    /// The stored `{"organizationId", "pmsId", "fields"}`, or `null`.
+    #[serde(default)]
+    pub config: Value,
+}
+
+/// A sliding-window quota per token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimit {
+    /// Requests allowed in any window.
+    pub requests: u32,
+    /// The window, in seconds.
+    pub per_seconds: u32,
+}
+
+impl Default for RateLimit {
+    /// The documented policy: 1000 calls per minute.
+    fn default() -> Self {
+        Self {
+            requests: 1000,
+            per_seconds: 60,
+        }
+    }
+}
+
+/// Why a fixture or state file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Not JSON of the fixture format.
+    #[error("{path}: line {line}, column {column}: {message}")]
+    Format {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Well-formed, but inconsistent.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Fixture {
+    /// The built-in fixture: the vendor document's ids, owned and managed by
+    /// `tok-acme`; a second tenant, `tok-other`, with its own configured
+    /// provider and organization, for cross-tenant checks.
+    pub fn builtin() -> Self {
+        let other_pms: Uuid = uuid::uuid!("9b1c3a52-6f0e-4d7b-8a4e-2f5d1c7e9a10");
+        let other_org: Uuid = uuid::uuid!("c0ffee00-1234-4abc-9def-0123456789ab");
+        let acme_pms = uuid::uuid!("4efafdc0-2783-4af6-9cac-d2b2be27a080");
+        let acme_org = uuid::uuid!("3fa85f64-5717-4562-b3fc-2c963f66afa6");
+        let other_config = serde_json::json!({
+            "name": "Other PM",
+            "baseUrl": "https://api.other.example",
+            "authentication": {"type": "apiKey", "headerName": "X-Api-Key", "field": "apiKey"},
+            "endpoints": {"matters": "/matters"},
+            "fields": [{"key": "apiKey", "label": "API key", "type": "string", "required": true}]
+        });
+        Fixture {
+            users: vec![
+                User {
+                    token: "tok-acme".into(),
+                    email: "dev@acme.example".into(),
+                    manages: vec![acme_org],
+                },
+                User {
+                    token: "tok-other".into(),
+                    email: "dev@other.example".into(),
+                    manages: vec![other_org],
+                },
+            ],
+            providers: vec![
+                Provider {
+                    pms_id: acme_pms,
+                    owner: "dev@acme.example".into(),
+                    config: Value::Null,
+                },
+                Provider {
+                    pms_id: other_pms,
+                    owner: "dev@other.example".into(),
+                    config: other_config,
+                },
+            ],
+            organizations: vec![
+                Organization {
+                    organization_id: acme_org,
+                    config: Value::Null,
+                },
+                Organization {
+                    organization_id: other_org,
+                    config: serde_json::json!({
+                        "organizationId": other_org, "pmsId": other_pms,
+                        "fields": {"apiKey": "k-123"}}),
+                },
+            ],
+            rate_limit: RateLimit::default(),
+        }
+    }
+
+    /// Parses fixture text; `path` names the source in errors.
+    pub fn parse(text: &str, path: &str) -> Result<Self, FixtureError> {
+        let fixture: Fixture = serde_json::from_str(text).map_err(|e| FixtureError::Format {
+            path: path.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        fixture.check(path)?;
+        Ok(fixture)
+    }
+
+    /// Reads and parses a fixture file.
+    pub fn load(path: &Path) -> Result<Self, FixtureError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Io {
+            path: name.clone(),
+            source,
+        })?;
+        Self::parse(&text, &name)
+    }
+
+    /// Consistency: unique tokens, emails and ids; owners and managed
+    /// organizations exist; a stored configuration obeys the contract.
+    pub fn check(&self, path: &str) -> Result<(), FixtureError> {
+        let invalid = |message: String| FixtureError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let mut tokens = BTreeSet::new();
+        let mut emails = BTreeSet::new();
+        for u in &self.users {
+            if u.token.is_empty() || !tokens.insert(&u.token) {
+                return Err(invalid(format!(
+                    "user {}: empty or duplicate token",
+                    u.email
+                )));
+            }
+            if !emails.insert(&u.email) {
+                return Err(invalid(format!("duplicate user email {}", u.email)));
+            }
+        }
+        let orgs: BTreeSet<Uuid> = self
+            .organizations
+            .iter()
+            .map(|o| o.organization_id)
+            .collect();
+        if orgs.len() != self.organizations.len() {
+            return Err(invalid("duplicate organizationId".into()));
+        }
+        for u in &self.users {
+            if let Some(o) = u.manages.iter().find(|o| !orgs.contains(o)) {
+                return Err(invalid(format!(
+                    "user {} manages unknown organization {o}",
+                    u.email
+                )));
+            }
+        }
+        let mut pms = BTreeSet::new();
+        for p in &self.providers {
+            if !pms.insert(p.pms_id) {
+                return Err(invalid(format!("duplicate pmsId {}", p.pms_id)));
+            }
+            if !emails.contains(&p.owner) {
+                return Err(invalid(format!(
+                    "provider {}: unknown owner {}",
+                    p.pms_id, p.owner
+                )));
+            }
+            if !p.config.is_null() {
+                let errors = crate::rules::provider_configuration(&p.config);
+                if !errors.is_empty() {
+                    return Err(invalid(format!(
+                        "provider {}: invalid config: {errors:?}",
+                        p.pms_id
+                    )));
+                }
+            }
+        }
+        for o in &self.organizations {
+            if o.config.is_null() {
+                continue;
+            }
+            let ok = o.config.get("organizationId").and_then(Value::as_str)
+                == Some(o.organization_id.to_string().as_str())
+                && o.config.get("pmsId").and_then(Value::as_str).is_some()
+                && o.config.get("fields").is_some_and(Value::is_object);
+            if !ok {
+                return Err(invalid(format!(
+                    "organization {}: config must be {{\"organizationId\", \"pmsId\", \"fields\"}} with its own id",
+                    o.organization_id
+                )));
+            }
+        }
+        if self.rate_limit.requests == 0 || self.rate_limit.per_seconds == 0 {
+            return Err(invalid(
+                "rateLimit: requests and perSeconds must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+}

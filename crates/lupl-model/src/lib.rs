@@ -1,0 +1,24 @@
+//! A stateful, contract-exact model of the Lupl Open API.
+//!
+//! - [`Model`] is the API as `CONTRACT.md` defines it: a framework-free state
+//!   machine (request in, response out) with identities, ownership, the order
+//!   of checks, the throttle and storage.
+//! - [`rules`] holds the semantic rules of configurations, shared with the
+//!   CLI's offline `validate`; [`binding`] the request binding of step 4.
+//! - [`Fixture`] is the JSON format that seeds it (and that `--state` files use).
+//! - [`Sandbox`] serves a model on loopback through wiremock, in tests or from
+//!   the `lupl-sandbox` binary.
+
+pub mod binding;
+pub mod fixture;
+mod model;
+mod persist;
+pub mod rules;
+mod serve;
+
+pub use fixture::{Fixture, FixtureError, RateLimit};
+pub use model::{
+    JSON, MAX_BODY_BYTES, Model, ModelRequest, ModelResponse, PROBLEM_JSON, WriteHook,
+};
+pub use persist::StateFile;
+pub use serve::{Sandbox, SandboxInfo};

@@ -1,0 +1,489 @@
+//! The model's core: a framework-free state machine, request in, response
+//! out, that answers as CONTRACT.md says the API does.
+
+use crate::binding::{self, Member};
+use crate::fixture::{Fixture, Organization, Provider, RateLimit};
+use crate::rules::{self, Errors};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// The largest request body the model reads; above it, 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A request as the model sees it, independent of any HTTP framework.
+#[derive(Debug, Clone, Default)]
+pub struct ModelRequest {
+    /// The method, as sent.
+    pub method: String,
+    /// The path, as sent (percent-encoded).
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
+    /// Headers, names as sent, values as bytes.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl ModelRequest {
+    /// The first value of a header (names are case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// The model's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelResponse {
+    /// The status code.
+    pub status: u16,
+    /// Headers to send (including `Content-Type` when there is a body).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// CONTRACT.md, "Operations": bodies are `application/json; charset=utf-8`.
+pub const JSON: &str = "application/json; charset=utf-8";
+/// … except the 400 and 415 problem bodies.
+pub const PROBLEM_JSON: &str = "application/problem+json; charset=utf-8";
+
+impl ModelResponse {
+    fn json(status: u16, body: &Value) -> Self {
+        Self::with_body(status, JSON, body)
+    }
+
+    fn with_body(status: u16, content_type: &str, body: &Value) -> Self {
+        Self {
+            status,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The value of a header of the response.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The four operations, by route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    GetProvider,
+    SetProvider,
+    GetOrganization,
+    SetOrganization,
+}
+
+/// Something a write changed, for whoever persists state.
+pub type WriteHook = Box<dyn Fn(&Fixture) -> Result<(), String> + Send + Sync>;
+
+struct State {
+    users: HashMap<String, String>,
+    managers: HashMap<String, HashSet<Uuid>>,
+    owners: HashMap<Uuid, String>,
+    provider_configs: HashMap<Uuid, Value>,
+    org_configs: HashMap<Uuid, Value>,
+    /// Per token: when each counted request passed step 1, oldest first.
+    windows: HashMap<String, VecDeque<Instant>>,
+    last_now: Option<Instant>,
+    trace: u64,
+    /// The fixture the model started from: users, ids and their order.
+    base: Fixture,
+}
+
+/// The API as CONTRACT.md defines it. All state sits behind one lock, so a
+/// read never sees half of a write.
+pub struct Model {
+    state: Mutex<State>,
+    rate_limit: RateLimit,
+    on_write: Option<WriteHook>,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("rate_limit", &self.rate_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+fn problem(status: u16, title: &str, trace: u64, errors: Option<&Errors>) -> ModelResponse {
+    let mut body = json!({
+        "type": match status {
+            400 => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            413 => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+            _ => "https://tools.ietf.org/html/rfc9110#section-15.5.16",
+        },
+        "title": title,
+        "status": status,
+        "traceId": format!("00-{trace:032x}-{:016x}-00", trace.rotate_left(17)),
+    });
+    if let Some(errors) = errors {
+        body["errors"] = json!(errors);
+    }
+    ModelResponse::with_body(status, PROBLEM_JSON, &body)
+}
+
+fn bad_request(trace: u64, errors: &Errors) -> ModelResponse {
+    problem(
+        400,
+        "One or more validation errors occurred.",
+        trace,
+        Some(errors),
+    )
+}
+
+fn route(path: &str) -> Option<[Operation; 2]> {
+    let path = path.strip_suffix('/').unwrap_or(path);
+    if path.eq_ignore_ascii_case("/api/1.0/pms/providerconfig") {
+        Some([Operation::GetProvider, Operation::SetProvider])
+    } else if path.eq_ignore_ascii_case("/api/1.0/pms/organizationconfig") {
+        Some([Operation::GetOrganization, Operation::SetOrganization])
+    } else {
+        None
+    }
+}
+
+/// CONTRACT.md step 3: a JSON `Content-Type` (`application/json`,
+/// `text/json`, or any `+json` type, parameters ignored).
+fn is_json_content_type(value: Option<&[u8]>) -> bool {
+    value
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .is_some_and(lupl_spec::is_json_media_type)
+}
+
+impl Model {
+    /// A model seeded from a fixture (which [`Fixture::check`] accepted).
+    pub fn new(fixture: Fixture) -> Self {
+        let state = State {
+            users: fixture
+                .users
+                .iter()
+                .map(|u| (u.token.clone(), u.email.clone()))
+                .collect(),
+            managers: fixture
+                .users
+                .iter()
+                .map(|u| (u.email.clone(), u.manages.iter().copied().collect()))
+                .collect(),
+            owners: fixture
+                .providers
+                .iter()
+                .map(|p| (p.pms_id, p.owner.clone()))
+                .collect(),
+            provider_configs: fixture
+                .providers
+                .iter()
+                .map(|p| (p.pms_id, p.config.clone()))
+                .collect(),
+            org_configs: fixture
+                .organizations
+                .iter()
+                .map(|o| (o.organization_id, o.config.clone()))
+                .collect(),
+            windows: HashMap::new(),
+            last_now: None,
+            trace: 0,
+            base: fixture.clone(),
+        };
+        Self {
+            rate_limit: fixture.rate_limit,
+            state: Mutex::new(state),
+            on_write: None,
+        }
+    }
+
+    /// Calls `hook` with the whole new state after every successful write,
+    /// before the write is acknowledged; if it fails, the write is undone and
+    /// answered 503.
+    pub fn on_write(mut self, hook: WriteHook) -> Self {
+        self.on_write = Some(hook);
+        self
+    }
+
+    /// The current state, in the fixture format.
+    pub fn snapshot(&self) -> Fixture {
+        snapshot(&self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the maps half-written
+        // (every write is a single insert), so a poisoned lock is still good.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Answers a request now.
+    pub fn handle(&self, request: &ModelRequest) -> ModelResponse {
+        self.handle_at(request, Instant::now())
+    }
+
+    /// Answers a request as if it arrived at `now` (for the throttle).
+    /// Instants earlier than one already seen count as that one.
+    pub fn handle_at(&self, request: &ModelRequest, now: Instant) -> ModelResponse {
+        let mut state = self.lock();
+        state.trace += 1;
+        let trace = state.trace;
+        let now = state.last_now.map_or(now, |last| last.max(now));
+        state.last_now = Some(now);
+
+        // Routing comes before everything (ASP.NET Core): unknown path 404,
+        // another method 405 with `Allow`.
+        let Some([get, set]) = route(&request.path) else {
+            return ModelResponse::empty(404);
+        };
+        let operation = match request.method.as_str() {
+            "GET" => get,
+            "POST" => set,
+            _ => return ModelResponse::empty(405).header("Allow", "GET, POST"),
+        };
+
+        // Step 1 — 401: `Authorization: Bearer <known token>`.
+        let token = request
+            .header("authorization")
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| {
+                let (scheme, token) = v.trim().split_once(' ')?;
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| token.trim().to_owned())
+            });
+        let Some((token, user)) = token.and_then(|t| state.users.get(&t).cloned().map(|u| (t, u)))
+        else {
+            return ModelResponse::empty(401).header("WWW-Authenticate", "Bearer");
+        };
+
+        // Step 2 — 429: a sliding window of the token's counted requests.
+        if let Some(wait) = self.throttle(&mut state, &token, now) {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let secs = secs.max(1);
+            return ModelResponse::json(
+                429,
+                &json!({"statusCode": 429,
+                        "message": format!("Rate limit is exceeded. Try again in {secs} seconds.")}),
+            )
+            .header("Retry-After", secs.to_string());
+        }
+
+        let is_post = matches!(
+            operation,
+            Operation::SetProvider | Operation::SetOrganization
+        );
+        if is_post {
+            // The body cap (documented as 413 in openapi.json).
+            if request.body.len() > MAX_BODY_BYTES {
+                return problem(413, "Payload Too Large", trace, None);
+            }
+            // Step 3 — 415.
+            if !is_json_content_type(request.header("content-type")) {
+                return problem(415, "Unsupported Media Type", trace, None);
+            }
+        }
+
+        match operation {
+            Operation::GetProvider => {
+                // Step 4, 5, 200.
+                let pms_id = match binding::query_uuid(request.query.as_deref(), "pmsId") {
+                    Ok(id) => id,
+                    Err(errors) => return bad_request(trace, &errors),
+                };
+                if state.owners.get(&pms_id) != Some(&user) {
+                    return ModelResponse::json(403, &json!({}));
+                }
+                let config = state
+                    .provider_configs
+                    .get(&pms_id)
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                ModelResponse::json(200, &config)
+            }
+            Operation::GetOrganization => {
+                let org_id = match binding::query_uuid(request.query.as_deref(), "organizationId") {
+                    Ok(id) => id,
+                    Err(errors) => return bad_request(trace, &errors),
+                };
+                if !manages(&state, &user, org_id) {
+                    return ModelResponse::json(403, &json!({}));
+                }
+                let config = state
+                    .org_configs
+                    .get(&org_id)
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                ModelResponse::json(200, &config)
+            }
+            Operation::SetProvider => {
+                let members = [
+                    Member::Uuid("pmsId"),
+                    Member::Object("config", "ProviderConfiguration"),
+                ];
+                let bound = match binding::body(&request.body, &members, "SetProviderConfigRequest")
+                {
+                    Ok(b) => b,
+                    Err(errors) => return bad_request(trace, &errors),
+                };
+                let pms_id = bound.id("pmsId");
+                if state.owners.get(&pms_id) != Some(&user) {
+                    return ModelResponse::json(403, &json!({}));
+                }
+                let config = Value::Object(bound.object("config"));
+                let errors = rules::provider_configuration(&config);
+                if !errors.is_empty() {
+                    return bad_request(trace, &errors);
+                }
+                self.write(&mut state, trace, |s| {
+                    let old = s.provider_configs.insert(pms_id, config.clone());
+                    move |s: &mut State| {
+                        s.provider_configs
+                            .insert(pms_id, old.unwrap_or(Value::Null));
+                    }
+                })
+            }
+            Operation::SetOrganization => {
+                let members = [
+                    Member::Uuid("organizationId"),
+                    Member::Uuid("pmsId"),
+                    Member::Object("fields", "Dictionary`2"),
+                ];
+                let bound =
+                    match binding::body(&request.body, &members, "SetOrganizationConfigRequest") {
+                        Ok(b) => b,
+                        Err(errors) => return bad_request(trace, &errors),
+                    };
+                let org_id = bound.id("organizationId");
+                if !manages(&state, &user, org_id) {
+                    return ModelResponse::json(403, &json!({}));
+                }
+                let pms_id = bound.id("pmsId");
+                let fields = bound.object("fields");
+                // OrganizationConfiguration rules: the provider must exist and
+                // have a configuration; then the fields are checked against it.
+                let provider = state.provider_configs.get(&pms_id).filter(|c| !c.is_null());
+                let errors = match provider {
+                    None => Errors::from([(
+                        "pmsId".to_owned(),
+                        vec![format!(
+                            "The PMS provider '{pms_id}' does not exist or has no configuration."
+                        )],
+                    )]),
+                    Some(provider) => rules::organization_fields(provider, &fields),
+                };
+                if !errors.is_empty() {
+                    return bad_request(trace, &errors);
+                }
+                let stored = json!({"organizationId": org_id, "pmsId": pms_id, "fields": fields});
+                self.write(&mut state, trace, |s| {
+                    let old = s.org_configs.insert(org_id, stored.clone());
+                    move |s: &mut State| {
+                        s.org_configs.insert(org_id, old.unwrap_or(Value::Null));
+                    }
+                })
+            }
+        }
+    }
+
+    /// Counts the request against the token's window, or says how long
+    /// until the oldest counted request leaves it.
+    fn throttle(&self, state: &mut State, token: &str, now: Instant) -> Option<Duration> {
+        let window = Duration::from_secs(u64::from(self.rate_limit.per_seconds));
+        let quota = self.rate_limit.requests as usize;
+        let times = state.windows.entry(token.to_owned()).or_default();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            times.pop_front();
+        }
+        if times.len() >= quota {
+            let oldest = times.front().copied().unwrap_or(now);
+            return Some(window.saturating_sub(now.duration_since(oldest)));
+        }
+        times.push_back(now);
+        None
+    }
+
+    /// Applies a write, persists it through the hook, and acknowledges it;
+    /// undoes it if persisting fails.
+    fn write<U: FnOnce(&mut State)>(
+        &self,
+        state: &mut State,
+        trace: u64,
+        apply: impl FnOnce(&mut State) -> U,
+    ) -> ModelResponse {
+        let undo = apply(state);
+        if let Some(hook) = &self.on_write
+            && let Err(e) = hook(&snapshot(state))
+        {
+            undo(state);
+            let mut response = problem(503, "The state could not be saved.", trace, None);
+            response
+                .headers
+                .push(("X-Lupl-Sandbox-Error".into(), e.replace(['\r', '\n'], " ")));
+            return response;
+        }
+        ModelResponse::json(200, &json!({}))
+    }
+}
+
+fn manages(state: &State, user: &str, org_id: Uuid) -> bool {
+    state.org_configs.contains_key(&org_id)
+        && state
+            .managers
+            .get(user)
+            .is_some_and(|m| m.contains(&org_id))
+}
+
+/// The state in the fixture format, in the order of the starting fixture.
+fn snapshot(state: &State) -> Fixture {
+    let base = &state.base;
+    Fixture {
+        providers: base
+            .providers
+            .iter()
+            .map(|p| Provider {
+                config: state
+                    .provider_configs
+                    .get(&p.pms_id)
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                ..p.clone()
+            })
+            .collect(),
+        organizations: base
+            .organizations
+            .iter()
+            .map(|o| Organization {
+                config: state
+                    .org_configs
+                    .get(&o.organization_id)
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                ..o.clone()
+            })
+            .collect(),
+        ..base.clone()
+    }
+}
