@@ -3,6 +3,7 @@
 //! `cargo xtask codegen` regenerates `crates/lupl-api/src/generated.rs` from
 //! `openapi.json`; see [`codegen`] and [`normalize`].
 
+pub mod bench;
 pub mod codegen;
 pub mod normalize;
 

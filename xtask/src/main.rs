@@ -27,15 +27,40 @@ enum Command {
         #[arg(long, value_name = "FILE", conflicts_with = "check")]
         spec: Option<PathBuf>,
     },
+    /// Run benchmarks in release mode, each beside its baseline.
+    Bench {
+        /// Which benchmark (`lupl-bench --help` lists them).
+        #[arg(default_value = "sandbox")]
+        name: String,
+        /// Also record the result in BENCHMARKS.md (date, machine, command).
+        #[arg(long)]
+        save: bool,
+        /// Arguments passed to the benchmark.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let mut cli_bench = None;
     let result = match cli.command {
+        Command::Bench { name, save, args } => {
+            let root = cli.root.unwrap_or_else(xtask::workspace_root);
+            cli_bench = Some((root, name, save, args));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Codegen { check, spec } => {
             let root = cli.root.unwrap_or_else(xtask::workspace_root);
             run_codegen(&root, check, spec)
         }
+    };
+    let result = match result {
+        Ok(ExitCode::SUCCESS) => match cli_bench {
+            Some((root, name, save, args)) => xtask::bench::run(&root, &name, save, &args),
+            None => Ok(ExitCode::SUCCESS),
+        },
+        other => other,
     };
     match result {
         Ok(code) => code,

@@ -6,11 +6,13 @@
 //! - [`rules`] holds the semantic rules of configurations, shared with the
 //!   CLI's offline `validate`; [`binding`] the request binding of step 4.
 //! - [`Fixture`] is the JSON format that seeds it (and that `--state` files use).
-//! - [`Sandbox`] serves a model on loopback through wiremock, in tests or from
-//!   the `lupl-sandbox` binary.
+//! - [`Sandbox`] serves a model on loopback through wiremock, in tests;
+//!   [`http_server`] serves it from the `lupl-sandbox` binary, whose memory
+//!   must stay flat however long it runs.
 
 pub mod binding;
 pub mod fixture;
+pub mod http_server;
 mod model;
 mod persist;
 pub mod rules;

@@ -1,8 +1,11 @@
-//! The model served over HTTP on loopback, through wiremock: one catch-all
-//! responder over the shared [`Model`].
+//! The model served in-process on loopback through wiremock, for tests: one
+//! catch-all responder over the shared [`Model`]. (wiremock keeps every
+//! matched request, so the long-running `lupl-sandbox` uses
+//! [`crate::http_server`] instead.)
 
 use crate::fixture::Fixture;
-use crate::model::{Model, ModelRequest, ModelResponse};
+use crate::http_server::{Handler, model_request, sandbox_handler};
+use crate::model::{Model, ModelResponse};
 use std::sync::Arc;
 use uuid::Uuid;
 use wiremock::matchers::any;
@@ -23,7 +26,8 @@ pub struct SandboxInfo {
 }
 
 impl SandboxInfo {
-    fn new(base_url: String, fixture: &Fixture) -> Self {
+    /// The info of a fixture served at `base_url`.
+    pub fn new(base_url: String, fixture: &Fixture) -> Self {
         Self {
             base_url,
             users: fixture
@@ -95,26 +99,18 @@ impl std::fmt::Debug for Sandbox {
     }
 }
 
-struct ModelResponder(Arc<Model>);
+struct ModelResponder(Handler);
 
 impl Respond for ModelResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        if request.method == "GET" && request.url.path() == "/openapi.json" {
-            return ResponseTemplate::new(200)
-                .set_body_raw(lupl_spec::OPENAPI_JSON, crate::model::JSON);
-        }
-        let model_request = ModelRequest {
-            method: request.method.as_str().to_owned(),
-            path: request.url.path().to_owned(),
-            query: request.url.query().map(str::to_owned),
-            headers: request
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
-                .collect(),
-            body: request.body.clone(),
-        };
-        template(self.0.handle(&model_request))
+        let model_request = model_request(
+            &request.method,
+            request.url.path(),
+            request.url.query(),
+            &request.headers,
+            request.body.clone(),
+        );
+        template((self.0)(&model_request))
     }
 }
 
@@ -144,15 +140,6 @@ impl Sandbox {
         Self::serve(MockServer::builder(), model, &fixture).await
     }
 
-    /// A model on a listener the caller bound (the `lupl-sandbox` binary).
-    pub async fn serve_on(
-        listener: std::net::TcpListener,
-        model: Arc<Model>,
-        fixture: &Fixture,
-    ) -> Self {
-        Self::serve(MockServer::builder().listener(listener), model, fixture).await
-    }
-
     async fn serve(
         builder: wiremock::MockServerBuilder,
         model: Arc<Model>,
@@ -161,7 +148,7 @@ impl Sandbox {
         // Recording every request would grow memory without bound under load.
         let server = builder.disable_request_recording().start().await;
         Mock::given(any())
-            .respond_with(ModelResponder(model.clone()))
+            .respond_with(ModelResponder(sandbox_handler(model.clone())))
             .mount(&server)
             .await;
         let info = SandboxInfo::new(server.uri(), fixture);

@@ -320,3 +320,37 @@ fn a_bad_fixture_is_a_clear_error_naming_the_file() {
     assert!(stderr.contains("unknown owner x@y"), "{stderr}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn the_binary_serves_the_spec_and_caps_bodies() {
+    let dir = std::env::temp_dir().join(format!("lupl-cap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut running = start_sandbox(&dir.join("state.json"));
+    let base = running.base_url.clone();
+    let doc: Value = http()
+        .get(format!("{base}/openapi.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(doc["info"]["title"], "Lupl Open API");
+    let huge = vec![b'x'; lupl_model::MAX_BODY_BYTES + 10];
+    let r = http()
+        .post(format!("{base}{PROVIDER}"))
+        .bearer_auth("tok-acme")
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status(), 413);
+    // The model answers as in-process: the vendor's 400.
+    let r = http_get(&base, &format!("{PROVIDER}?pmsId=asdf"), "tok-acme").await;
+    let b: Value = r.json().await.expect("json");
+    assert_eq!(b["errors"]["pmsId"][0], "The value 'asdf' is not valid.");
+    running.child.kill().expect("SIGKILL");
+    running.child.wait().expect("reaped");
+    let _ = std::fs::remove_dir_all(dir);
+}

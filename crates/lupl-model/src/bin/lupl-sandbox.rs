@@ -2,7 +2,7 @@
 //! that cannot use Stage, and for CI.
 
 use clap::Parser;
-use lupl_model::{Fixture, Model, Sandbox, StateFile};
+use lupl_model::{Fixture, Model, SandboxInfo, StateFile, http_server};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,10 +63,18 @@ async fn run(args: Args) -> Result<(), String> {
         state.save(&fixture).map_err(|e| e.to_string())?;
         model = model.on_write(Box::new(move |f| state.save(f).map_err(|e| e.to_string())));
     }
-    let listener = std::net::TcpListener::bind(&args.listen)
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let sandbox = Sandbox::serve_on(listener, Arc::new(model), &fixture).await;
-    let mut banner = sandbox.info().describe();
+    let address = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let info = SandboxInfo::new(format!("http://{address}"), &fixture);
+    tokio::spawn(http_server::serve(
+        listener,
+        http_server::sandbox_handler(Arc::new(model)),
+    ));
+    let mut banner = info.describe();
     if let Some(state) = &state {
         banner.push_str(&format!("  state file: {}\n", state.path().display()));
     }

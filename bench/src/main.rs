@@ -1,0 +1,58 @@
+//! `lupl-bench`: the project's benchmarks, run by `cargo xtask bench` in
+//! release mode. Every number is printed beside a baseline measured in the
+//! same run, on the same machine, so ratios mean something on a shared box.
+
+mod load;
+mod sandbox;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "lupl-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sandbox throughput at 1, 8 and 64 connections and memory after
+    /// 100,000 requests, beside the same HTTP server with a trivial handler.
+    Sandbox {
+        /// Seconds per throughput measurement.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        /// Requests before the memory reading.
+        #[arg(long, default_value_t = 100_000)]
+        requests: u64,
+    },
+    /// The sandbox's HTTP front end answering `null` to everything: the
+    /// baseline the sandbox is compared with.
+    #[command(hide = true)]
+    ServeBaseline,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lupl-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Sandbox { seconds, requests } => sandbox::run(seconds, requests).await,
+            Command::ServeBaseline => sandbox::serve_baseline().await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lupl-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

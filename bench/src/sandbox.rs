@@ -1,0 +1,171 @@
+//! `lupl-bench sandbox`: the sandbox against a bare wiremock server, both as
+//! separate processes on loopback, the same load at 1, 8 and 64 connections,
+//! then resident memory after N requests.
+
+use crate::load::{self, Until};
+use anyhow::{Context, bail};
+use lupl_model::{Fixture, RateLimit};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const PMS: &str = "4efafdc0-2783-4af6-9cac-d2b2be27a080";
+
+struct Server {
+    name: &'static str,
+    child: Child,
+    base_url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn spawn(name: &'static str, mut command: Command) -> anyhow::Result<Self> {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {name}"))?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        let base_url = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if !base_url.starts_with("http://") {
+            bail!("{name} printed {line:?}");
+        }
+        // Keep draining its stdout so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in reader.lines() {});
+        Ok(Self {
+            name,
+            child,
+            base_url,
+        })
+    }
+
+    fn rss_kib(&self) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmRSS")
+    }
+}
+
+fn sibling(binary: &str) -> anyhow::Result<std::path::PathBuf> {
+    let me = std::env::current_exe()?;
+    let path = me.with_file_name(binary);
+    if !path.exists() {
+        bail!(
+            "{} not built (cargo build --release -p lupl-model)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Serves the baseline: the sandbox's own HTTP front end with a handler that
+/// answers `null` to everything, so the ratio is the model's cost.
+pub async fn serve_baseline() -> anyhow::Result<()> {
+    use lupl_model::{ModelRequest, ModelResponse, http_server};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("baseline listening on http://{}", listener.local_addr()?);
+    let handler: http_server::Handler = std::sync::Arc::new(|_: &ModelRequest| ModelResponse {
+        status: 200,
+        headers: vec![("Content-Type".into(), lupl_model::JSON.into())],
+        body: b"null".to_vec(),
+    });
+    http_server::serve(listener, handler).await;
+    Ok(())
+}
+
+/// Runs the sandbox benchmark and prints its table.
+pub async fn run(seconds: u64, requests: u64) -> anyhow::Result<()> {
+    // A quota the load never reaches: this measures serving, not throttling.
+    let mut fixture = Fixture::builtin();
+    fixture.rate_limit = RateLimit {
+        requests: u32::MAX,
+        per_seconds: 1,
+    };
+    let dir = std::env::temp_dir().join(format!("lupl-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let fixture_path = dir.join("fixture.json");
+    std::fs::write(&fixture_path, serde_json::to_vec(&fixture)?)?;
+
+    let mut sandbox_cmd = Command::new(sibling("lupl-sandbox")?);
+    sandbox_cmd
+        .args(["--listen", "127.0.0.1:0", "--fixture"])
+        .arg(&fixture_path);
+    let sandbox = Server::spawn("lupl-sandbox", sandbox_cmd)?;
+    let mut baseline_cmd = Command::new(std::env::current_exe()?);
+    baseline_cmd.arg("serve-baseline");
+    let baseline = Server::spawn("bare server", baseline_cmd)?;
+    let path = format!("/api/1.0/pms/providerconfig?pmsId={PMS}");
+
+    println!("Throughput: GET providerconfig, closed loop, {seconds} s per cell");
+    println!("| connections | bare server (req/s) | lupl-sandbox (req/s) | sandbox ÷ baseline |");
+    println!("|---:|---:|---:|---:|");
+    for connections in [1usize, 8, 64] {
+        let mut rates = Vec::new();
+        for server in [&baseline, &sandbox] {
+            let url = format!("{}{path}", server.base_url);
+            // Warm up the connections, then measure.
+            load::run(&url, "tok-acme", connections, Until::Count(200)).await;
+            let out = load::run(
+                &url,
+                "tok-acme",
+                connections,
+                Until::Elapsed(Duration::from_secs(seconds)),
+            )
+            .await;
+            if out.failures > 0 {
+                bail!(
+                    "{}: {} failures at {connections} connections",
+                    server.name,
+                    out.failures
+                );
+            }
+            rates.push(out.rate());
+        }
+        println!(
+            "| {connections} | {:.0} | {:.0} | {:.2} |",
+            rates[0],
+            rates[1],
+            rates[1] / rates[0]
+        );
+    }
+
+    println!();
+    println!("Resident memory (VmRSS) after {requests} more requests at 8 connections");
+    println!("| server | before (MiB) | after (MiB) | growth (MiB) |");
+    println!("|---|---:|---:|---:|");
+    for server in [&baseline, &sandbox] {
+        let url = format!("{}{path}", server.base_url);
+        let before = server.rss_kib()?;
+        let out = load::run(&url, "tok-acme", 8, Until::Count(requests)).await;
+        if out.failures > 0 {
+            bail!("{}: {} failures", server.name, out.failures);
+        }
+        let after = server.rss_kib()?;
+        println!(
+            "| {} | {:.1} | {:.1} | {:.1} |",
+            server.name,
+            before as f64 / 1024.0,
+            after as f64 / 1024.0,
+            (after as f64 - before as f64) / 1024.0
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
