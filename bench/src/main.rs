@@ -2,6 +2,7 @@
 //! release mode. Every number is printed beside a baseline measured in the
 //! same run, on the same machine, so ratios mean something on a shared box.
 
+mod auth;
 mod load;
 mod sandbox;
 
@@ -27,6 +28,16 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         requests: u64,
     },
+    /// The full client (auth + limiter at a high quota) against the bare
+    /// generated client, and the rate achieved under a 20/s quota.
+    Auth {
+        /// Seconds per throughput round.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        /// Seconds of the 20/s run.
+        #[arg(long, default_value_t = 30)]
+        quota_seconds: u64,
+    },
     /// The sandbox's HTTP front end answering `null` to everything: the
     /// baseline the sandbox is compared with.
     #[command(hide = true)]
@@ -45,6 +56,10 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Sandbox { seconds, requests } => sandbox::run(seconds, requests).await,
+            Command::Auth {
+                seconds,
+                quota_seconds,
+            } => auth::run(seconds, quota_seconds).await,
             Command::ServeBaseline => sandbox::serve_baseline().await,
         }
     });

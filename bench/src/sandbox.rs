@@ -11,10 +11,11 @@ use std::time::Duration;
 
 const PMS: &str = "4efafdc0-2783-4af6-9cac-d2b2be27a080";
 
-struct Server {
+pub struct Server {
     name: &'static str,
     child: Child,
-    base_url: String,
+    /// Where it listens.
+    pub base_url: String,
 }
 
 impl Drop for Server {
@@ -25,7 +26,8 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn spawn(name: &'static str, mut command: Command) -> anyhow::Result<Self> {
+    /// Starts a server process and reads its URL from its first line.
+    pub fn spawn(name: &'static str, mut command: Command) -> anyhow::Result<Self> {
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -63,7 +65,8 @@ impl Server {
     }
 }
 
-fn sibling(binary: &str) -> anyhow::Result<std::path::PathBuf> {
+/// A binary built next to this one.
+pub fn sibling(binary: &str) -> anyhow::Result<std::path::PathBuf> {
     let me = std::env::current_exe()?;
     let path = me.with_file_name(binary);
     if !path.exists() {
@@ -113,7 +116,7 @@ pub async fn run(seconds: u64, requests: u64) -> anyhow::Result<()> {
     let baseline = Server::spawn("bare server", baseline_cmd)?;
     let path = format!("/api/1.0/pms/providerconfig?pmsId={PMS}");
 
-    println!("Throughput: GET providerconfig, closed loop, {seconds} s per cell");
+    println!("Throughput: GET providerconfig, closed loop, {seconds} s per cell\n");
     println!("| connections | bare server (req/s) | lupl-sandbox (req/s) | sandbox ÷ baseline |");
     println!("|---:|---:|---:|---:|");
     for connections in [1usize, 8, 64] {
@@ -147,7 +150,7 @@ pub async fn run(seconds: u64, requests: u64) -> anyhow::Result<()> {
     }
 
     println!();
-    println!("Resident memory (VmRSS) after {requests} more requests at 8 connections");
+    println!("Resident memory (VmRSS) after {requests} more requests at 8 connections\n");
     println!("| server | before (MiB) | after (MiB) | growth (MiB) |");
     println!("|---|---:|---:|---:|");
     for server in [&baseline, &sandbox] {
@@ -166,6 +169,30 @@ pub async fn run(seconds: u64, requests: u64) -> anyhow::Result<()> {
             (after as f64 - before as f64) / 1024.0
         );
     }
-    let _ = std::fs::remove_dir_all(dir);
     Ok(())
+}
+
+/// `lupl-sandbox` with the built-in fixture at `requests` per `per_seconds`.
+pub fn spawn_sandbox(requests: u32, per_seconds: u32) -> anyhow::Result<Server> {
+    let mut fixture = Fixture::builtin();
+    fixture.rate_limit = RateLimit {
+        requests,
+        per_seconds,
+    };
+    let dir = std::env::temp_dir().join(format!("lupl-bench-{}-{requests}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let fixture_path = dir.join("fixture.json");
+    std::fs::write(&fixture_path, serde_json::to_vec(&fixture)?)?;
+    let mut command = Command::new(sibling("lupl-sandbox")?);
+    command
+        .args(["--listen", "127.0.0.1:0", "--fixture"])
+        .arg(&fixture_path);
+    Server::spawn("lupl-sandbox", command)
+}
+
+/// The bare server: the sandbox's front end answering `null`.
+pub fn spawn_baseline() -> anyhow::Result<Server> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.arg("serve-baseline");
+    Server::spawn("bare server", command)
 }

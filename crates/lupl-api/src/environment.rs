@@ -121,12 +121,18 @@ impl Environment {
             && base.port_or_known_default() == url.port_or_known_default()
     }
 
-    /// The HTTP client settings this toolkit uses: rustls, 30 s timeouts.
-    pub fn http_client() -> Result<reqwest::Client, Error> {
+    /// The HTTP client settings this toolkit uses: rustls, 30 s timeouts,
+    /// its user agent; add to them before building.
+    pub fn http_client_builder() -> reqwest::ClientBuilder {
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(30))
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("lupl-rs/", env!("CARGO_PKG_VERSION")))
+    }
+
+    /// An HTTP client with [`Environment::http_client_builder`]'s settings.
+    pub fn http_client() -> Result<reqwest::Client, Error> {
+        Self::http_client_builder()
             .build()
             .map_err(Error::Transport)
     }

@@ -33,7 +33,7 @@ mod hooks;
 #[allow(missing_docs, clippy::all, clippy::unwrap_used)]
 mod generated;
 
-pub use environment::{Environment, EnvironmentError, STAGE_BASE_URL};
+pub use environment::{is_loopback, parse_base_url, Environment, EnvironmentError, STAGE_BASE_URL};
 pub use error::{Error, RetryAfter, ValidationErrors};
 pub use generated::{types, Client, ResponseValue};
 pub use hooks::{ClientState, Middleware, MiddlewareFuture};

@@ -1,0 +1,130 @@
+//! The optional on-disk token cache for command-line use across processes:
+//! Auth0 counts and throttles machine-to-machine token requests, so a script
+//! that runs `lupl` a hundred times should not ask for a hundred tokens.
+//!
+//! One JSON file, entries keyed by token URL, audience and client id; mode
+//! 0600; a corrupt file is ignored and replaced, never fatal.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A cached token.
+pub struct CachedToken {
+    /// The access token.
+    pub access_token: SecretString,
+    /// When it expires.
+    pub expires_at: Option<SystemTime>,
+    /// The latest refresh token, if any.
+    pub refresh_token: Option<SecretString>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    access_token: String,
+    #[serde(default)]
+    expires_at: Option<u64>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+/// The cache file.
+#[derive(Debug, Clone)]
+pub struct TokenCache {
+    path: PathBuf,
+}
+
+impl TokenCache {
+    /// A cache at `path` (created on first save).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// `$XDG_CACHE_HOME/lupl/tokens.json`, else `~/.cache/lupl/tokens.json`.
+    pub fn default_path() -> Option<PathBuf> {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
+        Some(base.join("lupl").join("tokens.json"))
+    }
+
+    /// The cache key of a client.
+    pub fn key(token_url: &str, audience: &str, client_id: &str) -> String {
+        format!("{token_url} {audience} {client_id}")
+    }
+
+    fn read_all(&self) -> BTreeMap<String, Entry> {
+        std::fs::read(&self.path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// The entry for `key`, if the file holds a readable one.
+    pub fn load(&self, key: &str) -> Option<CachedToken> {
+        let entry = self.read_all().remove(key)?;
+        Some(CachedToken {
+            access_token: entry.access_token.into(),
+            expires_at: entry
+                .expires_at
+                .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+            refresh_token: entry.refresh_token.map(Into::into),
+        })
+    }
+
+    /// Stores the entry for `key`, keeping the others (a corrupt file is
+    /// replaced). Errors are returned for logging; callers go on without.
+    pub fn store(&self, key: &str, token: &CachedToken) -> std::io::Result<()> {
+        let mut all = self.read_all();
+        all.insert(
+            key.to_owned(),
+            Entry {
+                access_token: token.access_token.expose_secret().to_owned(),
+                expires_at: token
+                    .expires_at
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map(|d| d.as_secs()),
+                refresh_token: token
+                    .refresh_token
+                    .as_ref()
+                    .map(|r| r.expose_secret().to_owned()),
+            },
+        );
+        let text = serde_json::to_vec_pretty(&all).map_err(std::io::Error::other)?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = self.path.with_extension("tmp");
+        let mut file = open_private(&tmp)?;
+        file.write_all(&text)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &self.path)
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(unix)]
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // An existing file keeps its mode on open; make it private anyway.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::create(path)
+}

@@ -1,0 +1,194 @@
+//! [`RateLimiter`]: the client-side side of the documented policy (1000
+//! calls per minute, per token), shared by every clone of a client, waiting
+//! rather than failing; and the shared pause after a 429.
+
+use crate::clock::Clock;
+use governor::clock::{Clock as GovernorClock, Reference};
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter as Gcra};
+use std::collections::VecDeque;
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A quota: `requests` in any `per` (a sliding window on the server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed in any window.
+    pub requests: u32,
+    /// The window.
+    pub per: Duration,
+}
+
+impl Default for RateLimit {
+    /// The documented policy: 1000 calls per minute.
+    fn default() -> Self {
+        Self {
+            requests: 1000,
+            per: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RateLimit {
+    /// `requests` per `seconds`.
+    pub fn new(requests: u32, seconds: u64) -> Self {
+        Self {
+            requests,
+            per: Duration::from_secs(seconds),
+        }
+    }
+
+    /// Parses `CALLS/SECONDS`, e.g. `1000/60`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (calls, seconds) = text
+            .split_once('/')
+            .ok_or_else(|| format!("{text:?}: expected CALLS/SECONDS, e.g. 1000/60"))?;
+        let calls: u32 = calls
+            .trim()
+            .parse()
+            .map_err(|_| format!("{text:?}: CALLS must be a positive whole number"))?;
+        let seconds: u64 = seconds
+            .trim()
+            .parse()
+            .map_err(|_| format!("{text:?}: SECONDS must be a positive whole number"))?;
+        if calls == 0 || seconds == 0 {
+            return Err(format!("{text:?}: CALLS and SECONDS must be positive"));
+        }
+        Ok(Self::new(calls, seconds))
+    }
+
+    /// The burst a client may send at once: 1 % of the quota, at least 1.
+    pub fn burst(&self) -> u32 {
+        (self.requests / 100).max(1)
+    }
+
+    /// Kept between a request and the one `requests` later, beyond the
+    /// window, for jitter between when the client sends and when the server
+    /// counts: 1 % of the window, at least 20 ms.
+    pub fn margin(&self) -> Duration {
+        (self.per / 100).max(Duration::from_millis(20))
+    }
+}
+
+#[derive(Clone)]
+struct ClockAdapter(Arc<dyn Clock>);
+
+impl GovernorClock for ClockAdapter {
+    type Instant = Instant;
+    fn now(&self) -> Instant {
+        self.0.now()
+    }
+}
+
+/// Paces requests to a [`RateLimit`] and pauses everyone after a 429.
+///
+/// Two mechanisms, because a sliding-window server is the judge: governor's
+/// GCRA spreads requests evenly at the quota's rate with a small burst, and a
+/// log of the last `requests` send times guarantees that no window of
+/// `per + margin` ever holds more than `requests` of them (a GCRA alone lets
+/// `burst + rate × window` through, over the quota; see FINDINGS.md).
+pub struct RateLimiter {
+    limit: RateLimit,
+    gcra: Gcra<NotKeyed, InMemoryState, ClockAdapter, NoOpMiddleware<Instant>>,
+    sent: parking_lot::Mutex<VecDeque<Instant>>,
+    /// Nanoseconds after `epoch` until which every request waits (0: none).
+    paused_until: AtomicU64,
+    epoch: Instant,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RateLimiter {
+    /// A limiter for `limit` on `clock`.
+    pub fn new(limit: RateLimit, clock: Arc<dyn Clock>) -> Self {
+        let burst = NonZeroU32::new(limit.burst()).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(limit.per / limit.requests.max(1))
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
+        Self {
+            limit,
+            gcra: Gcra::direct_with_clock(quota, ClockAdapter(clock.clone())),
+            sent: parking_lot::Mutex::new(VecDeque::new()),
+            paused_until: AtomicU64::new(0),
+            epoch: clock.now(),
+            clock,
+        }
+    }
+
+    /// The quota this limiter keeps to.
+    pub fn limit(&self) -> RateLimit {
+        self.limit
+    }
+
+    /// Waits until a request may go: first out any pause, then for a slot.
+    /// Returns how long it waited.
+    pub async fn acquire(&self) -> Duration {
+        let mut waited = Duration::ZERO;
+        loop {
+            let now = self.clock.now();
+            let until =
+                self.epoch + Duration::from_nanos(self.paused_until.load(Ordering::Acquire));
+            if until > now {
+                let d = until - now;
+                self.clock.sleep(d).await;
+                waited += d;
+                continue;
+            }
+            let wait = match self.gcra.check() {
+                Err(not_until) => Some(not_until.wait_time_from(now)),
+                Ok(()) => self.admit(now),
+            };
+            match wait {
+                None => return waited,
+                Some(d) => {
+                    // A zero wait with a refusal would spin; wait a tick.
+                    let d = d.max(Duration::from_micros(100));
+                    self.clock.sleep(d).await;
+                    waited += d;
+                }
+            }
+        }
+    }
+
+    /// Records a send at `now` if the window has room, else says how long
+    /// until the oldest counted send leaves it.
+    fn admit(&self, now: Instant) -> Option<Duration> {
+        let span = self.limit.per + self.limit.margin();
+        let mut sent = self.sent.lock();
+        while sent.front().is_some_and(|t| now.duration_since(*t) >= span) {
+            sent.pop_front();
+        }
+        if sent.len() < self.limit.requests as usize {
+            sent.push_back(now);
+            return None;
+        }
+        sent.front()
+            .map(|oldest| span.saturating_sub(now.duration_since(*oldest)))
+    }
+
+    /// Holds every request of this client until `delay` has passed (never
+    /// shortening a pause already in force).
+    pub fn pause_for(&self, delay: Duration) {
+        let until = self.clock.now() + delay;
+        let nanos = u64::try_from(until.duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX);
+        self.paused_until.fetch_max(nanos, Ordering::AcqRel);
+    }
+}
+
+// `Reference` is implemented for `std::time::Instant` by governor's std
+// feature; this assertion keeps that dependency visible.
+const _: fn() = || {
+    fn is_reference<T: Reference>() {}
+    is_reference::<Instant>();
+};

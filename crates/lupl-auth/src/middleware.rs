@@ -1,0 +1,202 @@
+//! [`AuthMiddleware`]: what runs around every request of a client built by
+//! [`crate::ClientBuilder`] — the environment guard, the bearer token, the
+//! rate limiter, 401 re-authentication, and retries.
+
+use crate::auth0::AuthError;
+use crate::clock::Clock;
+use crate::limiter::RateLimiter;
+use crate::retry::RetryPolicy;
+use crate::tokens::TokenSource;
+use lupl_api::reqwest::{self, Method, StatusCode, header};
+use lupl_api::{Environment, Middleware, MiddlewareFuture, RetryAfter};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::Instrument;
+
+/// The middleware of an authenticated, rate-limited client.
+pub struct AuthMiddleware {
+    environment: Environment,
+    /// The environment's origin, parsed once: (scheme, host, port).
+    origin: Option<(String, String, Option<u16>)>,
+    tokens: Arc<TokenSource>,
+    limiter: Arc<RateLimiter>,
+    retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for AuthMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthMiddleware")
+            .field("environment", &self.environment)
+            .field("limiter", &self.limiter)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthMiddleware {
+    /// Middleware for `environment` with these parts.
+    pub fn new(
+        environment: Environment,
+        tokens: Arc<TokenSource>,
+        limiter: Arc<RateLimiter>,
+        retry: RetryPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let origin = reqwest::Url::parse(&environment.base_url()).ok().map(|u| {
+            (
+                u.scheme().to_owned(),
+                u.host_str().unwrap_or_default().to_owned(),
+                u.port_or_known_default(),
+            )
+        });
+        Self {
+            environment,
+            origin,
+            tokens,
+            limiter,
+            retry,
+            clock,
+        }
+    }
+
+    fn guard(&self, request: &reqwest::Request) -> Result<(), AuthError> {
+        let url = request.url();
+        let owned = self.origin.as_ref().is_some_and(|(scheme, host, port)| {
+            url.scheme() == scheme
+                && url.host_str() == Some(host.as_str())
+                && url.port_or_known_default() == *port
+        });
+        if owned {
+            Ok(())
+        } else {
+            Err(AuthError::WrongEnvironment {
+                environment: self.environment.name(),
+                host: request.url().host_str().unwrap_or_default().to_owned(),
+            })
+        }
+    }
+
+    async fn send(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let span = tracing::Span::current();
+        let is_get = request.method() == Method::GET;
+        // `before` put the token in the request; a re-authentication replaces it.
+        let mut fresh_header: Option<header::HeaderValue> = None;
+        let mut reauthenticated = false;
+        let mut attempt: u32 = 0;
+        let mut waited = Duration::ZERO;
+        loop {
+            waited += self.limiter.acquire().await;
+            let mut req = match request.try_clone() {
+                Some(r) => r,
+                // A streaming body cannot be sent twice: send it once, as it is.
+                None => return http.execute(request).await,
+            };
+            if let Some(value) = &fresh_header {
+                req.headers_mut()
+                    .insert(header::AUTHORIZATION, value.clone());
+            }
+            let sent_header = req.headers().get(header::AUTHORIZATION).cloned();
+            span.record("attempt", attempt + 1);
+            span.record("wait_ms", waited.as_millis() as u64);
+            let result = http.execute(req).await;
+            let can_retry = attempt < self.retry.max_retries;
+            let response = match result {
+                Ok(r) => r,
+                Err(e) if is_get && can_retry => {
+                    tracing::debug!(error = %e.without_url(), "transport error; retrying the GET");
+                    self.pause(self.retry.backoff(attempt), &mut waited).await;
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let status = response.status();
+            span.record("status", status.as_u16());
+            match status {
+                StatusCode::UNAUTHORIZED if !reauthenticated && self.tokens.can_refresh() => {
+                    // The server did not process it: re-authenticate once.
+                    if let Some(refused) = &sent_header {
+                        self.tokens.invalidate(refused);
+                    }
+                    match self.tokens.token().await {
+                        Ok(fresh) => {
+                            fresh_header = fresh.header().cloned();
+                            reauthenticated = true;
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "re-authentication failed");
+                            return Ok(response);
+                        }
+                    }
+                }
+                StatusCode::TOO_MANY_REQUESTS => {
+                    let delay = RetryAfter::from_headers(response.headers())
+                        .map(|r| r.delay_from(self.clock.system_now()));
+                    let pause = self.retry.after_throttle(delay);
+                    tracing::info!(
+                        pause_ms = pause.as_millis() as u64,
+                        "429: pausing every request of this client"
+                    );
+                    self.limiter.pause_for(pause);
+                    if !can_retry {
+                        return Ok(response);
+                    }
+                    attempt += 1;
+                }
+                s if is_get && can_retry && RetryPolicy::transient(s) => {
+                    self.pause(self.retry.backoff(attempt), &mut waited).await;
+                    attempt += 1;
+                }
+                _ => return Ok(response),
+            }
+        }
+    }
+
+    async fn pause(&self, d: Duration, waited: &mut Duration) {
+        self.clock.sleep(d).await;
+        *waited += d;
+    }
+}
+
+impl Middleware for AuthMiddleware {
+    fn before<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        _operation_id: &'static str,
+    ) -> MiddlewareFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.guard(request).map_err(|e| e.to_string())?;
+            let token = self.tokens.token().await.map_err(|e| e.to_string())?;
+            let value = token
+                .header()
+                .cloned()
+                .ok_or_else(|| "the access token is not a valid HTTP header value".to_owned())?;
+            request.headers_mut().insert(header::AUTHORIZATION, value);
+            Ok(())
+        })
+    }
+
+    fn execute<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> MiddlewareFuture<'a, reqwest::Result<reqwest::Response>> {
+        let span = tracing::info_span!(
+            "lupl.request",
+            operation = operation_id,
+            method = %request.method(),
+            path = request.url().path(),
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            wait_ms = tracing::field::Empty,
+        );
+        Box::pin(self.send(http, request).instrument(span))
+    }
+}

@@ -1,0 +1,83 @@
+//! The client-side limiter against the model's sliding-window throttle: at a
+//! small quota, sending as fast as the limiter allows never draws a 429.
+
+use lupl_api::Environment;
+use lupl_auth::{ClientBuilder, Credentials, RateLimit, RateLimiter, RetryPolicy};
+use lupl_model::{Fixture, Sandbox};
+use std::sync::Arc;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_429_from_the_model_at_20_per_second() {
+    let mut fixture = Fixture::builtin();
+    fixture.rate_limit = lupl_model::RateLimit {
+        requests: 20,
+        per_seconds: 1,
+    };
+    let sandbox = Sandbox::start_with(fixture).await;
+    let client = ClientBuilder::new(
+        Environment::custom(sandbox.base_url()).expect("env"),
+        Credentials::Static("tok-acme".to_owned().into()),
+    )
+    .rate_limit(RateLimit::new(20, 1))
+    // No retries: a 429 would surface as an error.
+    .retry(RetryPolicy {
+        max_retries: 0,
+        ..RetryPolicy::default()
+    })
+    .build()
+    .expect("client");
+    let pms = "4efafdc0-2783-4af6-9cac-d2b2be27a080"
+        .parse()
+        .expect("uuid");
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                for _ in 0..8 {
+                    client.provider_config(&pms).await?;
+                }
+                Ok::<_, lupl_api::Error>(())
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task").expect("no 429");
+    }
+}
+
+#[test]
+fn the_limits_arithmetic() {
+    let documented = RateLimit::default();
+    assert_eq!((documented.requests, documented.per.as_secs()), (1000, 60));
+    assert_eq!(documented.burst(), 10);
+    assert_eq!(RateLimit::new(20, 1).burst(), 1);
+    assert_eq!(RateLimit::parse("100/1"), Ok(RateLimit::new(100, 1)));
+    assert!(RateLimit::parse("0/60").is_err());
+    assert!(RateLimit::parse("1000").is_err());
+    assert!(RateLimit::parse("a/b").is_err());
+}
+
+#[tokio::test]
+async fn the_window_log_never_admits_more_than_the_quota() {
+    // Virtual time: whatever the GCRA allows, no `per + margin` window
+    // holds more than `requests` admissions.
+    let clock = Arc::new(lupl_auth::ManualClock::auto());
+    let limit = RateLimit::new(50, 1);
+    let limiter = RateLimiter::new(limit, clock.clone());
+    let mut admitted = Vec::new();
+    for _ in 0..500 {
+        limiter.acquire().await;
+        admitted.push(lupl_auth::Clock::now(&*clock));
+    }
+    let span = limit.per + limit.margin();
+    for (i, t) in admitted.iter().enumerate() {
+        let in_window = admitted[i..]
+            .iter()
+            .take_while(|u| u.duration_since(*t) < span)
+            .count();
+        assert!(in_window <= 50, "{in_window} admissions within {span:?}");
+    }
+    // And it does not starve: 500 requests take about 10 windows.
+    let total = admitted[499].duration_since(admitted[0]);
+    assert!(total < span * 11, "{total:?}");
+}
