@@ -23,4 +23,4 @@ pub use model::{
     JSON, MAX_BODY_BYTES, Model, ModelRequest, ModelResponse, PROBLEM_JSON, WriteHook,
 };
 pub use persist::StateFile;
-pub use serve::{Sandbox, SandboxInfo};
+pub use serve::{Sandbox, SandboxInfo, template as response_template};

@@ -114,7 +114,8 @@ impl Respond for ModelResponder {
     }
 }
 
-fn template(response: ModelResponse) -> ResponseTemplate {
+/// The model's answer as a wiremock response.
+pub fn template(response: ModelResponse) -> ResponseTemplate {
     let mut template = ResponseTemplate::new(response.status);
     let content_type = response.header_value("Content-Type").map(str::to_owned);
     for (name, value) in &response.headers {

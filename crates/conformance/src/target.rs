@@ -1,0 +1,185 @@
+//! Where requests go: the in-process model, or any base URL with tokens and
+//! the ids the caller owns and manages.
+
+use lupl_auth::{RateLimit, RateLimiter, SystemClock};
+use lupl_model::{Fixture, Sandbox};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// One caller: a token and the provider and organization it may touch.
+#[derive(Clone)]
+pub struct Identity {
+    /// The bearer token.
+    pub token: String,
+    /// The provider it owns.
+    pub pms_id: Uuid,
+    /// The organization it manages.
+    pub organization_id: Uuid,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("token", &"[redacted]")
+            .field("pms_id", &self.pms_id)
+            .field("organization_id", &self.organization_id)
+            .finish()
+    }
+}
+
+/// What the harness runs against.
+pub struct Target {
+    /// The base URL.
+    pub base_url: String,
+    /// One or two identities (a second one interleaves tenants).
+    pub identities: Vec<Identity>,
+    /// Ids that belong to someone else, for cross-tenant checks when the
+    /// target has no second identity.
+    pub foreign_pms_id: Option<Uuid>,
+    /// See `foreign_pms_id`.
+    pub foreign_organization_id: Option<Uuid>,
+    /// Paces requests under the target's quota.
+    pub limiter: Arc<RateLimiter>,
+    /// Whether this is the in-process model (no restore needed).
+    pub is_model: bool,
+    /// The HTTP client.
+    pub http: lupl_api::reqwest::Client,
+    _sandbox: Option<Sandbox>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("base_url", &self.base_url)
+            .field("identities", &self.identities)
+            .finish_non_exhaustive()
+    }
+}
+
+fn http() -> anyhow::Result<lupl_api::reqwest::Client> {
+    Ok(lupl_api::Environment::http_client_builder().build()?)
+}
+
+impl Target {
+    /// The built-in model on loopback, both tenants of its fixture, and a
+    /// quota high enough that the throttle never interferes.
+    pub async fn model() -> anyhow::Result<Self> {
+        let mut fixture = Fixture::builtin();
+        fixture.rate_limit = lupl_model::RateLimit {
+            requests: 1_000_000,
+            per_seconds: 1,
+        };
+        Self::model_with(fixture, RateLimit::new(1_000_000, 1)).await
+    }
+
+    /// A model with this fixture (its first two users, each owning one
+    /// provider and managing one organization), paced by `limit`.
+    pub async fn model_with(fixture: Fixture, limit: RateLimit) -> anyhow::Result<Self> {
+        let identities = Self::identities_of(&fixture);
+        if identities.is_empty() {
+            anyhow::bail!(
+                "the fixture has no user who owns a provider and manages an organization"
+            );
+        }
+        let sandbox = Sandbox::start_with(fixture).await;
+        Ok(Self {
+            base_url: sandbox.base_url().to_owned(),
+            identities,
+            foreign_pms_id: None,
+            foreign_organization_id: None,
+            limiter: Arc::new(RateLimiter::new(limit, Arc::new(SystemClock))),
+            is_model: true,
+            http: http()?,
+            _sandbox: Some(sandbox),
+        })
+    }
+
+    /// A live target.
+    pub fn live(
+        base_url: &str,
+        identity: Identity,
+        foreign_pms_id: Option<Uuid>,
+        foreign_organization_id: Option<Uuid>,
+        limit: RateLimit,
+    ) -> anyhow::Result<Self> {
+        let base_url = lupl_api::parse_base_url(base_url)?
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(Self {
+            base_url,
+            identities: vec![identity],
+            foreign_pms_id,
+            foreign_organization_id,
+            limiter: Arc::new(RateLimiter::new(limit, Arc::new(SystemClock))),
+            is_model: false,
+            http: http()?,
+            _sandbox: None,
+        })
+    }
+
+    /// Any server with these identities (the first two are treated as two
+    /// tenants); `restore` says whether configurations are put back at the
+    /// end, as for a live target.
+    pub fn custom(
+        base_url: &str,
+        identities: Vec<Identity>,
+        limit: RateLimit,
+        restore: bool,
+    ) -> anyhow::Result<Self> {
+        if identities.is_empty() {
+            anyhow::bail!("a target needs at least one identity");
+        }
+        Ok(Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            identities,
+            foreign_pms_id: None,
+            foreign_organization_id: None,
+            limiter: Arc::new(RateLimiter::new(limit, Arc::new(SystemClock))),
+            is_model: !restore,
+            http: http()?,
+            _sandbox: None,
+        })
+    }
+
+    /// The identities of a fixture: users that own a provider and manage an
+    /// organization.
+    pub fn identities_of(fixture: &Fixture) -> Vec<Identity> {
+        fixture
+            .users
+            .iter()
+            .filter_map(|u| {
+                let pms_id = fixture
+                    .providers
+                    .iter()
+                    .find(|p| p.owner == u.email)?
+                    .pms_id;
+                let organization_id = *u.manages.first()?;
+                Some(Identity {
+                    token: u.token.clone(),
+                    pms_id,
+                    organization_id,
+                })
+            })
+            .take(2)
+            .collect()
+    }
+
+    /// The other tenant's provider, as seen from identity `i`.
+    pub fn foreign_pms(&self, i: usize) -> Option<Uuid> {
+        self.identities
+            .get(1 - i.min(1))
+            .filter(|_| self.identities.len() > 1)
+            .map(|o| o.pms_id)
+            .or(self.foreign_pms_id)
+    }
+
+    /// The other tenant's organization, as seen from identity `i`.
+    pub fn foreign_organization(&self, i: usize) -> Option<Uuid> {
+        self.identities
+            .get(1 - i.min(1))
+            .filter(|_| self.identities.len() > 1)
+            .map(|o| o.organization_id)
+            .or(self.foreign_organization_id)
+    }
+}
