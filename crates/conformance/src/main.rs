@@ -117,6 +117,15 @@ async fn target(args: &Args) -> Result<Target, String> {
     .map_err(|e| e.to_string())
 }
 
+async fn throttle_model() -> anyhow::Result<Harness> {
+    let mut fixture = lupl_model::Fixture::builtin();
+    fixture.rate_limit = lupl_model::RateLimit {
+        requests: 10,
+        per_seconds: 2,
+    };
+    Harness::new(Target::model_with(fixture, RateLimit::new(1_000_000, 1)).await?).await
+}
+
 async fn run(args: Args) -> ExitCode {
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -172,23 +181,27 @@ async fn run(args: Args) -> ExitCode {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("conformance: the run failed: {e}");
-                let problems = harness.restore().await;
-                for p in problems {
-                    eprintln!("conformance: RESTORE: {p}");
+                let (problems, notes) = harness.restore().await;
+                for p in problems.iter().chain(&notes) {
+                    eprintln!("conformance: restore: {p}");
                 }
                 return ExitCode::from(2);
             }
         };
     let mut throttling_problems = Vec::new();
     if args.check_throttling && !harness.cancel_flag().load(Ordering::Relaxed) {
-        let max = if harness.target().is_model {
-            1_000_010
+        throttling_problems = if harness.target().is_model {
+            // The run's model has a quota no run reaches; check the throttle
+            // on a model with a small one (10 per 2 s).
+            match throttle_model().await {
+                Ok(h) => throttling::check(&h, 100).await,
+                Err(e) => vec![format!("cannot start the throttling model: {e}")],
+            }
         } else {
-            args.rate_limit.requests + 50
+            throttling::check(&harness, args.rate_limit.requests + 50).await
         };
-        throttling_problems = throttling::check(&harness, max).await;
     }
-    report.restore = harness.restore().await;
+    (report.restore, report.restore_notes) = harness.restore().await;
     print!("{}", report::summary(&report));
     if args.check_throttling {
         if throttling_problems.is_empty() {

@@ -60,7 +60,10 @@ pub fn summary(report: &Report) -> String {
         let _ = writeln!(out, "replay the whole run with --seed {}", report.seed);
     }
     for r in &report.restore {
-        let _ = writeln!(out, "RESTORE: {r}");
+        let _ = writeln!(out, "RESTORE FAILED: {r}");
+    }
+    for r in &report.restore_notes {
+        let _ = writeln!(out, "restore: {r}");
     }
     let _ = writeln!(
         out,

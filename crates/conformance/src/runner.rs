@@ -55,8 +55,10 @@ pub struct Report {
     pub failure: Option<Failure>,
     /// Steps skipped because the harness could not predict them.
     pub skipped: u64,
-    /// Problems restoring a live target's configurations.
+    /// Problems restoring a live target's configurations (a failure).
     pub restore: Vec<String>,
+    /// What could not be restored because the API cannot (not a failure).
+    pub restore_notes: Vec<String>,
 }
 
 impl Report {
@@ -407,18 +409,25 @@ impl Harness {
             failure,
             skipped: self.skipped.load(Ordering::Relaxed),
             restore: Vec::new(),
+            restore_notes: Vec::new(),
         }
     }
 
     /// Puts back the configurations read at the start (live targets).
-    /// Returns what could not be restored, with the saved JSON.
-    pub async fn restore(&self) -> Vec<String> {
+    /// Returns what failed to be restored (with the saved JSON), and notes
+    /// on what the API cannot restore (a configuration that was `null`).
+    pub async fn restore(&self) -> (Vec<String>, Vec<String>) {
         if self.target.is_model {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
         let current = match self.read_state().await {
             Ok(c) => c,
-            Err(e) => return vec![format!("could not read the target to restore it: {e}")],
+            Err(e) => {
+                return (
+                    vec![format!("could not read the target to restore it: {e}")],
+                    Vec::new(),
+                );
+            }
         };
         let mut problems = Vec::new();
         for (i, identity) in self.target.identities.iter().enumerate() {
@@ -439,7 +448,10 @@ impl Harness {
                 );
             }
         }
-        problems
+        let (notes, problems) = problems
+            .into_iter()
+            .partition(|p: &String| p.contains("cannot delete"));
+        (problems, notes)
     }
 
     async fn put_back(

@@ -82,8 +82,11 @@ async fn the_restore_runs_after_a_failure_midway() {
     assert!(!report.passed(), "the injected 500s went unnoticed");
     // The run wrote new configurations…
     assert_ne!(model.snapshot(), before);
-    let problems = harness.restore().await;
-    assert_eq!(problems, Vec::<String>::new());
+    let (problems, notes) = harness.restore().await;
+    assert_eq!(
+        (problems, notes),
+        (Vec::<String>::new(), Vec::<String>::new())
+    );
     // …and the restore put the ones it found back.
     let after = model.snapshot();
     for (a, b) in after.providers.iter().zip(&before.providers) {
