@@ -171,3 +171,16 @@ pub async fn run(seconds: u64, quota_seconds: u64) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `n` sequential GETs with the bare or the full client (for callgrind).
+pub async fn profile(which: &str, url: &str, n: u64) -> anyhow::Result<()> {
+    let client = match which {
+        "bare" => bare(url, "tok-acme")?,
+        _ => full(url, "tok-acme", RateLimit::new(1_000_000_000, 1), 3)?,
+    };
+    let pms = PMS.parse()?;
+    for _ in 0..n {
+        client.provider_config(&pms).await?;
+    }
+    Ok(())
+}

@@ -38,6 +38,18 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         quota_seconds: u64,
     },
+    /// Sends N sequential GETs with one client (`bare` or `full`) to a
+    /// server at URL: for profiling the client under callgrind.
+    #[command(hide = true)]
+    Profile {
+        /// `bare` or `full`.
+        which: String,
+        /// The server.
+        url: String,
+        /// Requests.
+        #[arg(default_value_t = 2000)]
+        n: u64,
+    },
     /// The sandbox's HTTP front end answering `null` to everything: the
     /// baseline the sandbox is compared with.
     #[command(hide = true)]
@@ -60,6 +72,7 @@ fn main() -> ExitCode {
                 seconds,
                 quota_seconds,
             } => auth::run(seconds, quota_seconds).await,
+            Command::Profile { which, url, n } => auth::profile(&which, &url, n).await,
             Command::ServeBaseline => sandbox::serve_baseline().await,
         }
     });

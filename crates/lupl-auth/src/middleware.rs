@@ -197,6 +197,11 @@ impl Middleware for AuthMiddleware {
             status = tracing::field::Empty,
             wait_ms = tracing::field::Empty,
         );
-        Box::pin(self.send(http, request).instrument(span))
+        if span.is_disabled() {
+            // Nobody listens: skip entering and leaving the span on every poll.
+            Box::pin(self.send(http, request))
+        } else {
+            Box::pin(self.send(http, request).instrument(span))
+        }
     }
 }
