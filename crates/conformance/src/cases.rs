@@ -273,17 +273,20 @@ fn spec_properties(schema: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The required top-level members of an operation's request body, from the spec.
-pub fn required_members(op: Op) -> Vec<String> {
-    let spec = Spec::workspace();
+/// The JSON schema of an operation's request body, from the spec.
+fn request_schema(op: Op) -> Option<&'static Value> {
     let (method, path) = op.route();
     let pointer = format!(
         "/paths/{}/{}/requestBody/content/application~1json/schema",
         path.replace('/', "~1"),
         method.to_ascii_lowercase()
     );
-    spec.resolve(&pointer)
-        .ok()
+    Spec::workspace().resolve(&pointer).ok()
+}
+
+/// The required top-level members of an operation's request body, from the spec.
+pub fn required_members(op: Op) -> Vec<String> {
+    request_schema(op)
         .and_then(|s| s.get("required"))
         .and_then(Value::as_array)
         .map(|r| {
@@ -293,22 +296,6 @@ pub fn required_members(op: Op) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Whether a top-level member is a uuid (else an object), from the spec.
-pub fn member_is_uuid(op: Op, member: &str) -> bool {
-    let (method, path) = op.route();
-    let pointer = format!(
-        "/paths/{}/{}/requestBody/content/application~1json/schema",
-        path.replace('/', "~1"),
-        method.to_ascii_lowercase()
-    );
-    Spec::workspace()
-        .resolve(&pointer)
-        .ok()
-        .and_then(|s| s.pointer(&format!("/properties/{member}/format")))
-        .and_then(Value::as_str)
-        == Some("uuid")
 }
 
 #[derive(Debug, Clone)]

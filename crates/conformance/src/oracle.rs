@@ -379,8 +379,3 @@ fn binding_error(step: &Step) -> Option<(String, String)> {
         _ => return None,
     })
 }
-
-/// The Guid forms, for tests.
-pub fn id_forms() -> [IdForm; 4] {
-    [IdForm::Upper, IdForm::Bare, IdForm::Braces, IdForm::Parens]
-}

@@ -2,7 +2,6 @@
 //! 429 with `Retry-After` and the gateway's body, and recover after the wait.
 
 use crate::cases::Op;
-use crate::checks::Received;
 use crate::oracle::RawRequest;
 use crate::runner::Harness;
 use std::time::Duration;
@@ -24,36 +23,7 @@ pub async fn check(harness: &Harness, max_requests: u32) -> Vec<String> {
         content_type: None,
         body: Vec::new(),
     };
-    let send = || async {
-        let url = format!("{}{}", target.base_url, request.path_and_query);
-        let r = target
-            .http
-            .get(url)
-            .header(
-                "Authorization",
-                request.authorization.clone().unwrap_or_default(),
-            )
-            .send()
-            .await
-            .map_err(|e| e.without_url().to_string())?;
-        let status = r.status().as_u16();
-        let headers = r
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    v.to_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect();
-        let body = r.bytes().await.map_err(|e| e.to_string())?.to_vec();
-        Ok::<_, String>(Received {
-            status,
-            headers,
-            body,
-        })
-    };
+    let send = || harness.send_unpaced(&request);
     let mut problems = Vec::new();
     let mut throttled = None;
     for _ in 0..max_requests {
