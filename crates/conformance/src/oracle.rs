@@ -6,9 +6,7 @@
 //! It never calls `lupl_model::rules` or `lupl_model::binding`: a harness
 //! that asked the model what the model should answer would prove nothing.
 
-use crate::cases::{
-    Body, IdForm, Op, OrgViolation, PATTERNS, Shape, Step, Who, Whose, break_provider,
-};
+use crate::cases::{Body, Op, OrgViolation, PATTERNS, Shape, Step, Who, Whose, break_provider};
 use crate::target::Target;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
