@@ -414,31 +414,38 @@ pub fn valid_provider_config() -> impl Strategy<Value = Value> {
 }
 
 fn provider_violation() -> impl Strategy<Value = ProviderViolation> {
-    use ProviderViolation::*;
-    select(vec![
-        BlankName,
-        LongName,
-        LongDescription,
-        HttpBaseUrl,
-        UndeclaredPlaceholder,
-        HttpTokenUrl,
-        EmptyScope,
-        BadHeaderName,
-        ApiKeyFieldUndeclared,
-        UnknownAuthType,
-        NoEndpoints,
-        UnknownEndpoint,
-        RelativeEndpoint,
-        TooManyFields,
-        BadFieldKey,
-        DuplicateFieldKey,
-        EmptyLabel,
-        UnknownFieldType,
-        SelectWithoutOptions,
-        OptionsOnString,
-        InvalidPattern,
-        PatternOnNumber,
-    ])
+    select(ProviderViolation::ALL.to_vec())
+}
+
+impl ProviderViolation {
+    /// Every rule the generator breaks.
+    pub const ALL: [ProviderViolation; 22] = {
+        use ProviderViolation::*;
+        [
+            BlankName,
+            LongName,
+            LongDescription,
+            HttpBaseUrl,
+            UndeclaredPlaceholder,
+            HttpTokenUrl,
+            EmptyScope,
+            BadHeaderName,
+            ApiKeyFieldUndeclared,
+            UnknownAuthType,
+            NoEndpoints,
+            UnknownEndpoint,
+            RelativeEndpoint,
+            TooManyFields,
+            BadFieldKey,
+            DuplicateFieldKey,
+            EmptyLabel,
+            UnknownFieldType,
+            SelectWithoutOptions,
+            OptionsOnString,
+            InvalidPattern,
+            PatternOnNumber,
+        ]
+    };
 }
 
 /// Breaks `config` by `violation`; returns the key CONTRACT.md says the
