@@ -16,6 +16,7 @@ pub mod http_server;
 mod model;
 mod persist;
 pub mod rules;
+mod run;
 mod serve;
 
 pub use fixture::{Fixture, FixtureError, RateLimit};
@@ -23,4 +24,5 @@ pub use model::{
     JSON, MAX_BODY_BYTES, Model, ModelRequest, ModelResponse, PROBLEM_JSON, WriteHook,
 };
 pub use persist::StateFile;
+pub use run::run_sandbox;
 pub use serve::{Sandbox, SandboxInfo, template as response_template};

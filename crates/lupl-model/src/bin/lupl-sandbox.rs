@@ -2,11 +2,8 @@
 //! that cannot use Stage, and for CI.
 
 use clap::Parser;
-use lupl_model::{Fixture, Model, SandboxInfo, StateFile, http_server};
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// Serve a contract-exact model of the Lupl Open API on loopback.
 #[derive(Parser, Debug)]
@@ -48,45 +45,5 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let state = args.state.map(StateFile::new);
-    let saved = match &state {
-        Some(s) => s.load().map_err(|e| e.to_string())?,
-        None => None,
-    };
-    let fixture = match (saved, &args.fixture) {
-        (Some(saved), _) => saved,
-        (None, Some(path)) => Fixture::load(path).map_err(|e| e.to_string())?,
-        (None, None) => Fixture::builtin(),
-    };
-    let mut model = Model::new(fixture.clone());
-    if let Some(state) = state.clone() {
-        state.save(&fixture).map_err(|e| e.to_string())?;
-        model = model.on_write(Box::new(move |f| state.save(f).map_err(|e| e.to_string())));
-    }
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let address = listener
-        .local_addr()
-        .map_err(|e| format!("cannot read the listening address: {e}"))?;
-    let info = SandboxInfo::new(format!("http://{address}"), &fixture);
-    tokio::spawn(http_server::serve(
-        listener,
-        http_server::sandbox_handler(Arc::new(model)),
-    ));
-    let mut banner = info.describe();
-    if let Some(state) = &state {
-        banner.push_str(&format!("  state file: {}\n", state.path().display()));
-    }
-    banner.push_str("Press Ctrl-C to stop.\n");
-    // Whoever started us may stop reading stdout (a test, `| head`); that is
-    // no reason to stop serving, so write errors are ignored.
-    let mut stdout = std::io::stdout();
-    let _ = stdout
-        .write_all(banner.as_bytes())
-        .and_then(|()| stdout.flush());
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
-    Ok(())
+    lupl_model::run_sandbox(&args.listen, args.fixture.as_deref(), args.state.as_deref()).await
 }
