@@ -9,7 +9,7 @@
 use crate::cases::{Body, Op, OrgViolation, PATTERNS, Shape, Step, Who, Whose, break_provider};
 use crate::target::Target;
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -26,6 +26,20 @@ pub struct RawRequest {
     pub content_type: Option<String>,
     /// The body.
     pub body: Vec<u8>,
+}
+
+impl RawRequest {
+    /// A GET of one of `op`'s resources (`pmsId` or `organizationId` = `id`).
+    pub fn get(op: Op, id: Uuid, token: &str) -> Self {
+        let (_, path) = op.route();
+        RawRequest {
+            method: "GET".into(),
+            path_and_query: format!("{path}?{}={id}", op.query_parameter()),
+            authorization: Some(format!("Bearer {token}")),
+            content_type: None,
+            body: Vec::new(),
+        }
+    }
 }
 
 /// What the contract says the answer must be.
@@ -98,14 +112,9 @@ fn matching(pattern: &str, seed: u64) -> Option<String> {
     let strategy =
         proptest::string::string_regex(pattern.trim_start_matches('^').trim_end_matches('$'))
             .ok()?;
-    let mut runner = TestRunner::new_with_rng(Config::default(), rng(seed));
+    let mut runner =
+        TestRunner::new_with_rng(Config::default(), crate::cases::seeded_rng(seed, &[0; 8]));
     strategy.new_tree(&mut runner).ok().map(|t| t.current())
-}
-
-fn rng(seed: u64) -> TestRng {
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
 }
 
 /// Organization fields valid for `provider` (seeded), or `None` when a

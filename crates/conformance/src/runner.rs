@@ -5,7 +5,7 @@ use crate::cases::{self, Op, Step};
 use crate::checks::{self, ContractCheck, Received, Schemas};
 use crate::oracle::{self, RawRequest, Shadow};
 use crate::target::Target;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -126,13 +126,6 @@ pub fn curl(base_url: &str, request: &RawRequest) -> String {
     out
 }
 
-fn seed_rng(seed: u64) -> TestRng {
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    bytes[8..16].copy_from_slice(b"lupl-cf!");
-    TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
-}
-
 impl Harness {
     /// Reads the target's current configurations (the shadow's start, and
     /// what a live run restores at the end).
@@ -171,14 +164,7 @@ impl Harness {
                 (Op::GetProvider, identity.pms_id, 0),
                 (Op::GetOrganization, identity.organization_id, 1),
             ] {
-                let (_, path) = op.route();
-                let request = RawRequest {
-                    method: "GET".into(),
-                    path_and_query: format!("{path}?{}={id}", op.query_parameter()),
-                    authorization: Some(format!("Bearer {}", identity.token)),
-                    content_type: None,
-                    body: Vec::new(),
-                };
+                let request = RawRequest::get(op, id, &identity.token);
                 let r = self.send(&request).await?;
                 if r.status != 200 {
                     anyhow::bail!(
@@ -359,7 +345,8 @@ impl Harness {
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        let mut runner = TestRunner::new_with_rng(config, seed_rng(options.seed));
+        let mut runner =
+            TestRunner::new_with_rng(config, cases::seeded_rng(options.seed, b"lupl-cf!"));
         let cases_run = AtomicU64::new(0);
         let failed = AtomicBool::new(false);
         let strategy = cases::sequence(self.target.identities.len());

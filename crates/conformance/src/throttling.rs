@@ -11,18 +11,7 @@ use std::time::Duration;
 pub async fn check(harness: &Harness, max_requests: u32) -> Vec<String> {
     let target = harness.target();
     let identity = &target.identities[0];
-    let (_, path) = Op::GetProvider.route();
-    let request = RawRequest {
-        method: "GET".into(),
-        path_and_query: format!(
-            "{path}?{}={}",
-            Op::GetProvider.query_parameter(),
-            identity.pms_id
-        ),
-        authorization: Some(format!("Bearer {}", identity.token)),
-        content_type: None,
-        body: Vec::new(),
-    };
+    let request = RawRequest::get(Op::GetProvider, identity.pms_id, &identity.token);
     let send = || harness.send_unpaced(&request);
     let mut problems = Vec::new();
     let mut throttled = None;

@@ -95,6 +95,18 @@ impl Environment {
         url.trim_end_matches('/').to_owned()
     }
 
+    /// The base URL, parsed (once, for Stage).
+    pub fn url(&self) -> &Url {
+        static STAGE: std::sync::LazyLock<Url> = std::sync::LazyLock::new(|| {
+            // A constant; the client tests exercise it.
+            Url::parse(STAGE_BASE_URL).expect("STAGE_BASE_URL is an absolute URL")
+        });
+        match self {
+            Environment::Stage => &STAGE,
+            Environment::Production(url) | Environment::Custom(url) => url,
+        }
+    }
+
     /// A short name for messages: `stage`, `production` or the base URL.
     pub fn name(&self) -> String {
         match self {
@@ -113,9 +125,7 @@ impl Environment {
     /// Whether `url` points at this environment's host (same scheme, host
     /// and port), so that a token issued for it may be sent there.
     pub fn owns(&self, url: &Url) -> bool {
-        let Ok(base) = Url::parse(&self.base_url()) else {
-            return false;
-        };
+        let base = self.url();
         base.scheme() == url.scheme()
             && base.host_str() == url.host_str()
             && base.port_or_known_default() == url.port_or_known_default()

@@ -17,8 +17,6 @@ use tracing::Instrument;
 /// The middleware of an authenticated, rate-limited client.
 pub struct AuthMiddleware {
     environment: Environment,
-    /// The environment's origin, parsed once: (scheme, host, port).
-    origin: Option<(String, String, Option<u16>)>,
     tokens: Arc<TokenSource>,
     limiter: Arc<RateLimiter>,
     retry: RetryPolicy,
@@ -44,16 +42,8 @@ impl AuthMiddleware {
         retry: RetryPolicy,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let origin = reqwest::Url::parse(&environment.base_url()).ok().map(|u| {
-            (
-                u.scheme().to_owned(),
-                u.host_str().unwrap_or_default().to_owned(),
-                u.port_or_known_default(),
-            )
-        });
         Self {
             environment,
-            origin,
             tokens,
             limiter,
             retry,
@@ -62,13 +52,7 @@ impl AuthMiddleware {
     }
 
     fn guard(&self, request: &reqwest::Request) -> Result<(), AuthError> {
-        let url = request.url();
-        let owned = self.origin.as_ref().is_some_and(|(scheme, host, port)| {
-            url.scheme() == scheme
-                && url.host_str() == Some(host.as_str())
-                && url.port_or_known_default() == *port
-        });
-        if owned {
+        if self.environment.owns(request.url()) {
             Ok(())
         } else {
             Err(AuthError::WrongEnvironment {

@@ -202,15 +202,20 @@ fn parse_json(path: &Path, text: &str) -> Result<Value, Failure> {
     })
 }
 
-fn client(cli: &Cli) -> Result<Client, Failure> {
+/// Settings from the `LUPL_*` variables, with `--env` and `--base-url`
+/// taking their place.
+fn settings(cli: &Cli) -> Result<Settings, Failure> {
     let (env, base_url) = (cli.env.clone(), cli.base_url.clone());
-    let settings = Settings::from_lookup(|name| match name {
+    Settings::from_lookup(|name| match name {
         "LUPL_ENV" => env.clone(),
         "LUPL_BASE_URL" => base_url.clone(),
         other => std::env::var(other).ok(),
     })
-    .map_err(|e| fail(3, e.to_string()))?;
-    ClientBuilder::from_settings(settings)
+    .map_err(|e| fail(3, e.to_string()))
+}
+
+fn client(cli: &Cli) -> Result<Client, Failure> {
+    ClientBuilder::from_settings(settings(cli)?)
         .build()
         .map_err(Failure::from)
 }
@@ -292,8 +297,7 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
                 .map_err(|e| fail(2, e))?;
         }
         Command::Token => {
-            let settings = Settings::from_env().map_err(|e| fail(3, e.to_string()))?;
-            let built = ClientBuilder::from_settings(settings).build_parts()?;
+            let built = ClientBuilder::from_settings(settings(cli)?).build_parts()?;
             let token = built
                 .tokens
                 .token()
