@@ -5,7 +5,13 @@ use crate::types::{
     SetOrganizationConfigRequest, SetProviderConfigRequest,
 };
 use crate::{Client, Error};
+use progenitor_client::ClientInfo;
 use uuid::Uuid;
+
+/// `setProviderConfig`'s path in openapi.json.
+pub const SET_PROVIDER_CONFIG_PATH: &str = "/api/1.0/pms/providerconfig";
+/// `setProviderConfig`'s operation id in openapi.json.
+pub const SET_PROVIDER_CONFIG_ID: &str = "setProviderConfig";
 
 impl Client {
     /// The provider's configuration; `None` while none was stored.
@@ -32,6 +38,46 @@ impl Client {
         match self.set_provider_config(&body).await {
             Ok(_) => Ok(()),
             Err(e) => Err(Error::from_generated(e).await),
+        }
+    }
+
+    /// Stores the provider's configuration exactly as given.
+    ///
+    /// CONTRACT.md step 7 keeps unknown members inside `config`; the typed
+    /// [`ProviderConfiguration`] has no room for them, so a tool that passes
+    /// a user's file through uses this call instead. The request takes the
+    /// same path as the generated one: the middleware's token, limiter and
+    /// retries, then [`Error::from_response`] for any other status than 200.
+    pub async fn put_provider_config_json(
+        &self,
+        pms_id: &Uuid,
+        config: &serde_json::Value,
+    ) -> Result<(), Error> {
+        // The path and operation id of `setProviderConfig` in openapi.json;
+        // the spec lint test checks they still agree.
+        let url = format!("{}{SET_PROVIDER_CONFIG_PATH}", self.baseurl());
+        let mut request = self
+            .client()
+            .post(url)
+            .header("api-version", Self::api_version())
+            .json(&serde_json::json!({ "pmsId": pms_id, "config": config }))
+            .build()
+            .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let response = match self.inner().middleware() {
+            Some(m) => {
+                m.before(&mut request, SET_PROVIDER_CONFIG_ID)
+                    .await
+                    .map_err(Error::Middleware)?;
+                m.execute(self.client(), request, SET_PROVIDER_CONFIG_ID)
+                    .await
+            }
+            None => self.client().execute(request).await,
+        }
+        .map_err(Error::Transport)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(Error::from_response(response).await)
         }
     }
 

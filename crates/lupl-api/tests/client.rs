@@ -96,6 +96,45 @@ async fn set_provider_config_posts_the_json_body() {
 }
 
 #[tokio::test]
+async fn the_raw_json_write_keeps_unknown_members_and_decodes_errors() {
+    let (server, client) = server().await;
+    let mut config = acme();
+    config["vendorExtension"] = json!({"kept": true});
+    config["authentication"]["audience"] = json!("urn:acme");
+    Mock::given(method("POST"))
+        .and(path("/api/1.0/pms/providerconfig"))
+        .and(header("content-type", "application/json"))
+        .and(header("api-version", "1.0"))
+        .and(body_json(json!({"pmsId": PMS, "config": config})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client
+        .put_provider_config_json(&pms(), &config)
+        .await
+        .expect("stored");
+    let err = client
+        .put_provider_config_json(&pms(), &json!({"name": 1}))
+        .await
+        .expect_err("no mock matches a different body");
+    assert_eq!(err.status(), Some(reqwest::StatusCode::NOT_FOUND), "{err}");
+}
+
+#[test]
+fn the_raw_write_names_the_specs_operation() {
+    let op = lupl_spec::Spec::workspace()
+        .operations()
+        .into_iter()
+        .find(|o| o.operation_id == lupl_api::SET_PROVIDER_CONFIG_ID)
+        .expect("the operation exists");
+    assert_eq!(
+        (op.method.as_str(), op.path.as_str()),
+        ("POST", lupl_api::SET_PROVIDER_CONFIG_PATH)
+    );
+}
+
+#[tokio::test]
 async fn organization_operations_send_the_documented_request() {
     let (server, client) = server().await;
     let fields = json!({"region": "eu"});
