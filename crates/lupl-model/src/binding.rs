@@ -77,6 +77,25 @@ impl Member {
     }
 }
 
+/// The top level of `setProviderConfig`'s body (CONTRACT.md step 4).
+pub const SET_PROVIDER_CONFIG: (&[Member], &str) = (
+    &[
+        Member::Uuid("pmsId"),
+        Member::Object("config", "ProviderConfiguration"),
+    ],
+    "SetProviderConfigRequest",
+);
+
+/// The top level of `setOrganizationConfig`'s body (CONTRACT.md step 4).
+pub const SET_ORGANIZATION_CONFIG: (&[Member], &str) = (
+    &[
+        Member::Uuid("organizationId"),
+        Member::Uuid("pmsId"),
+        Member::Object("fields", "Dictionary`2"),
+    ],
+    "SetOrganizationConfigRequest",
+);
+
 /// The members of a bound body, by name.
 #[derive(Debug, Default)]
 pub struct Bound {

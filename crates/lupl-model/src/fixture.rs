@@ -176,6 +176,30 @@ impl Fixture {
         }
     }
 
+    /// Adds `count` new organizations, without configurations, managed by
+    /// the user with `token`; returns their ids (deterministic: the same
+    /// call gives the same ids). For bulk tests and benchmarks.
+    pub fn add_organizations(&mut self, token: &str, count: usize) -> Vec<Uuid> {
+        let salt = self.organizations.len() as u128;
+        let ids: Vec<Uuid> = (0..count as u128)
+            .map(|i| {
+                uuid::Builder::from_u128(
+                    0x5e7_0000_0000_4000_8000_0000_0000_0000 | (salt << 32) | i,
+                )
+                .into_uuid()
+            })
+            .collect();
+        self.organizations
+            .extend(ids.iter().map(|&organization_id| Organization {
+                organization_id,
+                config: Value::Null,
+            }));
+        if let Some(user) = self.users.iter_mut().find(|u| u.token == token) {
+            user.manages.extend(&ids);
+        }
+        ids
+    }
+
     /// Parses fixture text; `path` names the source in errors.
     pub fn parse(text: &str, path: &str) -> Result<Self, FixtureError> {
         let fixture: Fixture = serde_json::from_str(text).map_err(|e| FixtureError::Format {

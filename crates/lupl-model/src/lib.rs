@@ -14,6 +14,7 @@ pub mod binding;
 pub mod fixture;
 pub mod http_server;
 mod model;
+pub mod offline;
 mod persist;
 pub mod rules;
 mod run;

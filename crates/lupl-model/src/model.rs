@@ -1,7 +1,7 @@
 //! The model's core: a framework-free state machine, request in, response
 //! out, that answers as CONTRACT.md says the API does.
 
-use crate::binding::{self, Member};
+use crate::binding;
 use crate::fixture::{Fixture, Organization, Provider, RateLimit};
 use crate::rules::{self, Errors};
 use serde_json::{Value, json};
@@ -336,12 +336,8 @@ impl Model {
                 ModelResponse::json(200, &config)
             }
             Operation::SetProvider => {
-                let members = [
-                    Member::Uuid("pmsId"),
-                    Member::Object("config", "ProviderConfiguration"),
-                ];
-                let bound = match binding::body(&request.body, &members, "SetProviderConfigRequest")
-                {
+                let (members, type_name) = binding::SET_PROVIDER_CONFIG;
+                let bound = match binding::body(&request.body, members, type_name) {
                     Ok(b) => b,
                     Err(errors) => return bad_request(trace, &errors),
                 };
@@ -363,16 +359,11 @@ impl Model {
                 })
             }
             Operation::SetOrganization => {
-                let members = [
-                    Member::Uuid("organizationId"),
-                    Member::Uuid("pmsId"),
-                    Member::Object("fields", "Dictionary`2"),
-                ];
-                let bound =
-                    match binding::body(&request.body, &members, "SetOrganizationConfigRequest") {
-                        Ok(b) => b,
-                        Err(errors) => return bad_request(trace, &errors),
-                    };
+                let (members, type_name) = binding::SET_ORGANIZATION_CONFIG;
+                let bound = match binding::body(&request.body, members, type_name) {
+                    Ok(b) => b,
+                    Err(errors) => return bad_request(trace, &errors),
+                };
                 let org_id = bound.id("organizationId");
                 if !manages(&state, &user, org_id) {
                     return ModelResponse::json(403, &json!({}));
