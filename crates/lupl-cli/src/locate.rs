@@ -140,6 +140,7 @@ pub fn find(
     key: &str,
     strip: &str,
 ) -> Option<(usize, usize)> {
+    let key = key.strip_prefix("$.").unwrap_or(key);
     let mut path = key.strip_prefix(strip).unwrap_or(key).to_owned();
     loop {
         if let Some(p) = positions.get(&path) {

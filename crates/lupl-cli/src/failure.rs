@@ -1,0 +1,76 @@
+//! What the user sees when a command fails: one line that says what to do,
+//! and the exit code the README documents.
+
+use lupl_api::Error;
+use std::fmt;
+
+/// The exit codes of `lupl` (README, "Scripting").
+pub mod exit {
+    /// Everything asked for was done.
+    pub const OK: u8 = 0;
+    /// The API refused (4xx), a file is invalid, or a `set-many` row failed.
+    pub const REFUSED: u8 = 1;
+    /// The command line or a local file could not be used.
+    pub const USAGE: u8 = 2;
+    /// Credentials are missing or were not accepted.
+    pub const AUTH: u8 = 3;
+    /// The API could not be reached.
+    pub const NETWORK: u8 = 4;
+    /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// A failed command: its exit code and a one-line message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// One of [`exit`]'s codes.
+    pub code: u8,
+    /// What went wrong and what to do, on one line.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with `code`.
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The API refused, or a document is invalid.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self::new(exit::REFUSED, message)
+    }
+
+    /// The command line or a local file cannot be used.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(exit::USAGE, message)
+    }
+
+    /// Credentials are missing or refused.
+    pub fn auth(message: impl Into<String>) -> Self {
+        Self::new(exit::AUTH, message)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        match &e {
+            Error::Unauthorized { .. } | Error::Middleware(_) => Failure::auth(format!(
+                "{e} (check LUPL_TOKEN, the LUPL_CLIENT_* settings or the config file's profile)"
+            )),
+            Error::Transport(_) => Failure::new(
+                exit::NETWORK,
+                format!("{e} (check the network and --base-url)"),
+            ),
+            _ => Failure::refused(e.to_string()),
+        }
+    }
+}

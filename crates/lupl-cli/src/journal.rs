@@ -1,0 +1,231 @@
+//! The `set-many` journal: one JSON line per event, appended as the run
+//! goes, so an interrupted run resumes without repeating or losing a row.
+//!
+//! Before a row's request is sent, a `sent` line is written; when its answer
+//! is in, a `done` line. Each line is one `write` of the file: it survives
+//! the process being killed (not a power cut; the journal is synced when
+//! the run ends). On `--resume`, a row whose last `done` is final and was
+//! for the same content is skipped; a row with a `sent` but no `done` was
+//! perhaps written, and is checked with a GET before it is sent again.
+//! Rows are known by organization and a digest of the body, so a row fixed
+//! in the file after a refusal is sent again.
+
+use crate::failure::Failure;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use uuid::Uuid;
+
+const FORMAT: &str = "lupl set-many journal 1";
+
+/// One journal line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "camelCase")]
+pub enum Entry {
+    /// The first line: which provider the rows are for.
+    #[serde(rename_all = "camelCase")]
+    Start {
+        /// [`FORMAT`].
+        format: String,
+        /// The provider every row names.
+        pms_id: Uuid,
+    },
+    /// A row's request is about to be sent.
+    #[serde(rename_all = "camelCase")]
+    Sent {
+        /// The row's line in the input.
+        line: usize,
+        /// The organization.
+        organization_id: Uuid,
+        /// [`digest`] of the body.
+        digest: String,
+    },
+    /// A row's answer.
+    #[serde(rename_all = "camelCase")]
+    Done {
+        /// The row's line in the input.
+        line: usize,
+        /// The organization.
+        organization_id: Uuid,
+        /// [`digest`] of the body.
+        digest: String,
+        /// What happened.
+        outcome: Outcome,
+    },
+}
+
+/// What became of a row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    /// `200`, `400`, `403`, … or `invalid` (never sent: the file's value
+    /// cannot be typed), `network`, `auth`.
+    pub status: String,
+    /// The error keys, for a 400 or an invalid row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_keys: Vec<String>,
+    /// A short explanation.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+impl Outcome {
+    /// Stored.
+    pub fn ok() -> Self {
+        Self {
+            status: "200".into(),
+            error_keys: Vec::new(),
+            message: String::new(),
+        }
+    }
+
+    /// True when the row is stored.
+    pub fn is_ok(&self) -> bool {
+        self.status == "200"
+    }
+
+    /// True when sending the same row again would get the same answer: it
+    /// was stored, or refused for its content or the caller's rights.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "200" | "400" | "403" | "413" | "415" | "invalid"
+        )
+    }
+}
+
+/// The digest that identifies a row's content.
+pub fn digest(body: &serde_json::Value) -> String {
+    let hash = Sha256::digest(body.to_string().as_bytes());
+    hash.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// What an earlier run left for an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Earlier {
+    /// Answered: the digest and the outcome.
+    Done(String, Outcome),
+    /// Sent with this digest, answer unknown.
+    InFlight(String),
+}
+
+/// An open journal.
+#[derive(Debug)]
+pub struct Journal {
+    file: File,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// Opens the journal at `path` for the provider `pms_id`. Without
+    /// `resume`, an existing non-empty journal is refused; with it, its
+    /// entries are returned by organization.
+    pub fn open(
+        path: &Path,
+        pms_id: Uuid,
+        resume: bool,
+    ) -> Result<(Self, HashMap<Uuid, Earlier>), Failure> {
+        let shown = path.display();
+        let existing = match std::fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Failure::usage(format!("cannot read {shown}: {e}"))),
+        };
+        let mut earlier = HashMap::new();
+        let mut keep = 0;
+        if let Some(text) = existing.as_deref().filter(|t| !t.is_empty()) {
+            if !resume {
+                return Err(Failure::usage(format!(
+                    "{shown} holds an earlier run: pass --resume to continue it, or remove it to start over"
+                )));
+            }
+            keep = read(path, text, pms_id, &mut earlier)?;
+        }
+        let mut options = OpenOptions::new();
+        options.create(true).write(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let io = |e: std::io::Error| Failure::usage(format!("cannot write {shown}: {e}"));
+        let mut file = options.open(path).map_err(io)?;
+        // Drop a line torn by a kill in the middle of a write.
+        file.set_len(keep as u64).map_err(io)?;
+        file.seek(SeekFrom::End(0)).map_err(io)?;
+        let mut journal = Self {
+            file,
+            path: path.to_owned(),
+        };
+        if keep == 0 {
+            journal.append(&Entry::Start {
+                format: FORMAT.into(),
+                pms_id,
+            })?;
+        }
+        Ok((journal, earlier))
+    }
+
+    /// Appends one entry as one write.
+    pub fn append(&mut self, entry: &Entry) -> Result<(), Failure> {
+        let mut line =
+            serde_json::to_vec(entry).map_err(|e| Failure::usage(format!("journal entry: {e}")))?;
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", self.path.display())))
+    }
+
+    /// Flushes the journal to disk.
+    pub fn sync(&self) -> Result<(), Failure> {
+        self.file
+            .sync_data()
+            .map_err(|e| Failure::usage(format!("cannot sync {}: {e}", self.path.display())))
+    }
+}
+
+/// Reads a journal's entries into `earlier`; returns how many bytes of it
+/// are whole lines.
+fn read(
+    path: &Path,
+    text: &str,
+    pms_id: Uuid,
+    earlier: &mut HashMap<Uuid, Earlier>,
+) -> Result<usize, Failure> {
+    let whole = text.rfind('\n').map_or(0, |i| i + 1);
+    for (i, line) in text[..whole].lines().enumerate() {
+        let entry: Entry = serde_json::from_str(line).map_err(|e| {
+            Failure::usage(format!(
+                "{}:{}: not a journal entry ({e}); remove the file to start over",
+                path.display(),
+                i + 1
+            ))
+        })?;
+        match entry {
+            Entry::Start { format, pms_id: p } => {
+                if format != FORMAT || p != pms_id {
+                    return Err(Failure::usage(format!(
+                        "{} is a journal for provider {p} ({format}), not {pms_id}; pass another --journal",
+                        path.display()
+                    )));
+                }
+            }
+            Entry::Sent {
+                organization_id,
+                digest,
+                ..
+            } => {
+                earlier.insert(organization_id, Earlier::InFlight(digest));
+            }
+            Entry::Done {
+                organization_id,
+                digest,
+                outcome,
+                ..
+            } => {
+                earlier.insert(organization_id, Earlier::Done(digest, outcome));
+            }
+        }
+    }
+    Ok(whole)
+}

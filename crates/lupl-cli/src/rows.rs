@@ -1,0 +1,291 @@
+//! The rows of a `set-many` file: one organization each, from CSV (a header
+//! `organizationId,<field key>,…`, values typed by the provider's declared
+//! field types) or JSON Lines (`{"organizationId": …, "fields": {…}}`).
+
+use crate::failure::Failure;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::path::Path;
+use uuid::Uuid;
+
+/// The file formats `set-many` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl Format {
+    /// The format a file's extension names (`.csv`, `.jsonl`, `.ndjson`).
+    pub fn of(path: &Path) -> Option<Self> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+/// One organization to configure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The line of the file the row starts on (1-based; a CSV header is 1).
+    pub line: usize,
+    /// The organization.
+    pub organization_id: Uuid,
+    /// Its fields, typed.
+    pub fields: Map<String, Value>,
+}
+
+/// A row that cannot be sent as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    /// The line the row starts on.
+    pub line: usize,
+    /// The organization, when it could be read.
+    pub organization_id: Option<Uuid>,
+    /// The error key, as the server would name it (`organizationId`,
+    /// `fields.firmCode`) or `""` for the row as a whole.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A file's rows: the good ones and the ones that cannot be sent.
+#[derive(Debug, Default)]
+pub struct Rows {
+    /// Rows to send.
+    pub rows: Vec<Row>,
+    /// Rows that cannot be sent as written, by line.
+    pub problems: Vec<RowProblem>,
+}
+
+impl Rows {
+    /// How many rows the file has.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+            + self
+                .problems
+                .iter()
+                .map(|p| p.line)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+    }
+
+    /// True for a file without rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The declared type of each of the provider's fields, by key.
+fn declared_types(provider: &Value) -> HashMap<String, String> {
+    provider["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            Some((
+                f["key"].as_str()?.to_owned(),
+                f["type"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// Reads `text` as `format`. A row that cannot be read becomes a
+/// [`RowProblem`]; a file whose header or layout is unusable, or that names
+/// an organization twice, is a usage [`Failure`].
+pub fn parse(path: &Path, text: &str, format: Format, provider: &Value) -> Result<Rows, Failure> {
+    let rows = match format {
+        Format::Csv => csv_rows(path, text, &declared_types(provider))?,
+        Format::Jsonl => jsonl_rows(text),
+    };
+    let mut first: HashMap<Uuid, usize> = HashMap::new();
+    for row in &rows.rows {
+        if let Some(earlier) = first.insert(row.organization_id, row.line) {
+            return Err(Failure::usage(format!(
+                "{}: organization {} is on lines {earlier} and {}; give each organization one row",
+                path.display(),
+                row.organization_id,
+                row.line
+            )));
+        }
+    }
+    Ok(rows)
+}
+
+fn organization(raw: &str) -> Result<Uuid, String> {
+    lupl_model::binding::parse_guid(raw.trim())
+        .ok_or_else(|| format!("'{raw}' is not an organization id (a uuid)"))
+}
+
+/// A CSV cell as the JSON value the provider's field type asks for; an
+/// empty cell is an absent field.
+fn typed(cell: &str, kind: Option<&str>) -> Result<Option<Value>, String> {
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    match kind {
+        Some("number") => serde_json::from_str::<serde_json::Number>(cell.trim())
+            .map(|n| Some(Value::Number(n)))
+            .map_err(|_| format!("'{cell}' is not a number")),
+        Some("boolean") => match cell.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(Some(Value::Bool(true))),
+            "false" => Ok(Some(Value::Bool(false))),
+            _ => Err(format!("'{cell}' is not true or false")),
+        },
+        // string, select, and keys the provider does not declare (the
+        // server names those itself).
+        _ => Ok(Some(Value::String(cell.to_owned()))),
+    }
+}
+
+fn csv_rows(path: &Path, text: &str, types: &HashMap<String, String>) -> Result<Rows, Failure> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| Failure::usage(format!("{}: header: {e}", path.display())))?
+        .clone();
+    let id_column = header
+        .iter()
+        .position(|h| h.trim().eq_ignore_ascii_case("organizationId"))
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "{}:1: the header has no organizationId column (expected organizationId,<field key>,…)",
+                path.display()
+            ))
+        })?;
+    let keys: Vec<String> = header.iter().map(|h| h.trim().to_owned()).collect();
+    if let Some(i) = keys.iter().position(String::is_empty) {
+        return Err(Failure::usage(format!(
+            "{}:1: column {} of the header is empty; name every column",
+            path.display(),
+            i + 1
+        )));
+    }
+    let mut out = Rows::default();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                out.problems.push(RowProblem {
+                    line,
+                    organization_id: None,
+                    key: String::new(),
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let raw_id = record.get(id_column).unwrap_or_default();
+        let organization_id = match organization(raw_id) {
+            Ok(id) => id,
+            Err(message) => {
+                out.problems.push(RowProblem {
+                    line,
+                    organization_id: None,
+                    key: "organizationId".into(),
+                    message,
+                });
+                continue;
+            }
+        };
+        let mut fields = Map::new();
+        let mut bad = false;
+        for (i, cell) in record.iter().enumerate() {
+            if i == id_column {
+                continue;
+            }
+            let key = &keys[i];
+            match typed(cell, types.get(key).map(String::as_str)) {
+                Ok(Some(v)) => {
+                    fields.insert(key.clone(), v);
+                }
+                Ok(None) => {}
+                Err(message) => {
+                    bad = true;
+                    out.problems.push(RowProblem {
+                        line,
+                        organization_id: Some(organization_id),
+                        key: format!("fields.{key}"),
+                        message,
+                    });
+                }
+            }
+        }
+        if !bad {
+            out.rows.push(Row {
+                line,
+                organization_id,
+                fields,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn jsonl_rows(text: &str) -> Rows {
+    let mut out = Rows::default();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let problem = |key: &str, organization_id, message: String| RowProblem {
+            line,
+            organization_id,
+            key: key.to_owned(),
+            message,
+        };
+        let object = match serde_json::from_str::<Value>(raw) {
+            Ok(Value::Object(o)) => o,
+            Ok(_) => {
+                out.problems
+                    .push(problem("", None, "expected a JSON object".into()));
+                continue;
+            }
+            Err(e) => {
+                out.problems
+                    .push(problem("", None, format!("not JSON: {e}")));
+                continue;
+            }
+        };
+        let organization_id = match object.get("organizationId") {
+            Some(Value::String(s)) => match organization(s) {
+                Ok(id) => id,
+                Err(m) => {
+                    out.problems.push(problem("organizationId", None, m));
+                    continue;
+                }
+            },
+            _ => {
+                out.problems.push(problem(
+                    "organizationId",
+                    None,
+                    "organizationId (a uuid string) is required".into(),
+                ));
+                continue;
+            }
+        };
+        match object.get("fields") {
+            Some(Value::Object(fields)) => out.rows.push(Row {
+                line,
+                organization_id,
+                fields: fields.clone(),
+            }),
+            _ => out.problems.push(problem(
+                "fields",
+                Some(organization_id),
+                "fields (a JSON object) is required".into(),
+            )),
+        }
+    }
+    out
+}

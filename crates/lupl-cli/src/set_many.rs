@@ -1,0 +1,427 @@
+//! `lupl org set-many`: one organization per row, sent with bounded
+//! concurrency under the client's rate limiter, journaled as it goes.
+//!
+//! A failed row never stops the others; an authentication failure stops the
+//! run (every further row would fail the same way) and leaves the remaining
+//! rows for `--resume`. An interrupt stops taking new rows, lets the
+//! requests in flight finish and journals them.
+
+use crate::failure::{Failure, exit};
+use crate::journal::{self, Earlier, Entry, Journal, Outcome};
+use crate::rows::{Row, RowProblem, Rows};
+use lupl_api::types::OrganizationFields;
+use lupl_api::{Client, Error};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// A bar with rate and ETA (stderr is a terminal).
+    Bar,
+    /// A plain line per 1 % of the rows.
+    Lines,
+    /// Nothing.
+    Quiet,
+}
+
+/// What `set-many` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The input file (for messages).
+    pub file: PathBuf,
+    /// The provider every row names.
+    pub pms_id: Uuid,
+    /// Requests in flight at most.
+    pub concurrency: usize,
+    /// The journal.
+    pub journal: PathBuf,
+    /// Continue the run the journal holds.
+    pub resume: bool,
+    /// The result file.
+    pub results: PathBuf,
+    /// How progress is shown.
+    pub progress: Progress,
+    /// How often a row that failed for a passing reason (5xx, network,
+    /// 429 after the client's own waits) is sent again in the same run.
+    /// Every write is a whole replacement, so sending it again is safe.
+    pub retries: u32,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Rows in the file.
+    pub rows: usize,
+    /// Rows stored (in this run or an earlier one).
+    pub ok: usize,
+    /// Rows refused or failed.
+    pub failed: usize,
+    /// Rows not run (interrupted or stopped).
+    pub not_run: usize,
+    /// Rows skipped because an earlier run had finished them.
+    pub skipped: usize,
+    /// Rows found stored after an interrupted earlier run, not sent again.
+    pub verified: usize,
+    /// Requests sent in this run.
+    pub sent: usize,
+    /// The result file.
+    pub results: String,
+    /// True when the run was interrupted.
+    pub interrupted: bool,
+}
+
+impl Summary {
+    /// The exit code: 0 only if every row is stored.
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted {
+            exit::INTERRUPTED
+        } else if self.ok == self.rows {
+            exit::OK
+        } else {
+            exit::REFUSED
+        }
+    }
+}
+
+fn body(pms_id: Uuid, row: &Row) -> Value {
+    json!({"organizationId": row.organization_id, "pmsId": pms_id, "fields": row.fields})
+}
+
+/// The final state of each row, by line, for the result file.
+type Results = BTreeMap<usize, (Option<Uuid>, Option<Outcome>)>;
+
+fn invalid(problems: &[&RowProblem]) -> Outcome {
+    Outcome {
+        status: "invalid".into(),
+        error_keys: problems.iter().map(|p| p.key.clone()).collect(),
+        message: problems
+            .iter()
+            .map(|p| p.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+fn outcome_of(result: Result<(), Error>) -> Outcome {
+    let (status, error_keys) = match &result {
+        Ok(()) => return Outcome::ok(),
+        Err(Error::BadRequest { errors, .. }) => {
+            ("400".to_owned(), errors.keys().cloned().collect())
+        }
+        Err(Error::Transport(_)) => ("network".to_owned(), Vec::new()),
+        Err(Error::Middleware(_)) => ("auth".to_owned(), Vec::new()),
+        Err(e) => (
+            e.status()
+                .map_or_else(|| "error".to_owned(), |s| s.as_u16().to_string()),
+            Vec::new(),
+        ),
+    };
+    Outcome {
+        status,
+        error_keys,
+        message: result.err().map(|e| e.to_string()).unwrap_or_default(),
+    }
+}
+
+/// Shows progress: counts, rate and ETA.
+struct Meter {
+    mode: Progress,
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    done: usize,
+    ok: usize,
+    started: Instant,
+    step: usize,
+}
+
+impl Meter {
+    fn new(mode: Progress, total: usize) -> Self {
+        let bar = (mode == Progress::Bar).then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} rows  {per_sec}  ETA {eta}  {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Self {
+            mode,
+            bar,
+            total,
+            done: 0,
+            ok: 0,
+            started: Instant::now(),
+            step: (total / 100).max(1),
+        }
+    }
+
+    fn record(&mut self, ok: bool) {
+        self.done += 1;
+        self.ok += usize::from(ok);
+        let failed = self.done - self.ok;
+        match self.mode {
+            Progress::Bar => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                    bar.set_message(format!("{failed} failed"));
+                }
+            }
+            Progress::Lines if self.done.is_multiple_of(self.step) || self.done == self.total => {
+                let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+                let rate = self.done as f64 / secs;
+                let eta = (self.total - self.done) as f64 / rate.max(1e-9);
+                eprintln!(
+                    "lupl: {}/{} rows ({} ok, {failed} failed), {rate:.1} rows/s, ETA {eta:.0}s",
+                    self.done, self.total, self.ok
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn say(&self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(message),
+            None => eprintln!("{message}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Sends every row of `rows`, journaled; `interrupts` delivers Ctrl-C and
+/// SIGTERM (the first stops taking rows, the second gives up waiting).
+pub async fn run(
+    client: &Client,
+    plan: &Plan,
+    rows: Rows,
+    mut interrupts: mpsc::Receiver<()>,
+) -> Result<Summary, Failure> {
+    let (mut journal, earlier) = Journal::open(&plan.journal, plan.pms_id, plan.resume)?;
+    let mut results: Results = BTreeMap::new();
+    let mut summary = Summary {
+        rows: rows.len(),
+        results: plan.results.display().to_string(),
+        ..Summary::default()
+    };
+
+    // Rows that cannot be sent are answered here, once.
+    let mut by_line: BTreeMap<usize, Vec<&RowProblem>> = BTreeMap::new();
+    for p in &rows.problems {
+        by_line.entry(p.line).or_default().push(p);
+    }
+    // They are judged from the file on every run, so they are not journaled.
+    for (line, problems) in by_line {
+        let organization_id = problems.iter().find_map(|p| p.organization_id);
+        results.insert(line, (organization_id, Some(invalid(&problems))));
+    }
+
+    // Rows finished earlier are skipped; rows perhaps written are checked.
+    let mut pending: Vec<(Row, String)> = Vec::new();
+    for row in rows.rows {
+        let digest = journal::digest(&body(plan.pms_id, &row));
+        match earlier.get(&row.organization_id) {
+            Some(Earlier::Done(d, outcome)) if *d == digest && outcome.is_final() => {
+                summary.skipped += 1;
+                results.insert(row.line, (Some(row.organization_id), Some(outcome.clone())));
+            }
+            Some(Earlier::InFlight(d))
+                if *d == digest && stored(client, plan.pms_id, &row).await =>
+            {
+                summary.verified += 1;
+                let outcome = Outcome {
+                    message: "found stored after an interrupted run".into(),
+                    ..Outcome::ok()
+                };
+                journal.append(&Entry::Done {
+                    line: row.line,
+                    organization_id: row.organization_id,
+                    digest,
+                    outcome: outcome.clone(),
+                })?;
+                results.insert(row.line, (Some(row.organization_id), Some(outcome)));
+            }
+            _ => {
+                results.insert(row.line, (Some(row.organization_id), None));
+                pending.push((row, digest));
+            }
+        }
+    }
+
+    let mut meter = Meter::new(plan.progress, pending.len());
+    let mut queue: VecDeque<(Row, String, u32)> = pending
+        .into_iter()
+        .map(|(row, digest)| (row, digest, 0))
+        .collect();
+    let mut in_flight: JoinSet<(Row, String, u32, Outcome)> = JoinSet::new();
+    let mut stopping: Option<String> = None;
+    let mut auth_failure: Option<String> = None;
+    let mut signals_open = true;
+    loop {
+        while stopping.is_none() && in_flight.len() < plan.concurrency.max(1) {
+            let Some((row, digest, attempt)) = queue.pop_front() else {
+                break;
+            };
+            journal.append(&Entry::Sent {
+                line: row.line,
+                organization_id: row.organization_id,
+                digest: digest.clone(),
+            })?;
+            summary.sent += 1;
+            let client = client.clone();
+            let pms_id = plan.pms_id;
+            in_flight.spawn(async move {
+                let fields = OrganizationFields(row.fields.clone());
+                let result = client
+                    .put_organization_config(&row.organization_id, &pms_id, fields)
+                    .await;
+                (row, digest, attempt, outcome_of(result))
+            });
+        }
+        if in_flight.is_empty() {
+            break;
+        }
+        tokio::select! {
+            joined = in_flight.join_next() => {
+                let Some(joined) = joined else { continue };
+                let (row, digest, attempt, outcome) = joined
+                    .map_err(|e| Failure::usage(format!("a request task failed: {e}")))?;
+                let (line, organization_id) = (row.line, row.organization_id);
+                journal.append(&Entry::Done { line, organization_id, digest: digest.clone(), outcome: outcome.clone() })?;
+                if !outcome.is_final() && outcome.status != "auth" && attempt < plan.retries && stopping.is_none() {
+                    queue.push_back((row, digest, attempt + 1));
+                    continue;
+                }
+                meter.record(outcome.is_ok());
+                if outcome.status == "auth" && stopping.is_none() {
+                    let why = format!("lupl: stopping: {}", outcome.message);
+                    meter.say(&why);
+                    auth_failure = Some(outcome.message.clone());
+                    stopping = Some(why);
+                }
+                results.insert(line, (Some(organization_id), Some(outcome)));
+            }
+            signal = interrupts.recv(), if signals_open => {
+                if signal.is_none() {
+                    signals_open = false;
+                    continue;
+                }
+                if summary.interrupted {
+                    meter.say("lupl: stopped; the rows in flight are checked on --resume");
+                    break;
+                }
+                summary.interrupted = true;
+                let why = format!(
+                    "lupl: interrupted: finishing {} request(s) in flight (Ctrl-C again to stop at once)",
+                    in_flight.len()
+                );
+                meter.say(&why);
+                stopping = Some(why);
+            }
+        }
+    }
+    meter.finish();
+    journal.sync()?;
+
+    for (_, outcome) in results.values() {
+        match outcome {
+            Some(o) if o.is_ok() => summary.ok += 1,
+            Some(_) => summary.failed += 1,
+            None => summary.not_run += 1,
+        }
+    }
+    write_results(&plan.results, &results)?;
+    if let Some(message) = auth_failure {
+        return Err(Failure::auth(format!(
+            "{message}; {} row(s) not run: fix the credentials and pass --resume",
+            summary.not_run
+        )));
+    }
+    Ok(summary)
+}
+
+/// True when the organization's stored configuration is the row's.
+async fn stored(client: &Client, pms_id: Uuid, row: &Row) -> bool {
+    match client.organization_config(&row.organization_id).await {
+        Ok(Some(config)) => serde_json::to_value(config).ok() == Some(body(pms_id, row)),
+        _ => false,
+    }
+}
+
+/// Writes the result file: `line,organizationId,status,errorKeys,message`,
+/// one record per row, through a temporary file and a rename.
+pub fn write_results(path: &Path, results: &Results) -> Result<(), Failure> {
+    let io =
+        |e: &dyn std::fmt::Display| Failure::usage(format!("cannot write {}: {e}", path.display()));
+    let temp = path.with_extension("partial");
+    let mut writer = csv::Writer::from_path(&temp).map_err(|e| io(&e))?;
+    writer
+        .write_record(["line", "organizationId", "status", "errorKeys", "message"])
+        .map_err(|e| io(&e))?;
+    for (line, (org, outcome)) in results {
+        let org = org.map(|o| o.to_string()).unwrap_or_default();
+        let (status, keys, message) = match outcome {
+            Some(o) => (
+                o.status.as_str(),
+                o.error_keys.join(";"),
+                o.message.as_str(),
+            ),
+            None => ("not run", String::new(), ""),
+        };
+        writer
+            .write_record([&line.to_string(), &org, status, &keys, message])
+            .map_err(|e| io(&e))?;
+    }
+    writer.flush().map_err(|e| io(&e))?;
+    drop(writer);
+    std::fs::rename(&temp, path).map_err(|e| io(&e))
+}
+
+/// `--dry-run`: every row judged offline against `provider` as the server
+/// would judge it. Returns the problems by line (empty: all valid).
+pub fn dry_run(pms_id: Uuid, rows: &Rows, provider: &Value) -> BTreeMap<usize, Vec<RowProblem>> {
+    let mut out: BTreeMap<usize, Vec<RowProblem>> = BTreeMap::new();
+    for p in &rows.problems {
+        out.entry(p.line).or_default().push(p.clone());
+    }
+    for row in &rows.rows {
+        let errors = lupl_model::offline::organization_body(
+            body(pms_id, row).to_string().as_bytes(),
+            provider,
+        );
+        for (key, messages) in errors {
+            out.entry(row.line).or_default().push(RowProblem {
+                line: row.line,
+                organization_id: Some(row.organization_id),
+                key,
+                message: messages.join(" "),
+            });
+        }
+    }
+    out
+}
+
+/// Where the journal and result file go by default: next to the input.
+pub fn default_paths(file: &Path) -> (PathBuf, PathBuf) {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "set-many".into());
+    (
+        file.with_file_name(format!("{name}.journal")),
+        file.with_file_name(format!("{name}.results.csv")),
+    )
+}
