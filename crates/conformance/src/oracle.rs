@@ -119,7 +119,7 @@ fn matching(pattern: &str, seed: u64) -> Option<String> {
 
 /// Organization fields valid for `provider` (seeded), or `None` when a
 /// required field has a pattern no value can be generated for.
-fn valid_fields(provider: &Value, seed: u64) -> Option<Map<String, Value>> {
+pub fn valid_fields(provider: &Value, seed: u64) -> Option<Map<String, Value>> {
     let mut fields = Map::new();
     for (i, field) in provider["fields"]
         .as_array()
@@ -148,7 +148,7 @@ fn valid_fields(provider: &Value, seed: u64) -> Option<Map<String, Value>> {
 }
 
 /// Breaks valid `fields` by `violation` against `provider`; returns the key.
-fn break_fields(
+pub fn break_fields(
     provider: &Value,
     fields: &mut Map<String, Value>,
     violation: OrgViolation,

@@ -8,10 +8,9 @@ use crate::{Client, Error};
 use progenitor_client::ClientInfo;
 use uuid::Uuid;
 
-/// `setProviderConfig`'s path in openapi.json.
-pub const SET_PROVIDER_CONFIG_PATH: &str = "/api/1.0/pms/providerconfig";
-/// `setProviderConfig`'s operation id in openapi.json.
-pub const SET_PROVIDER_CONFIG_ID: &str = "setProviderConfig";
+/// The path of `getProviderConfig` and `setProviderConfig` in openapi.json
+/// (a test checks they still agree).
+pub const PROVIDER_CONFIG_PATH: &str = "/api/1.0/pms/providerconfig";
 
 impl Client {
     /// The provider's configuration; `None` while none was stored.
@@ -41,41 +40,65 @@ impl Client {
         }
     }
 
-    /// Stores the provider's configuration exactly as given.
+    /// The provider's configuration exactly as stored (`null` while none
+    /// was), unknown members inside it included.
     ///
     /// CONTRACT.md step 7 keeps unknown members inside `config`; the typed
-    /// [`ProviderConfiguration`] has no room for them, so a tool that passes
-    /// a user's file through uses this call instead. The request takes the
-    /// same path as the generated one: the middleware's token, limiter and
-    /// retries, then [`Error::from_response`] for any other status than 200.
+    /// [`ProviderConfiguration`] has no room for them, so a tool that shows
+    /// or passes on a user's configuration uses these `_json` calls.
+    pub async fn provider_config_json(&self, pms_id: &Uuid) -> Result<serde_json::Value, Error> {
+        let request = self
+            .client()
+            .get(format!("{}{PROVIDER_CONFIG_PATH}", self.baseurl()))
+            .query(&[("pmsId", pms_id)]);
+        let body = self.send_raw(request, "get_provider_config").await?;
+        serde_json::from_slice(&body).map_err(|e| Error::Decode {
+            status: reqwest::StatusCode::OK,
+            message: e.to_string(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+
+    /// Stores the provider's configuration exactly as given (see
+    /// [`Client::provider_config_json`]).
     pub async fn put_provider_config_json(
         &self,
         pms_id: &Uuid,
         config: &serde_json::Value,
     ) -> Result<(), Error> {
-        // The path and operation id of `setProviderConfig` in openapi.json;
-        // the spec lint test checks they still agree.
-        let url = format!("{}{SET_PROVIDER_CONFIG_PATH}", self.baseurl());
-        let mut request = self
+        let request = self
             .client()
-            .post(url)
+            .post(format!("{}{PROVIDER_CONFIG_PATH}", self.baseurl()))
+            .json(&serde_json::json!({ "pmsId": pms_id, "config": config }));
+        self.send_raw(request, "set_provider_config")
+            .await
+            .map(drop)
+    }
+
+    /// Sends a hand-built request the way the generated methods do: the
+    /// `api-version` header, then the middleware's token, limiter and
+    /// retries; any status but 200 becomes [`Error::from_response`].
+    async fn send_raw(
+        &self,
+        request: reqwest::RequestBuilder,
+        operation_id: &'static str,
+    ) -> Result<bytes::Bytes, Error> {
+        let mut request = request
             .header("api-version", Self::api_version())
-            .json(&serde_json::json!({ "pmsId": pms_id, "config": config }))
             .build()
             .map_err(|e| Error::InvalidRequest(e.to_string()))?;
         let response = match self.inner().middleware() {
             Some(m) => {
-                m.before(&mut request, SET_PROVIDER_CONFIG_ID)
+                m.before(&mut request, operation_id)
                     .await
                     .map_err(Error::Middleware)?;
-                m.execute(self.client(), request, SET_PROVIDER_CONFIG_ID)
-                    .await
+                m.execute(self.client(), request, operation_id).await
             }
             None => self.client().execute(request).await,
         }
         .map_err(Error::Transport)?;
-        if response.status().is_success() {
-            Ok(())
+        if response.status() == reqwest::StatusCode::OK {
+            response.bytes().await.map_err(Error::Transport)
         } else {
             Err(Error::from_response(response).await)
         }

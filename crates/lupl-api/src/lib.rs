@@ -35,7 +35,7 @@ mod generated;
 
 pub use environment::{is_loopback, parse_base_url, Environment, EnvironmentError, STAGE_BASE_URL};
 pub use error::{Error, RetryAfter, ValidationErrors};
-pub use face::{SET_PROVIDER_CONFIG_ID, SET_PROVIDER_CONFIG_PATH};
+pub use face::PROVIDER_CONFIG_PATH;
 pub use generated::{types, Client, ResponseValue};
 pub use hooks::{ClientState, Middleware, MiddlewareFuture};
 

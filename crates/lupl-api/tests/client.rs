@@ -121,17 +121,39 @@ async fn the_raw_json_write_keeps_unknown_members_and_decodes_errors() {
     assert_eq!(err.status(), Some(reqwest::StatusCode::NOT_FOUND), "{err}");
 }
 
-#[test]
-fn the_raw_write_names_the_specs_operation() {
-    let op = lupl_spec::Spec::workspace()
-        .operations()
-        .into_iter()
-        .find(|o| o.operation_id == lupl_api::SET_PROVIDER_CONFIG_ID)
-        .expect("the operation exists");
+#[tokio::test]
+async fn the_raw_read_returns_the_stored_json_whole() {
+    let mut config = acme();
+    config["vendorExtension"] = json!([1, 2]);
+    let (server, client) = server().await;
+    Mock::given(method("GET"))
+        .and(path("/api/1.0/pms/providerconfig"))
+        .and(query_param("pmsId", PMS))
+        .and(header("api-version", "1.0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&config))
+        .mount(&server)
+        .await;
     assert_eq!(
-        (op.method.as_str(), op.path.as_str()),
-        ("POST", lupl_api::SET_PROVIDER_CONFIG_PATH)
+        client.provider_config_json(&pms()).await.expect("read"),
+        config
     );
+    let (_server, client) = answering(ResponseTemplate::new(200).set_body_string("{")).await;
+    assert!(matches!(
+        client.provider_config_json(&pms()).await,
+        Err(Error::Decode { .. })
+    ));
+}
+
+#[test]
+fn the_raw_calls_use_the_specs_path() {
+    let ops = lupl_spec::Spec::workspace().operations();
+    for id in ["getProviderConfig", "setProviderConfig"] {
+        let op = ops
+            .iter()
+            .find(|o| o.operation_id == id)
+            .expect("the operation exists");
+        assert_eq!(op.path, lupl_api::PROVIDER_CONFIG_PATH, "{id}");
+    }
 }
 
 #[tokio::test]

@@ -229,3 +229,86 @@ fn read(
     }
     Ok(whole)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    #[test]
+    fn a_torn_last_line_is_dropped_and_the_rest_resumed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("j");
+        let pms = org(99);
+        let (mut j, earlier) = Journal::open(&path, pms, false).expect("new");
+        assert!(earlier.is_empty());
+        let sent = |n| Entry::Sent {
+            line: n as usize,
+            organization_id: org(n),
+            digest: format!("d{n}"),
+        };
+        j.append(&sent(1)).expect("append");
+        j.append(&Entry::Done {
+            line: 1,
+            organization_id: org(1),
+            digest: "d1".into(),
+            outcome: Outcome::ok(),
+        })
+        .expect("append");
+        j.append(&sent(2)).expect("append");
+        drop(j);
+        // A kill in the middle of the next write.
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        text.push_str("{\"event\":\"sent\",\"line\":3,\"organiz");
+        std::fs::write(&path, &text).expect("write");
+
+        assert!(
+            Journal::open(&path, pms, false).is_err(),
+            "not without --resume"
+        );
+        let err = Journal::open(&path, org(7), true).expect_err("another provider");
+        assert!(err.message.contains("not 00000000"), "{}", err.message);
+
+        let (mut j, earlier) = Journal::open(&path, pms, true).expect("resume");
+        assert_eq!(earlier[&org(1)], Earlier::Done("d1".into(), Outcome::ok()));
+        assert_eq!(earlier[&org(2)], Earlier::InFlight("d2".into()));
+        assert!(!earlier.contains_key(&org(3)));
+        j.append(&sent(4)).expect("append");
+        drop(j);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(
+            text.lines()
+                .all(|l| serde_json::from_str::<Entry>(l).is_ok()),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_broken_line_in_the_middle_is_refused_with_its_number() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("j");
+        drop(Journal::open(&path, org(1), false).expect("new"));
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        text.push_str("garbage\n{\"event\":\"sent\"}\n");
+        std::fs::write(&path, text).expect("write");
+        let err = Journal::open(&path, org(1), true).expect_err("corrupt");
+        assert!(err.message.contains(":2:"), "{}", err.message);
+    }
+
+    #[test]
+    fn only_answers_that_would_repeat_are_final() {
+        let o = |s: &str| Outcome {
+            status: s.into(),
+            ..Outcome::ok()
+        };
+        for s in ["200", "400", "403", "invalid"] {
+            assert!(o(s).is_final(), "{s}");
+        }
+        for s in ["500", "503", "429", "network", "auth", "401"] {
+            assert!(!o(s).is_final(), "{s}");
+        }
+    }
+}

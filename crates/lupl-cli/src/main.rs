@@ -390,14 +390,14 @@ async fn set_many(cli: &Cli, args: &SetManyArgs) -> Result<u8, Failure> {
     };
     let provider = match (&args.provider_config, &client) {
         (Some(path), _) => valid_provider_file(path)?.config().clone(),
-        (None, Some(client)) => match client.provider_config(&args.pms_id).await? {
-            Some(config) => serde_json::to_value(config).unwrap_or(Value::Null),
-            None => {
+        (None, Some(client)) => match client.provider_config_json(&args.pms_id).await? {
+            Value::Null => {
                 return Err(Failure::refused(format!(
                     "provider {} has no configuration yet; store one with `lupl provider set` first",
                     args.pms_id
                 )));
             }
+            config => config,
         },
         (None, None) => Value::Null,
     };
@@ -482,8 +482,8 @@ async fn run(cli: &Cli) -> Result<u8, Failure> {
             println!("{}", lupl_auth::ExposeSecret::expose_secret(token.secret()));
         }
         Command::Provider(ProviderCommand::Get { pms_id }) => {
-            let config = client(cli)?.provider_config(pms_id).await?;
-            print(cli, &serde_json::to_value(config).unwrap_or(Value::Null));
+            let config = client(cli)?.provider_config_json(pms_id).await?;
+            print(cli, &config);
         }
         Command::Provider(ProviderCommand::Set { pms_id, file }) => {
             let text = documents::read(file)?;

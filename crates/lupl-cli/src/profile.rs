@@ -147,7 +147,13 @@ pub fn load(path: &Path, required: bool) -> Result<ConfigFile, Failure> {
     let file: ConfigFile = toml::from_str(&text).map_err(|e| {
         let line = e
             .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+            .map(|s| {
+                text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1
+            })
             .unwrap_or(1);
         Failure::usage(format!(
             "{}:{line}: {}",
@@ -225,5 +231,96 @@ pub fn lookup<'a>(
                 .and_then(|p| p.get(name))
                 .map(str::to_owned)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> ConfigFile {
+        toml::from_str(text).expect("toml")
+    }
+
+    const TEXT: &str = r#"
+default = "stage"
+[profile.stage]
+client_id = "cid"
+client_secret = "s3cret"
+audience = "aud"
+[profile.production]
+env = "production"
+base_url = "https://api.example"
+token = "tok-prod"
+"#;
+
+    #[test]
+    fn the_profile_is_named_or_follows_the_environment_or_the_default() {
+        let f = file(TEXT);
+        let pick = |name, env| f.select(name, env).expect("select").map(|p| p.env);
+        assert_eq!(
+            pick(None, Some("production")),
+            Some(Some("production".into()))
+        );
+        assert_eq!(pick(None, None), Some(None), "the default: stage");
+        assert_eq!(
+            pick(Some("production"), Some("stage")),
+            Some(Some("production".into()))
+        );
+        assert!(f.select(Some("nope"), None).is_err());
+        assert_eq!(file("").select(None, None).expect("none"), None);
+    }
+
+    #[test]
+    fn flags_then_environment_then_profile_with_credentials_as_a_group() {
+        let f = file(TEXT);
+        let profile = f.select(Some("stage"), None).expect("ok");
+        let flags = |n: &str| (n == "LUPL_BASE_URL").then(|| "http://127.0.0.1:1".to_owned());
+        let empty = |_: &str| None;
+        let get = lookup(&flags, &empty, profile.as_ref());
+        assert_eq!(get("LUPL_BASE_URL").as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(get("LUPL_CLIENT_SECRET").as_deref(), Some("s3cret"));
+        // A token in the environment: none of the profile's credentials.
+        let env = |n: &str| (n == "LUPL_TOKEN").then(|| "tok-env".to_owned());
+        let get = lookup(&flags, &env, profile.as_ref());
+        assert_eq!(get("LUPL_TOKEN").as_deref(), Some("tok-env"));
+        assert_eq!(get("LUPL_CLIENT_ID"), None);
+        assert_eq!(get("LUPL_CLIENT_SECRET"), None);
+    }
+
+    #[test]
+    fn secrets_never_reach_debug_output() {
+        let f = file(TEXT);
+        let shown = format!("{f:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("tok-prod"),
+            "{shown}"
+        );
+        assert!(shown.contains("cid"));
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[profile.stage]\nclient_id = \"a\"\nclient_secert = \"b\"\n",
+        )
+        .expect("write");
+        let err = load(&path, true).expect_err("typo");
+        assert!(
+            err.message.contains("config.toml:3") && err.message.contains("client_secert"),
+            "{}",
+            err.message
+        );
+        assert_eq!(
+            load(&dir.path().join("missing.toml"), false)
+                .expect("optional")
+                .profile
+                .len(),
+            0
+        );
+        assert!(load(&dir.path().join("missing.toml"), true).is_err());
     }
 }

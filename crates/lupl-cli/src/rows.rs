@@ -289,3 +289,74 @@ fn jsonl_rows(text: &str) -> Rows {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn provider() -> Value {
+        json!({"fields": [
+            {"key": "n", "type": "number"}, {"key": "b", "type": "boolean"},
+            {"key": "s", "type": "string"}, {"key": "o", "type": "select"}
+        ]})
+    }
+
+    const A: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+
+    #[test]
+    fn csv_rows_keep_their_starting_line_and_typed_values() {
+        let text = format!(
+            "organizationId,n,b,s,o\n{A},-1.5e2,False,\"two\nlines\",x\n{{{}}},,,,\n",
+            "9b1c3a52-6f0e-4d7b-8a4e-2f5d1c7e9a10"
+        );
+        let rows = parse(Path::new("f.csv"), &text, Format::Csv, &provider()).expect("parse");
+        assert!(rows.problems.is_empty(), "{:?}", rows.problems);
+        assert_eq!(rows.rows[0].line, 2);
+        assert_eq!(
+            Value::Object(rows.rows[0].fields.clone()),
+            json!({"n": -150.0, "b": false, "s": "two\nlines", "o": "x"})
+        );
+        assert_eq!(
+            rows.rows[1].line, 4,
+            "the quoted newline moves the next row"
+        );
+        assert!(
+            rows.rows[1].fields.is_empty(),
+            "empty cells are absent fields"
+        );
+    }
+
+    #[test]
+    fn rows_that_cannot_be_typed_are_problems_not_failures() {
+        let text = format!("organizationId,n,b\n{A},1,maybe\nnope,1,true\n{A},1\n");
+        let rows = parse(Path::new("f.csv"), &text, Format::Csv, &provider()).expect("parse");
+        let keys: Vec<(usize, &str)> = rows
+            .problems
+            .iter()
+            .map(|p| (p.line, p.key.as_str()))
+            .collect();
+        assert_eq!(keys, vec![(2, "fields.b"), (3, "organizationId"), (4, "")]);
+        assert_eq!(rows.len(), 3);
+    }
+
+    #[test]
+    fn jsonl_rows_name_what_is_missing() {
+        let text = format!(
+            "{{\"organizationId\":\"{A}\",\"fields\":{{\"n\":\"1\"}}}}\n\n[1]\n{{\"fields\":{{}}}}\n{{\"organizationId\":\"{A}\"}}\n"
+        );
+        let rows = parse(Path::new("f.jsonl"), &text, Format::Jsonl, &provider()).expect("parse");
+        assert_eq!(rows.rows.len(), 1);
+        assert_eq!(
+            rows.rows[0].fields["n"],
+            json!("1"),
+            "JSON values are kept as written"
+        );
+        let keys: Vec<(usize, &str)> = rows
+            .problems
+            .iter()
+            .map(|p| (p.line, p.key.as_str()))
+            .collect();
+        assert_eq!(keys, vec![(3, ""), (4, "organizationId"), (5, "fields")]);
+    }
+}

@@ -9,24 +9,29 @@ const PMS: &str = "4efafdc0-2783-4af6-9cac-d2b2be27a080";
 const ORG: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
 const OTHER_PMS: &str = "9b1c3a52-6f0e-4d7b-8a4e-2f5d1c7e9a10";
 
-fn lupl(base_url: Option<&str>, token: Option<&str>, args: &[&str]) -> Output {
+/// `lupl` with a clean environment: no `LUPL_*` variables and a home
+/// without a config file.
+fn command(base_url: Option<&str>, token: Option<&str>, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lupl"));
-    for var in [
-        "LUPL_BASE_URL",
-        "LUPL_TOKEN",
-        "LUPL_CLIENT_ID",
-        "LUPL_ENV",
-        "LUPL_CLIENT_SECRET",
-    ] {
-        cmd.env_remove(var);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LUPL_") {
+            cmd.env_remove(k);
+        }
     }
+    let home = std::env::temp_dir().join(format!("lupl-cli-home-{}", std::process::id()));
+    cmd.env("HOME", &home).env("XDG_CONFIG_HOME", &home);
     if let Some(u) = base_url {
         cmd.env("LUPL_BASE_URL", u);
     }
     if let Some(t) = token {
         cmd.env("LUPL_TOKEN", t);
     }
-    cmd.args(args).output().expect("lupl runs")
+    cmd.args(args);
+    cmd
+}
+
+fn lupl(base_url: Option<&str>, token: Option<&str>, args: &[&str]) -> Output {
+    command(base_url, token, args).output().expect("lupl runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -51,6 +56,19 @@ fn acme() -> Value {
         .expect("acme")
 }
 
+/// `lupl provider set` from a pretty-printed file, then what `lupl
+/// provider get --output json` prints.
+fn provider_round_trip(url: &str, name: &str, config: &Value) -> Value {
+    let path = file(name, &serde_json::to_string_pretty(config).expect("json"));
+    let path = path.to_str().expect("path");
+    let args = ["provider", "set", "--pms-id", PMS, "--file", path];
+    let out = lupl(Some(url), Some("tok-acme"), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let args = ["provider", "get", "--pms-id", PMS, "--output", "json"];
+    let out = lupl(Some(url), Some("tok-acme"), &args);
+    serde_json::from_str(stdout(&out).trim()).expect("json")
+}
+
 #[tokio::test]
 async fn provider_and_org_round_trip_through_the_cli() {
     let sandbox = Sandbox::start().await;
@@ -67,30 +85,7 @@ async fn provider_and_org_round_trip_through_the_cli() {
         stderr(&out)
     );
 
-    let config = file(
-        "acme.json",
-        &serde_json::to_string_pretty(&acme()).expect("json"),
-    );
-    let out = lupl(
-        Some(url),
-        Some("tok-acme"),
-        &[
-            "provider",
-            "set",
-            "--pms-id",
-            PMS,
-            "--file",
-            config.to_str().expect("path"),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let out = lupl(
-        Some(url),
-        Some("tok-acme"),
-        &["provider", "get", "--pms-id", PMS, "--output", "json"],
-    );
-    let got: Value = serde_json::from_str(stdout(&out).trim()).expect("json");
-    assert_eq!(got, acme());
+    assert_eq!(provider_round_trip(url, "acme.json", &acme()), acme());
 
     let out = lupl(
         Some(url),
@@ -258,4 +253,372 @@ fn completions_for_bash() {
     let out = lupl(None, None, &["completions", "bash"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("lupl") && stdout(&out).contains("provider"));
+}
+
+/// A sandbox where ACME's provider is configured and `tok-acme` manages
+/// `count` more organizations.
+async fn bulk_sandbox(count: usize) -> (Sandbox, Vec<String>) {
+    let mut fixture = lupl_model::Fixture::builtin();
+    fixture.providers[0].config = acme();
+    let ids = fixture.add_organizations("tok-acme", count);
+    let sandbox = Sandbox::start_with(fixture).await;
+    (sandbox, ids.iter().map(|i| i.to_string()).collect())
+}
+
+#[tokio::test]
+async fn set_many_from_jsonl_stores_each_row_and_writes_the_result_file() {
+    let (sandbox, ids) = bulk_sandbox(30).await;
+    let mut text = String::new();
+    for (i, id) in ids.iter().enumerate() {
+        let region = if i == 7 { "mars" } else { "eu" };
+        text.push_str(&format!("{{\"organizationId\": \"{id}\", \"fields\": {{\"region\": \"{region}\", \"firmCode\": \"ACM{i:03}\"}}}}\n"));
+        if i == 3 {
+            text.push_str("\n{not json}\n");
+        }
+    }
+    let input = file("orgs.jsonl", &text);
+    let results = file("orgs.results.csv", "");
+    let journal = input.with_extension("jsonl.journal");
+    let _ = std::fs::remove_file(&journal);
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &[
+            "org",
+            "set-many",
+            "--file",
+            input.to_str().expect("p"),
+            "--pms-id",
+            PMS,
+            "--results",
+            results.to_str().expect("p"),
+            "--rate-limit",
+            "100000/1",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a row is refused, one unreadable: {}",
+        stderr(&out)
+    );
+    let summary: Value = serde_json::from_str(stdout(&out).trim()).expect("summary");
+    assert_eq!(
+        (
+            summary["rows"].as_u64(),
+            summary["ok"].as_u64(),
+            summary["failed"].as_u64()
+        ),
+        (Some(31), Some(29), Some(2))
+    );
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &["org", "get", "--organization-id", &ids[29]],
+    );
+    let got: Value = serde_json::from_str(stdout(&out).trim()).expect("json");
+    assert_eq!(got["fields"], json!({"region": "eu", "firmCode": "ACM029"}));
+    let table = std::fs::read_to_string(&results).expect("results");
+    assert_eq!(table.lines().count(), 32, "{table}");
+    assert!(
+        table.contains(&format!("{},400,fields.region,", ids[7])),
+        "{table}"
+    );
+    assert!(table.contains("6,,invalid,,not JSON"), "{table}");
+}
+
+#[tokio::test]
+async fn set_many_types_csv_values_by_the_providers_field_types() {
+    let mut provider = acme();
+    provider["fields"].as_array_mut().expect("fields").extend([
+        json!({"key": "seats", "label": "Seats", "type": "number"}),
+        json!({"key": "billing", "label": "Billing", "type": "boolean"}),
+        json!({"key": "code", "label": "Code", "type": "string"}),
+    ]);
+    let mut fixture = lupl_model::Fixture::builtin();
+    fixture.providers[0].config = provider;
+    let ids = fixture.add_organizations("tok-acme", 2);
+    let sandbox = Sandbox::start_with(fixture).await;
+    let input = file(
+        "typed.csv",
+        &format!(
+            "organizationId,region,seats,billing,code\n{},eu,12,TRUE,007\n{},us,twelve,false,\n",
+            ids[0], ids[1]
+        ),
+    );
+    let _ = std::fs::remove_file(input.with_extension("csv.journal"));
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &[
+            "org",
+            "set-many",
+            "--file",
+            input.to_str().expect("p"),
+            "--pms-id",
+            PMS,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let got = sandbox.model().snapshot();
+    let stored = got
+        .organizations
+        .iter()
+        .find(|o| o.organization_id == ids[0])
+        .expect("org");
+    // code is a string field: "007" stays a string.
+    assert_eq!(
+        stored.config["fields"],
+        json!({"region": "eu", "seats": 12, "billing": true, "code": "007"})
+    );
+    let results =
+        std::fs::read_to_string(input.with_extension("csv.results.csv")).expect("results");
+    assert!(
+        results.contains(&format!(
+            "3,{},invalid,fields.seats,'twelve' is not a number",
+            ids[1]
+        )),
+        "{results}"
+    );
+}
+
+#[test]
+fn set_many_dry_run_judges_rows_offline() {
+    let provider = file("dry-provider.json", &acme().to_string());
+    let input = file(
+        "dry.csv",
+        "organizationId,region,firmCode\n3fa85f64-5717-4562-b3fc-2c963f66afa6,eu,ACM001\n3fa85f64-5717-4562-b3fc-2c963f66afa7,,acm\n",
+    );
+    let args = [
+        "org",
+        "set-many",
+        "--dry-run",
+        "--file",
+        input.to_str().expect("p"),
+        "--pms-id",
+        PMS,
+        "--provider-config",
+        provider.to_str().expect("p"),
+    ];
+    // No credentials and no server: nothing goes over the network.
+    let out = lupl(None, None, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("dry.csv:3: 3fa85f64-5717-4562-b3fc-2c963f66afa7: fields.region:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("dry.csv:3: 3fa85f64-5717-4562-b3fc-2c963f66afa7: fields.firmCode:"),
+        "{err}"
+    );
+    let summary: Value = serde_json::from_str(stdout(&out).trim()).expect("summary");
+    assert_eq!(summary, json!({"rows": 2, "valid": 1, "invalid": 1}));
+    assert!(
+        !input.with_extension("csv.journal").exists(),
+        "a dry run writes no journal"
+    );
+}
+
+#[test]
+fn set_many_refuses_unusable_files_with_exit_2() {
+    let provider = file("u-provider.json", &acme().to_string());
+    let p = provider.to_str().expect("p");
+    let cases = [
+        ("u.txt", "organizationId\n", "--format csv|jsonl"),
+        ("u1.csv", "org,region\nx,eu\n", "no organizationId column"),
+        (
+            "u2.csv",
+            "organizationId,region\n3fa85f64-5717-4562-b3fc-2c963f66afa6,eu\n3FA85F64-5717-4562-B3FC-2C963F66AFA6,us\n",
+            "lines 2 and 3",
+        ),
+    ];
+    for (name, text, says) in cases {
+        let f = file(name, text);
+        let out = lupl(
+            None,
+            None,
+            &[
+                "org",
+                "set-many",
+                "--dry-run",
+                "--file",
+                f.to_str().expect("p"),
+                "--pms-id",
+                PMS,
+                "--provider-config",
+                p,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{name}: {}", stderr(&out));
+    }
+}
+
+#[tokio::test]
+async fn provider_set_keeps_unknown_members_and_locates_the_servers_keys() {
+    let sandbox = Sandbox::start().await;
+    let url = sandbox.base_url();
+    let mut config = acme();
+    config["vendorExtension"] = json!({"tier": "gold"});
+    assert_eq!(provider_round_trip(url, "ext.json", &config), config);
+
+    let bad = file(
+        "bad-set.json",
+        "{\n  \"pmsId\": \"4efafdc0-2783-4af6-9cac-d2b2be27a080\",\n  \"config\": {\"name\": \"\", \"baseUrl\": \"https://x\",\n    \"authentication\": {\"type\": \"none\"}, \"endpoints\": {\"hours\": \"/h\"}}\n}\n",
+    );
+    let out = lupl(
+        Some(url),
+        Some("tok-acme"),
+        &[
+            "provider",
+            "set",
+            "--pms-id",
+            PMS,
+            "--file",
+            bad.to_str().expect("p"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("bad-set.json:3:22: config.name:"), "{err}");
+    assert!(
+        err.contains("bad-set.json:4:32: config.authentication.type:"),
+        "{err}"
+    );
+    assert!(err.contains("the server refused"), "{err}");
+}
+
+#[tokio::test]
+async fn profiles_supply_settings_and_secrets_must_be_private() {
+    let sandbox = Sandbox::start().await;
+    let dir = std::env::temp_dir().join(format!("lupl-cli-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!("default = \"sandbox\"\n\n[profile.sandbox]\nbase_url = \"{}\"\ntoken = \"tok-acme\"\n\n[profile.other]\nbase_url = \"{}\"\ntoken = \"tok-other\"\n", sandbox.base_url(), sandbox.base_url()),
+    )
+    .expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let out = command(None, None, &["provider", "get", "--pms-id", PMS])
+            .env("LUPL_CONFIG", &config)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+        assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    let c = config.to_str().expect("p");
+    // The default profile: tok-acme owns ACME.
+    let out = lupl(
+        None,
+        None,
+        &["--config", c, "provider", "get", "--pms-id", PMS],
+    );
+    assert_eq!(
+        (out.status.code(), stdout(&out).trim()),
+        (Some(0), "null"),
+        "{}",
+        stderr(&out)
+    );
+    // Another profile: tok-other does not.
+    let out = lupl(
+        None,
+        None,
+        &[
+            "--config",
+            c,
+            "--profile",
+            "other",
+            "provider",
+            "get",
+            "--pms-id",
+            PMS,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // A token in the environment wins over the profile's.
+    let out = lupl(
+        None,
+        Some("tok-other"),
+        &["--config", c, "provider", "get", "--pms-id", PMS],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = lupl(
+        None,
+        None,
+        &[
+            "--config",
+            c,
+            "--profile",
+            "nope",
+            "provider",
+            "get",
+            "--pms-id",
+            PMS,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("sandbox, other") || stderr(&out).contains("other, sandbox"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn verbose_traces_each_request_without_the_token() {
+    let sandbox = Sandbox::start().await;
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &["-v", "provider", "get", "--pms-id", PMS],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("lupl.request")
+            && err.contains("get_provider_config")
+            && err.contains("status=200"),
+        "{err}"
+    );
+    assert!(!err.contains("tok-acme"), "{err}");
+    let quiet = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &["provider", "get", "--pms-id", PMS],
+    );
+    assert!(!stderr(&quiet).contains("lupl.request"));
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    let commands: [&[&str]; 11] = [
+        &[],
+        &["provider", "get"],
+        &["provider", "set"],
+        &["provider", "validate"],
+        &["org", "get"],
+        &["org", "set"],
+        &["org", "validate"],
+        &["org", "set-many"],
+        &["token"],
+        &["sandbox"],
+        &["completions"],
+    ];
+    for c in commands {
+        let mut args = c.to_vec();
+        args.push("--help");
+        let out = lupl(None, None, &args);
+        assert_eq!(out.status.code(), Some(0), "{c:?}");
+        assert!(
+            stdout(&out).contains("Example"),
+            "{c:?} has no example:\n{}",
+            stdout(&out)
+        );
+    }
 }
