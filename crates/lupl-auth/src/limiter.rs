@@ -61,9 +61,14 @@ impl RateLimit {
         Ok(Self::new(calls, seconds))
     }
 
-    /// The burst a client may send at once: 1 % of the quota, at least 1.
+    /// The burst a client may send at once: 1 % of the quota, at least 2.
+    ///
+    /// With a burst of 1, a timer that wakes a millisecond late pushes every
+    /// later slot back by that millisecond (the GCRA counts from the late
+    /// send); one cell of slack absorbs it. The send log, not the burst,
+    /// keeps every window within the quota.
     pub fn burst(&self) -> u32 {
-        (self.requests / 100).max(1)
+        (self.requests / 100).max(2).min(self.requests.max(1))
     }
 
     /// Kept between a request and the one `requests` later, beyond the
@@ -145,11 +150,7 @@ impl RateLimiter {
                 waited += d;
                 continue;
             }
-            let wait = match self.gcra.check() {
-                Err(not_until) => Some(not_until.wait_time_from(now)),
-                Ok(()) => self.admit(now),
-            };
-            match wait {
+            match self.admit(now) {
                 None => return waited,
                 Some(d) => {
                     // A zero wait with a refusal would spin; wait a tick.
@@ -161,20 +162,28 @@ impl RateLimiter {
         }
     }
 
-    /// Records a send at `now` if the window has room, else says how long
-    /// until the oldest counted send leaves it.
+    /// Records a send at `now` if both the window and the GCRA have room,
+    /// else says how long to wait. The window is asked first, under its
+    /// lock, so a GCRA cell is never spent on a send the window refuses
+    /// (that would push every later slot back by one period).
     fn admit(&self, now: Instant) -> Option<Duration> {
         let span = self.limit.per + self.limit.margin();
         let mut sent = self.sent.lock();
         while sent.front().is_some_and(|t| now.duration_since(*t) >= span) {
             sent.pop_front();
         }
-        if sent.len() < self.limit.requests as usize {
-            sent.push_back(now);
-            return None;
+        if sent.len() >= self.limit.requests as usize {
+            return sent
+                .front()
+                .map(|oldest| span.saturating_sub(now.duration_since(*oldest)));
         }
-        sent.front()
-            .map(|oldest| span.saturating_sub(now.duration_since(*oldest)))
+        match self.gcra.check() {
+            Err(not_until) => Some(not_until.wait_time_from(now)),
+            Ok(()) => {
+                sent.push_back(now);
+                None
+            }
+        }
     }
 
     /// Holds every request of this client until `delay` has passed (never

@@ -50,7 +50,8 @@ fn the_limits_arithmetic() {
     let documented = RateLimit::default();
     assert_eq!((documented.requests, documented.per.as_secs()), (1000, 60));
     assert_eq!(documented.burst(), 10);
-    assert_eq!(RateLimit::new(20, 1).burst(), 1);
+    assert_eq!(RateLimit::new(20, 1).burst(), 2);
+    assert_eq!(RateLimit::new(1, 1).burst(), 1);
     assert_eq!(RateLimit::parse("100/1"), Ok(RateLimit::new(100, 1)));
     assert!(RateLimit::parse("0/60").is_err());
     assert!(RateLimit::parse("1000").is_err());
