@@ -5,6 +5,7 @@
 mod auth;
 mod load;
 mod sandbox;
+mod set_many;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,6 +38,19 @@ enum Command {
         /// Seconds of the 20/s run.
         #[arg(long, default_value_t = 30)]
         quota_seconds: u64,
+    },
+    /// `lupl org set-many` of ROWS organizations against the model at a
+    /// PER_SECOND/1 s quota, beside the policy's minimum time.
+    SetMany {
+        /// Organizations.
+        #[arg(long, default_value_t = 5000)]
+        rows: usize,
+        /// The quota per second (Lupl's 1000/min, scaled to seconds).
+        #[arg(long, default_value_t = 100)]
+        per_second: u32,
+        /// `lupl`'s --concurrency.
+        #[arg(long, default_value_t = 8)]
+        concurrency: u16,
     },
     /// Sends N sequential GETs with one client (`bare` or `full`) to a
     /// server at URL: for profiling the client under callgrind.
@@ -72,6 +86,11 @@ fn main() -> ExitCode {
                 seconds,
                 quota_seconds,
             } => auth::run(seconds, quota_seconds).await,
+            Command::SetMany {
+                rows,
+                per_second,
+                concurrency,
+            } => set_many::run(rows, per_second, concurrency).await,
             Command::Profile { which, url, n } => auth::profile(&which, &url, n).await,
             Command::ServeBaseline => sandbox::serve_baseline().await,
         }

@@ -70,10 +70,7 @@ pub fn sibling(binary: &str) -> anyhow::Result<std::path::PathBuf> {
     let me = std::env::current_exe()?;
     let path = me.with_file_name(binary);
     if !path.exists() {
-        bail!(
-            "{} not built (cargo build --release -p lupl-model)",
-            path.display()
-        );
+        bail!("{} not built (cargo xtask bench builds it)", path.display());
     }
     Ok(path)
 }

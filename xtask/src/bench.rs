@@ -18,6 +18,8 @@ pub fn run(root: &Path, name: &str, save: bool, args: &[String]) -> anyhow::Resu
             "lupl-bench",
             "-p",
             "lupl-model",
+            "-p",
+            "lupl-cli",
         ])
         .status()?;
     if !status.success() {

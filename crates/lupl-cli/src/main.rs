@@ -91,6 +91,10 @@ enum Command {
         /// Load state from FILE and save every acknowledged write to it.
         #[arg(long)]
         state: Option<PathBuf>,
+        /// Give the first user N more organizations (for trying set-many);
+        /// their ids are printed on start.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        organizations: usize,
     },
     /// Print shell completions.
     #[command(
@@ -464,8 +468,9 @@ async fn run(cli: &Cli) -> Result<u8, Failure> {
             listen,
             fixture,
             state,
+            organizations,
         } => {
-            lupl_model::run_sandbox(listen, fixture.as_deref(), state.as_deref())
+            lupl_model::run_sandbox(listen, fixture.as_deref(), state.as_deref(), *organizations)
                 .await
                 .map_err(Failure::usage)?;
         }

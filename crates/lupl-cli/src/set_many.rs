@@ -25,7 +25,8 @@ use uuid::Uuid;
 pub enum Progress {
     /// A bar with rate and ETA (stderr is a terminal).
     Bar,
-    /// A plain line per 1 % of the rows.
+    /// A plain line per 1 % of the rows, at most one a second, and one at
+    /// the end.
     Lines,
     /// Nothing.
     Quiet,
@@ -139,6 +140,7 @@ struct Meter {
     done: usize,
     ok: usize,
     started: Instant,
+    last_line: Option<Instant>,
     step: usize,
 }
 
@@ -160,6 +162,7 @@ impl Meter {
             done: 0,
             ok: 0,
             started: Instant::now(),
+            last_line: None,
             step: (total / 100).max(1),
         }
     }
@@ -175,7 +178,12 @@ impl Meter {
                     bar.set_message(format!("{failed} failed"));
                 }
             }
-            Progress::Lines if self.done.is_multiple_of(self.step) || self.done == self.total => {
+            Progress::Lines
+                if self.done == self.total
+                    || (self.done.is_multiple_of(self.step)
+                        && self.last_line.is_none_or(|t| t.elapsed().as_secs() >= 1)) =>
+            {
+                self.last_line = Some(Instant::now());
                 let secs = self.started.elapsed().as_secs_f64().max(1e-9);
                 let rate = self.done as f64 / secs;
                 let eta = (self.total - self.done) as f64 / rate.max(1e-9);
@@ -302,6 +310,8 @@ pub async fn run(
                 let (line, organization_id) = (row.line, row.organization_id);
                 journal.append(&Entry::Done { line, organization_id, digest: digest.clone(), outcome: outcome.clone() })?;
                 if !outcome.is_final() && outcome.status != "auth" && attempt < plan.retries && stopping.is_none() {
+                    // Shown as this answer if the run stops before the retry.
+                    results.insert(line, (Some(organization_id), Some(outcome)));
                     queue.push_back((row, digest, attempt + 1));
                     continue;
                 }

@@ -40,6 +40,8 @@ struct GateState {
     waiting: usize,
     /// Requests answered after waiting (since the gate last closed).
     released: usize,
+    /// Of those, the ones stored (answered 200).
+    released_stored: usize,
     /// Told once when the first request is held.
     held: Option<mpsc::Sender<Event>>,
     /// Successful writes by organization.
@@ -67,17 +69,19 @@ impl Gate {
         s.hold_after = Some(s.admitted + more);
         s.held = Some(events);
         s.released = 0;
+        s.released_stored = 0;
     }
 
-    /// Lets every held request through and waits until each is answered.
-    fn open_and_drain(&self) -> usize {
+    /// Lets every held request through and waits until each is answered;
+    /// returns how many there were and how many were stored.
+    fn open_and_drain(&self) -> (usize, usize) {
         let mut s = self.lock();
         s.hold_after = None;
         self.changed.notify_all();
         while s.waiting > 0 {
             s = self.changed.wait(s).expect("gate wait");
         }
-        s.released
+        (s.released, s.released_stored)
     }
 }
 
@@ -104,7 +108,8 @@ fn start_server(
             .and_then(|s| s.parse().ok())
             .unwrap_or_default();
         let mut s = g.lock();
-        if s.hold_after.is_some_and(|n| s.admitted >= n) {
+        let held = s.hold_after.is_some_and(|n| s.admitted >= n);
+        if held {
             s.waiting += 1;
             if let Some(tx) = s.held.take() {
                 let _ = tx.send(Event::Held);
@@ -132,6 +137,7 @@ fn start_server(
         };
         if response.status == 200 {
             *s.writes.entry(org).or_default() += 1;
+            s.released_stored += usize::from(held);
         }
         g.changed.notify_all();
         response
@@ -305,13 +311,22 @@ fn interrupted_and_killed_runs_resume_without_repeating_or_losing_a_row() {
         })
         .expect("the CLI says it was interrupted");
     assert!(said.contains("in flight"), "{said}");
-    assert!(gate.open_and_drain() >= 1);
+    assert!(gate.open_and_drain().0 >= 1);
     let out = child.wait_with_output().expect("exit");
     assert_eq!(out.status.code(), Some(130));
     let first = results(&dir.path().join("orgs.csv.results.csv"));
     assert_eq!(first.len(), ROWS, "every row is in the result file");
     let not_run = first.iter().filter(|r| r["status"] == "not run").count();
-    assert!(not_run > 0 && not_run < ROWS - 600, "{not_run} not run");
+    let mut statuses: HashMap<&str, usize> = HashMap::new();
+    for r in &first {
+        *statuses.entry(r["status"].as_str()).or_default() += 1;
+    }
+    // 600 answered before the gate, the held ones after it, one invalid.
+    assert!(
+        not_run > 0 && not_run < ROWS - 600,
+        "{statuses:?}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     // Without --resume, the journal is not overwritten.
     let out = lupl(&url, dir.path(), &args).output().expect("run");
@@ -333,8 +348,8 @@ fn interrupted_and_killed_runs_resume_without_repeating_or_losing_a_row() {
     wait_held(&events);
     signal(&child, "KILL");
     child.wait().expect("killed");
-    let applied_after_kill = gate.open_and_drain();
-    assert!(applied_after_kill >= 1);
+    let (held_at_kill, stored_after_kill) = gate.open_and_drain();
+    assert!(held_at_kill >= 1);
 
     // Run 3: resumed to the end.
     let out = lupl(&url, dir.path(), &resume_args).output().expect("run");
@@ -350,7 +365,14 @@ fn interrupted_and_killed_runs_resume_without_repeating_or_losing_a_row() {
     );
     let summary: Value = serde_json::from_slice(&out.stdout).expect("summary JSON");
     assert_eq!(summary["rows"], ROWS);
-    assert!(summary["verified"].as_u64() >= Some(1), "{summary}");
+    // Rows the server stored after the client died (and any it stored just
+    // before, whose answers were never journaled) are found by a GET, not
+    // sent again; at most the 8 requests in flight can be in that state.
+    let verified = summary["verified"].as_u64().expect("verified") as usize;
+    assert!(
+        (stored_after_kill..=8).contains(&verified),
+        "{stored_after_kill} stored after the kill: {summary}"
+    );
 
     let s = gate.lock();
     for org in &input.valid {

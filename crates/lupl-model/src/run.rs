@@ -5,12 +5,15 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Runs the sandbox until Ctrl-C: `--listen`, `--fixture`, `--state` of
-/// `lupl-sandbox` (and `lupl sandbox`). Prints the base URL, tokens and ids.
+/// Runs the sandbox until Ctrl-C: `--listen`, `--fixture`, `--state` and
+/// `--organizations` of `lupl-sandbox` (and `lupl sandbox`). Prints the base
+/// URL, tokens and ids. `extra_organizations` more organizations are given
+/// to the first user of a fresh fixture (not of a saved state).
 pub async fn run_sandbox(
     listen: &str,
     fixture: Option<&Path>,
     state: Option<&Path>,
+    extra_organizations: usize,
 ) -> Result<(), String> {
     let state = state.map(StateFile::new);
     let saved = match &state {
@@ -19,8 +22,16 @@ pub async fn run_sandbox(
     };
     let fixture = match (saved, fixture) {
         (Some(saved), _) => saved,
-        (None, Some(path)) => Fixture::load(path).map_err(|e| e.to_string())?,
-        (None, None) => Fixture::builtin(),
+        (None, source) => {
+            let mut fixture = match source {
+                Some(path) => Fixture::load(path).map_err(|e| e.to_string())?,
+                None => Fixture::builtin(),
+            };
+            if let Some(token) = fixture.users.first().map(|u| u.token.clone()) {
+                fixture.add_organizations(&token, extra_organizations);
+            }
+            fixture
+        }
     };
     let mut model = Model::new(fixture.clone());
     if let Some(state) = state.clone() {

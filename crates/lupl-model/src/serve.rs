@@ -76,8 +76,25 @@ impl SandboxInfo {
             for (pms, _) in self.providers.iter().filter(|(_, o)| o == email) {
                 out.push_str(&format!("    owns provider      pmsId={pms}\n"));
             }
-            for (org, _) in self.organizations.iter().filter(|(_, m)| m.contains(email)) {
+            let managed: Vec<&Uuid> = self
+                .organizations
+                .iter()
+                .filter(|(_, m)| m.contains(email))
+                .map(|(org, _)| org)
+                .collect();
+            // Bulk fixtures manage thousands: the first few, then the range.
+            for org in managed.iter().take(3) {
                 out.push_str(&format!("    manages organization organizationId={org}\n"));
+            }
+            match (managed.get(3), managed.last()) {
+                (Some(first), Some(last)) if managed.len() > 4 => out.push_str(&format!(
+                    "    manages {} more organizations, {first} … {last}\n",
+                    managed.len() - 3
+                )),
+                (Some(org), _) => {
+                    out.push_str(&format!("    manages organization organizationId={org}\n"))
+                }
+                _ => {}
             }
         }
         out

@@ -354,3 +354,32 @@ async fn the_binary_serves_the_spec_and_caps_bodies() {
     running.child.wait().expect("reaped");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_banner_abbreviates_bulk_organizations() {
+    let mut fixture = lupl_model::Fixture::builtin();
+    let ids = fixture.add_organizations("tok-acme", 10);
+    assert_eq!(fixture.clone().add_organizations("tok-acme", 10), {
+        // Deterministic, and distinct from the first batch.
+        let mut again = lupl_model::Fixture::builtin();
+        again.add_organizations("tok-acme", 10);
+        again.add_organizations("tok-acme", 10)
+    });
+    assert!(!ids.contains(&fixture.clone().add_organizations("tok-acme", 1)[0]));
+    let banner = lupl_model::SandboxInfo::new("http://127.0.0.1:1".into(), &fixture).describe();
+    assert!(
+        banner.contains(&format!("organizationId={}", ids[1])),
+        "{banner}"
+    );
+    assert!(
+        !banner.contains(&format!("organizationId={}", ids[2])),
+        "{banner}"
+    );
+    assert!(
+        banner.contains(&format!(
+            "manages 8 more organizations, {} … {}",
+            ids[2], ids[9]
+        )),
+        "{banner}"
+    );
+}

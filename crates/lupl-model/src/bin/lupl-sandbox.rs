@@ -24,6 +24,10 @@ struct Args {
     /// to it atomically.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
+    /// Give the first user N more organizations (for trying bulk scripts);
+    /// their ids are printed on start.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    organizations: usize,
 }
 
 fn main() -> ExitCode {
@@ -45,5 +49,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    lupl_model::run_sandbox(&args.listen, args.fixture.as_deref(), args.state.as_deref()).await
+    lupl_model::run_sandbox(
+        &args.listen,
+        args.fixture.as_deref(),
+        args.state.as_deref(),
+        args.organizations,
+    )
+    .await
 }

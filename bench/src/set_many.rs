@@ -1,0 +1,150 @@
+//! `lupl-bench set-many`: `lupl org set-many` of N organizations against the
+//! model at a scaled-down Lupl policy (100 per second instead of 1000 per
+//! minute), beside the policy's minimum time for N requests.
+//!
+//! The model runs in this process behind the sandbox's HTTP front end, with
+//! a handler that counts the statuses it answers, so the 429s the client
+//! drew are counted even though the client waits them out. A second run at
+//! a quota the load never reaches shows what the CLI does unthrottled.
+
+use crate::sandbox::sibling;
+use anyhow::{Context, bail};
+use lupl_model::http_server::{Handler, serve};
+use lupl_model::{Fixture, Model, RateLimit};
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PMS: &str = "4efafdc0-2783-4af6-9cac-d2b2be27a080";
+
+struct Run {
+    elapsed: Duration,
+    statuses: BTreeMap<u16, u64>,
+    exit: Option<i32>,
+}
+
+async fn one_run(rows: usize, quota: RateLimit, concurrency: u16) -> anyhow::Result<Run> {
+    let mut fixture = Fixture::builtin();
+    fixture.providers[0].config = lupl_spec::Spec::workspace()
+        .schema_example("ProviderConfiguration")
+        .cloned()
+        .context("the ACME example")?;
+    fixture.rate_limit = quota;
+    let ids = fixture.add_organizations("tok-acme", rows);
+    let model = Model::new(fixture);
+    let statuses: Arc<Mutex<BTreeMap<u16, u64>>> = Arc::default();
+    let seen = statuses.clone();
+    let handler: Handler = Arc::new(move |req| {
+        let response = model.handle(req);
+        if let Ok(mut s) = seen.lock() {
+            *s.entry(response.status).or_default() += 1;
+        }
+        response
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let server = tokio::spawn(serve(listener, handler));
+
+    let dir = std::env::temp_dir().join(format!("lupl-bench-set-many-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let input = dir.join(format!("orgs-{}.csv", quota.requests));
+    let mut csv = String::from("organizationId,region,firmCode\n");
+    for (i, id) in ids.iter().enumerate() {
+        csv.push_str(&format!(
+            "{id},{},ACM{:03}\n",
+            ["us", "eu", "apac"][i % 3],
+            i % 1000
+        ));
+    }
+    std::fs::write(&input, csv)?;
+    for leftover in ["journal", "results.csv"] {
+        let _ = std::fs::remove_file(dir.join(format!("orgs-{}.csv.{leftover}", quota.requests)));
+    }
+
+    let rate = format!("{}/{}", quota.requests, quota.per_seconds);
+    let start = Instant::now();
+    let output = tokio::process::Command::new(sibling("lupl")?)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &dir)
+        .env("LUPL_BASE_URL", &url)
+        .env("LUPL_TOKEN", "tok-acme")
+        .args(["org", "set-many", "--pms-id", PMS, "--rate-limit", &rate])
+        .args(["--concurrency", &concurrency.to_string(), "--file"])
+        .arg(&input)
+        .output()
+        .await?;
+    let elapsed = start.elapsed();
+    server.abort();
+    if !output.status.success() {
+        bail!(
+            "lupl exited {:?}: {}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let statuses = statuses.lock().map(|s| s.clone()).unwrap_or_default();
+    Ok(Run {
+        elapsed,
+        statuses,
+        exit: output.status.code(),
+    })
+}
+
+/// Runs the benchmark and prints its table.
+pub async fn run(rows: usize, per_second: u32, concurrency: u16) -> anyhow::Result<()> {
+    if !Command::new(sibling("lupl")?)
+        .arg("--version")
+        .output()?
+        .status
+        .success()
+    {
+        bail!("lupl does not run");
+    }
+    let policy = RateLimit {
+        requests: per_second,
+        per_seconds: 1,
+    };
+    let throttled = one_run(rows, policy, concurrency).await?;
+    let free = one_run(
+        rows,
+        RateLimit {
+            requests: u32::MAX,
+            per_seconds: 1,
+        },
+        concurrency,
+    )
+    .await?;
+
+    // The policy's pace: N requests at `per_second`. A sliding window also
+    // admits a first full window at once, so the strict lower bound is one
+    // window less; both are shown.
+    let pace = rows as f64 / f64::from(per_second);
+    let bound = pace - 1.0;
+    let secs = throttled.elapsed.as_secs_f64();
+    let count = |r: &Run, s: u16| r.statuses.get(&s).copied().unwrap_or(0);
+    println!("| run | rows | time (s) | rows/s | 200 | 429 | exit |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (name, r) in [
+        (format!("policy {per_second}/1 s"), &throttled),
+        ("no quota".to_owned(), &free),
+    ] {
+        println!(
+            "| {name} | {rows} | {:.2} | {:.1} | {} | {} | {} |",
+            r.elapsed.as_secs_f64(),
+            rows as f64 / r.elapsed.as_secs_f64(),
+            count(r, 200),
+            count(r, 429),
+            r.exit.map_or("-".into(), |c| c.to_string()),
+        );
+    }
+    println!();
+    println!(
+        "Policy run: {secs:.2} s = **{:.4} × the policy's pace** ({pace:.0} s for {rows} requests at {per_second}/s; target ≤ 1.03), {:.4} × the sliding-window bound ({bound:.0} s); **{} × 429**. Concurrency {concurrency}; 200s include the one GET of the provider's configuration.",
+        secs / pace,
+        secs / bound,
+        count(&throttled, 429)
+    );
+    Ok(())
+}
