@@ -189,6 +189,29 @@ fn usage_errors_exit_2() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("/nonexistent/x.json"));
+    let args = ["--rate-limit", "0/60", "provider", "get", "--pms-id", PMS];
+    let out = lupl(Some("http://127.0.0.1:9"), Some("t"), &args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--rate-limit"), "{}", stderr(&out));
+    let bad_json = file("broken.json", "{\n  \"region\": eu\n}\n");
+    let args = [
+        "org",
+        "set",
+        "--organization-id",
+        PMS,
+        "--pms-id",
+        PMS,
+        "--file",
+    ];
+    let mut args = args.to_vec();
+    args.push(bad_json.to_str().expect("p"));
+    let out = lupl(Some("http://127.0.0.1:9"), Some("t"), &args);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("broken.json:2:13: not JSON"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -6,6 +6,8 @@
 //! holds further requests until the test opens it, so "midway" is exact and
 //! nothing waits on time.
 
+#![cfg(unix)]
+
 use lupl_model::http_server::{Handler, serve};
 use lupl_model::{Fixture, Model, ModelResponse};
 use serde_json::Value;
@@ -197,12 +199,9 @@ fn wait_held(events: &mpsc::Receiver<Event>) {
     }
 }
 
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
+fn signal(child: &Child, signal: nix::sys::signal::Signal) {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, signal).expect("signal sent");
 }
 
 struct Input {
@@ -301,7 +300,7 @@ fn interrupted_and_killed_runs_resume_without_repeating_or_losing_a_row() {
         .expect("spawn");
     forward_stderr(&mut child, tx);
     wait_held(&events);
-    signal(&child, "INT");
+    signal(&child, nix::sys::signal::Signal::SIGINT);
     let said = events
         .iter()
         .find_map(|e| match e {
@@ -346,7 +345,7 @@ fn interrupted_and_killed_runs_resume_without_repeating_or_losing_a_row() {
         .expect("spawn");
     forward_stderr(&mut child, tx);
     wait_held(&events);
-    signal(&child, "KILL");
+    signal(&child, nix::sys::signal::Signal::SIGKILL);
     child.wait().expect("killed");
     let (held_at_kill, stored_after_kill) = gate.open_and_drain();
     assert!(held_at_kill >= 1);
