@@ -645,3 +645,88 @@ fn every_command_has_help_with_an_example() {
         );
     }
 }
+
+#[tokio::test]
+async fn token_prints_a_fresh_token_from_auth0_and_never_the_secret() {
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let auth0 = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_string_contains("client_credentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "at-fresh", "token_type": "Bearer", "expires_in": 86400}),
+        ))
+        .expect(1)
+        .mount(&auth0)
+        .await;
+    let out = command(Some("http://127.0.0.1:9"), None, &["token"])
+        .env("LUPL_CLIENT_ID", "cid")
+        .env("LUPL_CLIENT_SECRET", "s3cret-value")
+        .env("LUPL_TOKEN_URL", format!("{}/oauth/token", auth0.uri()))
+        .env("LUPL_AUDIENCE", "https://stage.api.lupl.com")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "at-fresh\n");
+    assert!(!stderr(&out).contains("s3cret"));
+    // Refused by Auth0: exit 3, and the secret is not in the message.
+    auth0.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(
+                json!({"error": "access_denied", "error_description": "Unauthorized"}),
+            ),
+        )
+        .mount(&auth0)
+        .await;
+    let out = command(Some("http://127.0.0.1:9"), None, &["token"])
+        .env("LUPL_CLIENT_ID", "cid")
+        .env("LUPL_CLIENT_SECRET", "s3cret-value")
+        .env("LUPL_TOKEN_URL", format!("{}/oauth/token", auth0.uri()))
+        .env("LUPL_AUDIENCE", "https://stage.api.lupl.com")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("access_denied"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("s3cret"));
+}
+
+#[test]
+fn sandbox_serves_what_its_banner_says() {
+    use std::io::{BufRead, BufReader};
+    let mut child = command(
+        None,
+        None,
+        &["sandbox", "--listen", "127.0.0.1:0", "--organizations", "5"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    let mut banner = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let done = line.starts_with("Press Ctrl-C");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let url = banner[0].rsplit(' ').next().expect("url").to_owned();
+    let text = banner.join("\n");
+    assert!(text.contains("manages 3 more organizations"), "{text}");
+    let out = lupl(
+        Some(&url),
+        Some("tok-acme"),
+        &["org", "get", "--organization-id", ORG],
+    );
+    assert_eq!(
+        (out.status.code(), stdout(&out).trim()),
+        (Some(0), "null"),
+        "{}",
+        stderr(&out)
+    );
+    child.kill().expect("stop");
+    child.wait().expect("stopped");
+}
