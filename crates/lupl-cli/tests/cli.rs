@@ -660,13 +660,16 @@ async fn token_prints_a_fresh_token_from_auth0_and_never_the_secret() {
         .expect(1)
         .mount(&auth0)
         .await;
-    let out = command(Some("http://127.0.0.1:9"), None, &["token"])
-        .env("LUPL_CLIENT_ID", "cid")
-        .env("LUPL_CLIENT_SECRET", "s3cret-value")
-        .env("LUPL_TOKEN_URL", format!("{}/oauth/token", auth0.uri()))
-        .env("LUPL_AUDIENCE", "https://stage.api.lupl.com")
-        .output()
-        .expect("runs");
+    let token = || {
+        command(Some("http://127.0.0.1:9"), None, &["token"])
+            .env("LUPL_CLIENT_ID", "cid")
+            .env("LUPL_CLIENT_SECRET", "s3cret-value")
+            .env("LUPL_TOKEN_URL", format!("{}/oauth/token", auth0.uri()))
+            .env("LUPL_AUDIENCE", "https://stage.api.lupl.com")
+            .output()
+            .expect("runs")
+    };
+    let out = token();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "at-fresh\n");
     assert!(!stderr(&out).contains("s3cret"));
@@ -680,13 +683,7 @@ async fn token_prints_a_fresh_token_from_auth0_and_never_the_secret() {
         )
         .mount(&auth0)
         .await;
-    let out = command(Some("http://127.0.0.1:9"), None, &["token"])
-        .env("LUPL_CLIENT_ID", "cid")
-        .env("LUPL_CLIENT_SECRET", "s3cret-value")
-        .env("LUPL_TOKEN_URL", format!("{}/oauth/token", auth0.uri()))
-        .env("LUPL_AUDIENCE", "https://stage.api.lupl.com")
-        .output()
-        .expect("runs");
+    let out = token();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("access_denied"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("s3cret"));
