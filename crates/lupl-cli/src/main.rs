@@ -96,6 +96,15 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 0)]
         organizations: usize,
     },
+    /// Print the JSON Schema of a file `lupl` reads, for editors.
+    #[command(
+        after_help = "Example:\n  lupl schema provider > provider.schema.json\n  # VS Code: \"json.schemas\": [{\"fileMatch\": [\"*.provider.json\"], \"url\": \"./provider.schema.json\"}]"
+    )]
+    Schema {
+        /// Which file.
+        #[arg(value_enum)]
+        of: SchemaOf,
+    },
     /// Print shell completions.
     #[command(
         after_help = "Example:\n  lupl completions bash > ~/.local/share/bash-completion/completions/lupl"
@@ -104,6 +113,16 @@ enum Command {
         /// bash, zsh or fish.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SchemaOf {
+    /// A provider configuration (`provider set/validate --file`).
+    Provider,
+    /// A whole `setProviderConfig` body.
+    ProviderBody,
+    /// A whole `setOrganizationConfig` body (`org validate --file`).
+    OrganizationBody,
 }
 
 #[derive(Subcommand, Debug)]
@@ -473,6 +492,23 @@ async fn run(cli: &Cli) -> Result<u8, Failure> {
             lupl_model::run_sandbox(listen, fixture.as_deref(), state.as_deref(), *organizations)
                 .await
                 .map_err(Failure::usage)?;
+        }
+        Command::Schema { of } => {
+            // openapi.json's own schema: the generated types' `JsonSchema`
+            // derives lose the spec's patterns and bounds (typify's newtypes)
+            // and make optional members nullable, which the API refuses.
+            let name = match of {
+                SchemaOf::Provider => "ProviderConfiguration",
+                SchemaOf::ProviderBody => "SetProviderConfigRequest",
+                SchemaOf::OrganizationBody => "SetOrganizationConfigRequest",
+            };
+            let schema = lupl_spec::Spec::workspace()
+                .json_schema_document(name)
+                .ok_or_else(|| Failure::usage(format!("openapi.json has no schema {name}")))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
         }
         Command::Token => {
             let (settings, rate) = settings(cli)?;

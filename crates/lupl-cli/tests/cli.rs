@@ -620,7 +620,7 @@ async fn verbose_traces_each_request_without_the_token() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    let commands: [&[&str]; 11] = [
+    let commands: [&[&str]; 12] = [
         &[],
         &["provider", "get"],
         &["provider", "set"],
@@ -632,6 +632,7 @@ fn every_command_has_help_with_an_example() {
         &["token"],
         &["sandbox"],
         &["completions"],
+        &["schema"],
     ];
     for c in commands {
         let mut args = c.to_vec();
@@ -726,4 +727,27 @@ fn sandbox_serves_what_its_banner_says() {
     );
     child.kill().expect("stop");
     child.wait().expect("stopped");
+}
+
+#[test]
+fn schema_prints_openapi_jsons_schema_for_editors() {
+    let out = lupl(None, None, &["schema", "provider"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let schema: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let validator = jsonschema::draft7::new(&schema).expect("a draft 7 schema");
+    assert!(validator.is_valid(&acme()));
+    let mut http = acme();
+    http["baseUrl"] = json!("http://acme.example");
+    assert!(!validator.is_valid(&http), "the spec's pattern is kept");
+    let mut nameless = acme();
+    nameless.as_object_mut().expect("object").remove("name");
+    assert!(!validator.is_valid(&nameless));
+    let out = lupl(None, None, &["schema", "organization-body"]);
+    let schema: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let validator = jsonschema::draft7::new(&schema).expect("a draft 7 schema");
+    assert!(
+        validator
+            .is_valid(&json!({"organizationId": ORG, "pmsId": PMS, "fields": {"region": "eu"}}))
+    );
+    assert!(!validator.is_valid(&json!({"organizationId": ORG, "pmsId": PMS})));
 }

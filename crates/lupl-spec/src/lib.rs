@@ -197,6 +197,23 @@ impl Spec {
         self.check_for(&schema, pointer)
     }
 
+    /// `components/schemas/{name}` as a standalone JSON Schema (draft 7)
+    /// document, for editors: the document's schemas travel with it, so its
+    /// `$ref`s resolve inside it, and `nullable` is rewritten as for
+    /// [`Spec::check_for`]. `None` if there is no such schema.
+    pub fn json_schema_document(&self, name: &str) -> Option<Value> {
+        let schemas = self.doc.pointer("/components/schemas")?;
+        schemas.get(name)?;
+        let mut components = json!({ "schemas": schemas });
+        to_json_schema(&mut components);
+        Some(json!({
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "title": name,
+            "allOf": [{ "$ref": format!("#/components/schemas/{name}") }],
+            "components": components,
+        }))
+    }
+
     /// A validator for an OpenAPI schema value that may `$ref` this document.
     pub fn check_for(&self, schema: &Value, pointer: &str) -> Result<SchemaCheck, SpecError> {
         let mut components = self.doc.get("components").cloned().unwrap_or(Value::Null);
