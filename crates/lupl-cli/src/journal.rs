@@ -87,6 +87,12 @@ impl Outcome {
         self.status == "200"
     }
 
+    /// True when the answer says the credentials, not the row, are at fault
+    /// (a 401, or no token could be had): every further row would fail too.
+    pub fn is_auth_failure(&self) -> bool {
+        matches!(self.status.as_str(), "401" | "auth")
+    }
+
     /// True when sending the same row again would get the same answer: it
     /// was stored, or refused for its content or the caller's rights.
     pub fn is_final(&self) -> bool {

@@ -275,11 +275,11 @@ pub async fn run(
         .map(|(row, digest)| (row, digest, 0))
         .collect();
     let mut in_flight: JoinSet<(Row, String, u32, Outcome)> = JoinSet::new();
-    let mut stopping: Option<String> = None;
+    let mut stopping = false;
     let mut auth_failure: Option<String> = None;
     let mut signals_open = true;
     loop {
-        while stopping.is_none() && in_flight.len() < plan.concurrency.max(1) {
+        while !stopping && in_flight.len() < plan.concurrency.max(1) {
             let Some((row, digest, attempt)) = queue.pop_front() else {
                 break;
             };
@@ -309,18 +309,17 @@ pub async fn run(
                     .map_err(|e| Failure::usage(format!("a request task failed: {e}")))?;
                 let (line, organization_id) = (row.line, row.organization_id);
                 journal.append(&Entry::Done { line, organization_id, digest: digest.clone(), outcome: outcome.clone() })?;
-                if !outcome.is_final() && outcome.status != "auth" && attempt < plan.retries && stopping.is_none() {
+                if !outcome.is_final() && !outcome.is_auth_failure() && attempt < plan.retries && !stopping {
                     // Shown as this answer if the run stops before the retry.
                     results.insert(line, (Some(organization_id), Some(outcome)));
                     queue.push_back((row, digest, attempt + 1));
                     continue;
                 }
                 meter.record(outcome.is_ok());
-                if outcome.status == "auth" && stopping.is_none() {
-                    let why = format!("lupl: stopping: {}", outcome.message);
-                    meter.say(&why);
+                if outcome.is_auth_failure() && !stopping {
+                    meter.say(&format!("lupl: stopping: {}", outcome.message));
                     auth_failure = Some(outcome.message.clone());
-                    stopping = Some(why);
+                    stopping = true;
                 }
                 results.insert(line, (Some(organization_id), Some(outcome)));
             }
@@ -334,12 +333,11 @@ pub async fn run(
                     break;
                 }
                 summary.interrupted = true;
-                let why = format!(
+                stopping = true;
+                meter.say(&format!(
                     "lupl: interrupted: finishing {} request(s) in flight (Ctrl-C again to stop at once)",
                     in_flight.len()
-                );
-                meter.say(&why);
-                stopping = Some(why);
+                ));
             }
         }
     }

@@ -751,3 +751,44 @@ fn schema_prints_openapi_jsons_schema_for_editors() {
     );
     assert!(!validator.is_valid(&json!({"organizationId": ORG, "pmsId": PMS})));
 }
+
+#[tokio::test]
+async fn set_many_stops_at_refused_credentials_and_resumes_with_good_ones() {
+    let (sandbox, ids) = bulk_sandbox(40).await;
+    let provider = file("auth-provider.json", &acme().to_string());
+    let mut text = String::from("organizationId,region\n");
+    for id in &ids {
+        text.push_str(&format!("{id},eu\n"));
+    }
+    let input = file("auth.csv", &text);
+    let _ = std::fs::remove_file(input.with_extension("csv.journal"));
+    let args = [
+        "org",
+        "set-many",
+        "--file",
+        input.to_str().expect("p"),
+        "--pms-id",
+        PMS,
+        "--provider-config",
+        provider.to_str().expect("p"),
+        "--concurrency",
+        "2",
+    ];
+    let out = lupl(Some(sandbox.base_url()), Some("revoked"), &args);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--resume"), "{}", stderr(&out));
+    let results =
+        std::fs::read_to_string(input.with_extension("csv.results.csv")).expect("results");
+    let not_run = results.lines().filter(|l| l.contains(",not run,")).count();
+    assert!(
+        not_run >= 40 - 2,
+        "at most the rows in flight were tried: {results}"
+    );
+
+    let mut resume = args.to_vec();
+    resume.push("--resume");
+    let out = lupl(Some(sandbox.base_url()), Some("tok-acme"), &resume);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: Value = serde_json::from_str(stdout(&out).trim()).expect("summary");
+    assert_eq!(summary["ok"], 40);
+}
