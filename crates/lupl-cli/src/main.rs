@@ -47,6 +47,22 @@ struct Cli {
     /// The config file [default: ~/.config/lupl/config.toml].
     #[arg(long, global = true, env = "LUPL_CONFIG")]
     config: Option<PathBuf>,
+    /// Auth0 client id (as LUPL_CLIENT_ID).
+    #[arg(long, global = true)]
+    client_id: Option<String>,
+    /// A file holding the Auth0 client secret (`-`: stdin); secrets are
+    /// not taken as arguments, which other users can see in `ps`.
+    #[arg(long, global = true, value_name = "FILE")]
+    client_secret_file: Option<PathBuf>,
+    /// Auth0 domain (as LUPL_AUTH_DOMAIN).
+    #[arg(long, global = true)]
+    auth_domain: Option<String>,
+    /// Auth0 audience (as LUPL_AUDIENCE).
+    #[arg(long, global = true)]
+    audience: Option<String>,
+    /// A file holding a bearer token (`-`: stdin), instead of Auth0.
+    #[arg(long, global = true, value_name = "FILE")]
+    token_file: Option<PathBuf>,
     /// Requests per window, as N/SECONDS [default: 1000/60, Lupl's policy].
     #[arg(long, global = true, env = "LUPL_RATE_LIMIT")]
     rate_limit: Option<String>,
@@ -265,10 +281,20 @@ fn settings(cli: &Cli) -> Result<(Settings, RateLimit), Failure> {
         None => profile::ConfigFile::default(),
     };
     let chosen = file.select(cli.profile.as_deref(), cli.env.as_deref())?;
+    let secret = |path: &Option<PathBuf>| match path {
+        Some(p) => documents::read(p).map(|s| Some(s.trim().to_owned())),
+        None => Ok(None),
+    };
+    let (token, client_secret) = (secret(&cli.token_file)?, secret(&cli.client_secret_file)?);
     let flags = |name: &str| match name {
         "LUPL_ENV" => cli.env.clone(),
         "LUPL_BASE_URL" => cli.base_url.clone(),
         "LUPL_RATE_LIMIT" => cli.rate_limit.clone(),
+        "LUPL_CLIENT_ID" => cli.client_id.clone(),
+        "LUPL_AUTH_DOMAIN" => cli.auth_domain.clone(),
+        "LUPL_AUDIENCE" => cli.audience.clone(),
+        "LUPL_TOKEN" => token.clone(),
+        "LUPL_CLIENT_SECRET" => client_secret.clone(),
         _ => None,
     };
     let get = profile::lookup(&flags, &var, chosen.as_ref());

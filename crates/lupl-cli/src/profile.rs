@@ -18,9 +18,9 @@
 //! ```
 //!
 //! Precedence: command-line flags, then environment variables, then the
-//! profile. Credentials are taken as a group: if any credential variable is
-//! set in the environment, the profile's credentials are ignored, so a token
-//! in the environment never mixes with a client secret from the file.
+//! profile. Credentials are taken as a group, all from the first of those
+//! sources that sets any of them, so a token given on the command line or in
+//! the environment never mixes with a client secret from the file.
 
 use crate::failure::Failure;
 use serde::Deserialize;
@@ -215,22 +215,32 @@ impl ConfigFile {
 }
 
 /// Looks a `LUPL_*` setting up: `flags` first, then the environment
-/// (`var`), then the profile (credentials as a group, see the module doc).
+/// (`var`), then the profile; credentials as a group (see the module doc).
 pub fn lookup<'a>(
     flags: &'a dyn Fn(&str) -> Option<String>,
     var: &'a dyn Fn(&str) -> Option<String>,
     profile: Option<&'a Profile>,
 ) -> impl Fn(&str) -> Option<String> + 'a {
     let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    let env_has_credentials = CREDENTIAL_VARIABLES.iter().any(|n| set(var(n)).is_some());
+    let from_profile = move |name: &str| profile.and_then(|p| p.get(name)).map(str::to_owned);
+    let any = |source: &dyn Fn(&str) -> Option<String>| {
+        CREDENTIAL_VARIABLES
+            .iter()
+            .any(|n| set(source(n)).is_some())
+    };
+    let (flags_have, env_have) = (any(flags), any(var));
     move |name: &str| {
-        set(flags(name)).or_else(|| set(var(name))).or_else(|| {
-            let from_profile = !CREDENTIAL_VARIABLES.contains(&name) || !env_has_credentials;
-            profile
-                .filter(|_| from_profile)
-                .and_then(|p| p.get(name))
-                .map(str::to_owned)
-        })
+        if CREDENTIAL_VARIABLES.contains(&name) {
+            match (flags_have, env_have) {
+                (true, _) => set(flags(name)),
+                (false, true) => set(var(name)),
+                (false, false) => set(from_profile(name)),
+            }
+        } else {
+            set(flags(name))
+                .or_else(|| set(var(name)))
+                .or_else(|| set(from_profile(name)))
+        }
     }
 }
 
@@ -286,6 +296,13 @@ token = "tok-prod"
         assert_eq!(get("LUPL_TOKEN").as_deref(), Some("tok-env"));
         assert_eq!(get("LUPL_CLIENT_ID"), None);
         assert_eq!(get("LUPL_CLIENT_SECRET"), None);
+        // A credential flag: neither the environment's nor the profile's.
+        let flags = |n: &str| (n == "LUPL_CLIENT_ID").then(|| "cid-flag".to_owned());
+        let get = lookup(&flags, &env, profile.as_ref());
+        assert_eq!(get("LUPL_CLIENT_ID").as_deref(), Some("cid-flag"));
+        assert_eq!(get("LUPL_TOKEN"), None);
+        assert_eq!(get("LUPL_CLIENT_SECRET"), None);
+        assert_eq!(get("LUPL_AUDIENCE"), None);
     }
 
     #[test]

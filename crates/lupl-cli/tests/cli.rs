@@ -792,3 +792,46 @@ async fn set_many_stops_at_refused_credentials_and_resumes_with_good_ones() {
     let summary: Value = serde_json::from_str(stdout(&out).trim()).expect("summary");
     assert_eq!(summary["ok"], 40);
 }
+
+#[tokio::test]
+async fn credential_flags_replace_the_environments_credentials_as_a_group() {
+    let sandbox = Sandbox::start().await;
+    let token = file("token.txt", "tok-acme\n");
+    let args = [
+        "--token-file",
+        token.to_str().expect("p"),
+        "provider",
+        "get",
+        "--pms-id",
+        PMS,
+    ];
+    // The environment's half-set Auth0 credentials would be an error alone.
+    let out = command(Some(sandbox.base_url()), None, &args)
+        .env("LUPL_CLIENT_ID", "cid")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        (out.status.code(), stdout(&out).trim()),
+        (Some(0), "null"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lupl(
+        Some(sandbox.base_url()),
+        None,
+        &[
+            "--token-file",
+            "/nonexistent/token",
+            "provider",
+            "get",
+            "--pms-id",
+            PMS,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/nonexistent/token"),
+        "{}",
+        stderr(&out)
+    );
+}
