@@ -5,7 +5,7 @@ use crate::types::{
     SetOrganizationConfigRequest, SetProviderConfigRequest,
 };
 use crate::{Client, Error};
-use progenitor_client::ClientInfo;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use uuid::Uuid;
 
 /// The path of `getProviderConfig` and `setProviderConfig` in openapi.json
@@ -87,16 +87,13 @@ impl Client {
             .header("api-version", Self::api_version())
             .build()
             .map_err(|e| Error::InvalidRequest(e.to_string()))?;
-        let response = match self.inner().middleware() {
-            Some(m) => {
-                m.before(&mut request, operation_id)
-                    .await
-                    .map_err(Error::Middleware)?;
-                m.execute(self.client(), request, operation_id).await
-            }
-            None => self.client().execute(request).await,
+        // The generated client's own hooks (hooks.rs), so this request
+        // takes exactly the path of a generated one.
+        let info = OperationInfo { operation_id };
+        if let Err(e) = self.pre::<()>(&mut request, &info).await {
+            return Err(Error::from_generated(e).await);
         }
-        .map_err(Error::Transport)?;
+        let response = self.exec(request, &info).await.map_err(Error::Transport)?;
         if response.status() == reqwest::StatusCode::OK {
             response.bytes().await.map_err(Error::Transport)
         } else {
