@@ -138,3 +138,21 @@ pub fn report(path: &Path, text: &str, errors: &Errors, prefix: &str) {
         }
     }
 }
+
+/// [`report`]s `errors` and refuses the file if there are any.
+pub fn refuse_if_any(
+    path: &Path,
+    text: &str,
+    errors: &Errors,
+    prefix: &str,
+) -> Result<(), Failure> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    report(path, text, errors, prefix);
+    Err(Failure::refused(format!(
+        "{} breaks {} rule(s)",
+        path.display(),
+        errors.len()
+    )))
+}

@@ -373,15 +373,7 @@ fn field_value(raw: &str) -> Value {
 fn valid_provider_file(path: &Path) -> Result<ProviderDocument, Failure> {
     let text = documents::read(path)?;
     let doc = ProviderDocument::new(documents::parse_json(path, &text)?);
-    let errors = doc.problems();
-    if !errors.is_empty() {
-        documents::report(path, &text, &errors, doc.prefix());
-        return Err(Failure::refused(format!(
-            "{} breaks {} rule(s)",
-            path.display(),
-            errors.len()
-        )));
-    }
+    documents::refuse_if_any(path, &text, &doc.problems(), doc.prefix())?;
     Ok(doc)
 }
 
@@ -475,7 +467,6 @@ async fn set_many(cli: &Cli, args: &SetManyArgs) -> Result<u8, Failure> {
     };
     let (journal, results) = set_many::default_paths(&args.file);
     let plan = Plan {
-        file: args.file.clone(),
         pms_id: args.pms_id,
         concurrency: usize::from(args.concurrency),
         journal: args.journal.clone().unwrap_or(journal),
@@ -624,14 +615,7 @@ async fn run(cli: &Cli) -> Result<u8, Failure> {
             let text = documents::read(file)?;
             let doc = OrganizationDocument::new(documents::parse_json(file, &text)?);
             let errors = doc.problems(provider.config());
-            if !errors.is_empty() {
-                documents::report(file, &text, &errors, doc.prefix());
-                return Err(Failure::refused(format!(
-                    "{} breaks {} rule(s)",
-                    file.display(),
-                    errors.len()
-                )));
-            }
+            documents::refuse_if_any(file, &text, &errors, doc.prefix())?;
             eprintln!("{}: valid", file.display());
         }
         Command::Org(OrgCommand::SetMany(args)) => return set_many(cli, args).await,

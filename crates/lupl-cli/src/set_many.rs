@@ -35,8 +35,6 @@ pub enum Progress {
 /// What `set-many` was asked to do.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// The input file (for messages).
-    pub file: PathBuf,
     /// The provider every row names.
     pub pms_id: Uuid,
     /// Requests in flight at most.

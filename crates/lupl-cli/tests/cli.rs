@@ -278,6 +278,28 @@ fn completions_for_bash() {
     assert!(stdout(&out).contains("lupl") && stdout(&out).contains("provider"));
 }
 
+/// A `set-many` input file, without the journal an earlier run of the
+/// test may have left beside it.
+fn input_file(name: &str, text: &str) -> PathBuf {
+    let path = file(name, text);
+    let _ = std::fs::remove_file(path.with_file_name(format!("{name}.journal")));
+    path
+}
+
+/// `org set-many --file INPUT --pms-id <ACME>` and `extra`.
+fn set_many_args<'a>(input: &'a std::path::Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "org",
+        "set-many",
+        "--file",
+        input.to_str().expect("path"),
+        "--pms-id",
+        PMS,
+    ];
+    args.extend(extra);
+    args
+}
+
 /// A sandbox where ACME's provider is configured and `tok-acme` manages
 /// `count` more organizations.
 async fn bulk_sandbox(count: usize) -> (Sandbox, Vec<String>) {
@@ -299,25 +321,18 @@ async fn set_many_from_jsonl_stores_each_row_and_writes_the_result_file() {
             text.push_str("\n{not json}\n");
         }
     }
-    let input = file("orgs.jsonl", &text);
+    let input = input_file("orgs.jsonl", &text);
     let results = file("orgs.results.csv", "");
-    let journal = input.with_extension("jsonl.journal");
-    let _ = std::fs::remove_file(&journal);
+    let extra = [
+        "--results",
+        results.to_str().expect("p"),
+        "--rate-limit",
+        "100000/1",
+    ];
     let out = lupl(
         Some(sandbox.base_url()),
         Some("tok-acme"),
-        &[
-            "org",
-            "set-many",
-            "--file",
-            input.to_str().expect("p"),
-            "--pms-id",
-            PMS,
-            "--results",
-            results.to_str().expect("p"),
-            "--rate-limit",
-            "100000/1",
-        ],
+        &set_many_args(&input, &extra),
     );
     assert_eq!(
         out.status.code(),
@@ -362,25 +377,17 @@ async fn set_many_types_csv_values_by_the_providers_field_types() {
     fixture.providers[0].config = provider;
     let ids = fixture.add_organizations("tok-acme", 2);
     let sandbox = Sandbox::start_with(fixture).await;
-    let input = file(
+    let input = input_file(
         "typed.csv",
         &format!(
             "organizationId,region,seats,billing,code\n{},eu,12,TRUE,007\n{},us,twelve,false,\n",
             ids[0], ids[1]
         ),
     );
-    let _ = std::fs::remove_file(input.with_extension("csv.journal"));
     let out = lupl(
         Some(sandbox.base_url()),
         Some("tok-acme"),
-        &[
-            "org",
-            "set-many",
-            "--file",
-            input.to_str().expect("p"),
-            "--pms-id",
-            PMS,
-        ],
+        &set_many_args(&input, &[]),
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let got = sandbox.model().snapshot();
@@ -412,17 +419,14 @@ fn set_many_dry_run_judges_rows_offline() {
         "dry.csv",
         "organizationId,region,firmCode\n3fa85f64-5717-4562-b3fc-2c963f66afa6,eu,ACM001\n3fa85f64-5717-4562-b3fc-2c963f66afa7,,acm\n",
     );
-    let args = [
-        "org",
-        "set-many",
-        "--dry-run",
-        "--file",
-        input.to_str().expect("p"),
-        "--pms-id",
-        PMS,
-        "--provider-config",
-        provider.to_str().expect("p"),
-    ];
+    let args = set_many_args(
+        &input,
+        &[
+            "--dry-run",
+            "--provider-config",
+            provider.to_str().expect("p"),
+        ],
+    );
     // No credentials and no server: nothing goes over the network.
     let out = lupl(None, None, &args);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -458,21 +462,8 @@ fn set_many_refuses_unusable_files_with_exit_2() {
     ];
     for (name, text, says) in cases {
         let f = file(name, text);
-        let out = lupl(
-            None,
-            None,
-            &[
-                "org",
-                "set-many",
-                "--dry-run",
-                "--file",
-                f.to_str().expect("p"),
-                "--pms-id",
-                PMS,
-                "--provider-config",
-                p,
-            ],
-        );
+        let args = set_many_args(&f, &["--dry-run", "--provider-config", p]);
+        let out = lupl(None, None, &args);
         assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
         assert!(stderr(&out).contains(says), "{name}: {}", stderr(&out));
     }
@@ -760,20 +751,16 @@ async fn set_many_stops_at_refused_credentials_and_resumes_with_good_ones() {
     for id in &ids {
         text.push_str(&format!("{id},eu\n"));
     }
-    let input = file("auth.csv", &text);
-    let _ = std::fs::remove_file(input.with_extension("csv.journal"));
-    let args = [
-        "org",
-        "set-many",
-        "--file",
-        input.to_str().expect("p"),
-        "--pms-id",
-        PMS,
-        "--provider-config",
-        provider.to_str().expect("p"),
-        "--concurrency",
-        "2",
-    ];
+    let input = input_file("auth.csv", &text);
+    let args = set_many_args(
+        &input,
+        &[
+            "--provider-config",
+            provider.to_str().expect("p"),
+            "--concurrency",
+            "2",
+        ],
+    );
     let out = lupl(Some(sandbox.base_url()), Some("revoked"), &args);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("--resume"), "{}", stderr(&out));
@@ -785,7 +772,7 @@ async fn set_many_stops_at_refused_credentials_and_resumes_with_good_ones() {
         "at most the rows in flight were tried: {results}"
     );
 
-    let mut resume = args.to_vec();
+    let mut resume = args.clone();
     resume.push("--resume");
     let out = lupl(Some(sandbox.base_url()), Some("tok-acme"), &resume);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
