@@ -1,21 +1,29 @@
-//! The contract checks run on every response. Each is a [`ContractCheck`]
-//! with a stable name, so reports can count them per operation.
+//! The checks run on every response. Each [`Finding`] names the check and
+//! the clause it judges, so a run can count every clause and report each
+//! broken one once. What the contract leaves open is not judged: content
+//! types are compared by essence (no `charset` needed), problem bodies may
+//! carry other `title`/`type`/`traceId` values and extra members, JSON is
+//! compared as values (member order, white space and number spelling
+//! aside), extra headers are ignored.
 
 use crate::cases::Op;
-use crate::oracle::Expected;
+use crate::clauses::{Clause, Polarity};
+use crate::oracle::{BodyExpectation, Expected, Feature};
 use lupl_spec::{SchemaCheck, Spec};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 /// A response as received.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Received {
     /// The status.
     pub status: u16,
     /// Header names (lower case) and values.
     pub headers: Vec<(String, String)>,
     /// The body.
+    #[serde(with = "crate::record::body_text")]
     pub body: Vec<u8>,
 }
 
@@ -28,14 +36,15 @@ impl Received {
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Option<Value> {
+    /// The body as JSON.
+    pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
     }
 }
 
 /// The checks, by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ContractCheck {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Check {
     /// Nothing answers 5xx.
     No5xx,
     /// The status is the one the order of checks predicts.
@@ -46,51 +55,99 @@ pub enum ContractCheck {
     Schema,
     /// `application/json`, or `application/problem+json` for 400 and 415.
     ContentType,
-    /// 403 bodies are `{}` or empty.
+    /// 403 bodies are `{}` (or empty).
     ForbiddenBody,
-    /// 400 `errors` is an object of string arrays holding the predicted key.
-    ErrorKey,
-    /// 401 carries `WWW-Authenticate: Bearer`.
-    WwwAuthenticate,
-    /// 429 carries `Retry-After`.
+    /// A 400's `errors` holds exactly the predicted keys.
+    ErrorKeys,
+    /// The messages CONTRACT.md fixes.
+    ErrorMessage,
+    /// 401: `WWW-Authenticate: Bearer`, empty body.
+    Challenge,
+    /// 405: `Allow: GET, POST`.
+    Allow,
+    /// 429: `Retry-After` as the harness's log says.
     RetryAfter,
-    /// A GET returns what the last 200 POST stored.
+    /// 429: the gateway's body.
+    ThrottleBody,
+    /// When 429s start and stop, by the harness's log of counted requests.
+    Quota,
+    /// A GET returns what was stored.
     RoundTrip,
 }
 
-impl ContractCheck {
-    /// Every check, in report order.
-    pub const ALL: [ContractCheck; 10] = [
-        ContractCheck::No5xx,
-        ContractCheck::Status,
-        ContractCheck::Documented,
-        ContractCheck::Schema,
-        ContractCheck::ContentType,
-        ContractCheck::ForbiddenBody,
-        ContractCheck::ErrorKey,
-        ContractCheck::WwwAuthenticate,
-        ContractCheck::RetryAfter,
-        ContractCheck::RoundTrip,
-    ];
-
+impl Check {
     /// The name in reports.
     pub fn name(self) -> &'static str {
         match self {
-            ContractCheck::No5xx => "no 5xx",
-            ContractCheck::Status => "status",
-            ContractCheck::Documented => "documented",
-            ContractCheck::Schema => "body schema",
-            ContractCheck::ContentType => "content type",
-            ContractCheck::ForbiddenBody => "403 body",
-            ContractCheck::ErrorKey => "400 error key",
-            ContractCheck::WwwAuthenticate => "401 challenge",
-            ContractCheck::RetryAfter => "429 Retry-After",
-            ContractCheck::RoundTrip => "round trip",
+            Check::No5xx => "no 5xx",
+            Check::Status => "status",
+            Check::Documented => "documented status",
+            Check::Schema => "body schema",
+            Check::ContentType => "content type",
+            Check::ForbiddenBody => "403 body",
+            Check::ErrorKeys => "400 error keys",
+            Check::ErrorMessage => "400 error message",
+            Check::Challenge => "401 challenge",
+            Check::Allow => "405 Allow",
+            Check::RetryAfter => "429 Retry-After",
+            Check::ThrottleBody => "429 body",
+            Check::Quota => "quota",
+            Check::RoundTrip => "round trip",
         }
     }
 }
 
-type Compiled = Option<std::sync::Arc<SchemaCheck>>;
+/// One check's verdict on one clause for one response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The clause judged.
+    pub clause: Clause,
+    /// The check that judged it.
+    pub check: Check,
+    /// Whether the request gave the clause input it accepts or refuses.
+    pub polarity: Polarity,
+    /// Why it failed; `None` when it held.
+    pub failure: Option<String>,
+}
+
+impl Finding {
+    /// A clause that held.
+    pub fn held(clause: Clause, check: Check, polarity: Polarity) -> Self {
+        Self {
+            clause,
+            check,
+            polarity,
+            failure: None,
+        }
+    }
+
+    /// A clause that broke, and why.
+    pub fn broke(clause: Clause, check: Check, polarity: Polarity, why: impl Into<String>) -> Self {
+        Self {
+            clause,
+            check,
+            polarity,
+            failure: Some(why.into()),
+        }
+    }
+
+    /// A verdict.
+    pub fn new(
+        clause: Clause,
+        check: Check,
+        polarity: Polarity,
+        ok: bool,
+        why: impl FnOnce() -> String,
+    ) -> Self {
+        if ok {
+            Self::held(clause, check, polarity)
+        } else {
+            Self::broke(clause, check, polarity, why())
+        }
+    }
+}
+
+type Compiled = Option<Arc<SchemaCheck>>;
 
 /// Compiled response schemas, per operation and status.
 #[derive(Default)]
@@ -99,7 +156,7 @@ pub struct Schemas {
 }
 
 impl Schemas {
-    fn get(&self, op: Op, status: u16) -> Option<std::sync::Arc<SchemaCheck>> {
+    fn get(&self, op: Op, status: u16) -> Option<Arc<SchemaCheck>> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry((op, status))
@@ -110,136 +167,446 @@ impl Schemas {
                 let schema = content.get("schema")?;
                 spec.check_for(schema, &format!("{}/{status}/{media}", op.operation_id()))
                     .ok()
-                    .map(std::sync::Arc::new)
+                    .map(Arc::new)
             })
             .clone()
     }
 }
 
-/// Runs every check that applies; returns (check, failure message if any).
-pub fn run(
-    op: Op,
-    expected: &Expected,
-    received: &Received,
-    schemas: &Schemas,
-) -> Vec<(ContractCheck, Option<String>)> {
-    let mut out = Vec::new();
-    let mut check = |c: ContractCheck, ok: bool, why: String| out.push((c, (!ok).then_some(why)));
-    let status = received.status;
-    check(
-        ContractCheck::No5xx,
-        status < 500,
-        format!("answered {status}"),
-    );
-    check(
-        ContractCheck::Status,
-        status == expected.status,
-        format!(
-            "expected {} ({}), got {status}",
-            expected.status, expected.because
-        ),
-    );
-    let documented = Spec::workspace()
-        .operation(op.operation_id())
-        .is_some_and(|o| o.statuses.contains(&status));
-    check(
-        ContractCheck::Documented,
-        documented,
-        format!("{status} is not documented for {}", op.operation_id()),
-    );
+/// The media type's essence: lower case, parameters dropped.
+fn essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
 
-    if !received.body.is_empty() {
+fn abbreviate(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.chars().count() > 300 {
+        format!("{}…", text.chars().take(300).collect::<String>())
+    } else {
+        text.into_owned()
+    }
+}
+
+/// Judges a response against the prediction: every finding, held or broken.
+pub fn judge(op: Op, expected: &Expected, received: &Received, schemas: &Schemas) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let status = received.status;
+    out.push(Finding::new(
+        Clause::RouteNo5xx,
+        Check::No5xx,
+        Polarity::Positive,
+        status < 500,
+        || format!("answered {status}"),
+    ));
+    status_findings(expected, received, &mut out);
+    let routed = expected.routed && !matches!(status, 404 | 405);
+    if expected.routed {
+        let documented = Spec::workspace()
+            .operation(op.operation_id())
+            .is_some_and(|o| o.statuses.contains(&status));
+        out.push(Finding::new(
+            Clause::OpsDocumentedStatus,
+            Check::Documented,
+            Polarity::Positive,
+            documented,
+            || format!("{status} is not documented for {}", op.operation_id()),
+        ));
+    }
+    if routed && !received.body.is_empty() && status != 401 {
         let content_type = received.header("content-type").unwrap_or_default();
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        let wanted = if matches!(status, 400 | 413 | 415) {
-            "application/problem+json"
+        let (wanted, clause, polarity) = if matches!(status, 400 | 413 | 415) {
+            (
+                "application/problem+json",
+                Clause::OpsProblemContentType,
+                Polarity::Negative,
+            )
         } else {
-            "application/json"
+            (
+                "application/json",
+                Clause::OpsJsonContentType,
+                Polarity::Positive,
+            )
         };
-        check(
-            ContractCheck::ContentType,
-            essence == wanted,
-            format!("Content-Type {content_type:?}, expected {wanted}"),
-        );
+        out.push(Finding::new(
+            clause,
+            Check::ContentType,
+            polarity,
+            essence(content_type) == wanted,
+            || format!("Content-Type {content_type:?}, expected {wanted}"),
+        ));
         if let Some(schema) = schemas.get(op, status) {
-            match received.json() {
-                Some(body) => {
-                    let errors = schema.errors(&body);
-                    check(ContractCheck::Schema, errors.is_empty(), errors.join("; "));
-                }
-                None => check(ContractCheck::Schema, false, "the body is not JSON".into()),
-            }
+            let errors = match received.json() {
+                Some(body) => schema.errors(&body),
+                None => vec!["the body is not JSON".to_owned()],
+            };
+            out.push(Finding::new(
+                Clause::OpsResponseSchema,
+                Check::Schema,
+                Polarity::Positive,
+                errors.is_empty(),
+                || errors.join("; "),
+            ));
         }
     }
     match status {
-        403 => {
-            let ok = received.body.is_empty() || received.json() == Some(serde_json::json!({}));
-            check(
-                ContractCheck::ForbiddenBody,
-                ok,
-                format!("403 body {:?}", String::from_utf8_lossy(&received.body)),
-            );
-        }
-        400 => {
-            let errors = received.json().and_then(|b| b.get("errors").cloned());
-            let shape_ok = errors.as_ref().and_then(Value::as_object).is_some_and(|m| {
-                m.values()
-                    .all(|v| v.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
-            });
-            let has_key = match &expected.error_key {
-                Some(key) => errors.as_ref().and_then(|e| e.get(key)).is_some(),
-                None => true,
-            };
-            check(
-                ContractCheck::ErrorKey,
-                shape_ok && has_key,
-                format!(
-                    "errors {} should hold {:?}",
-                    errors
-                        .map(|e| e.to_string())
-                        .unwrap_or_else(|| "missing".into()),
-                    expected.error_key.as_deref().unwrap_or("")
-                ),
-            );
-        }
+        403 => out.push(Finding::new(
+            Clause::AuthzBody,
+            Check::ForbiddenBody,
+            Polarity::Negative,
+            received.body.is_empty() || received.json() == Some(serde_json::json!({})),
+            || format!("403 body {:?}", abbreviate(&received.body)),
+        )),
         401 => {
             let challenge = received.header("www-authenticate").unwrap_or_default();
-            check(
-                ContractCheck::WwwAuthenticate,
-                challenge.to_ascii_lowercase().starts_with("bearer"),
-                format!("WWW-Authenticate {challenge:?}"),
-            );
+            let scheme = challenge.split_whitespace().next().unwrap_or_default();
+            out.push(Finding::new(
+                Clause::AuthChallenge,
+                Check::Challenge,
+                Polarity::Negative,
+                scheme.eq_ignore_ascii_case("bearer") && received.body.is_empty(),
+                || {
+                    format!(
+                        "WWW-Authenticate {challenge:?}, body {:?} (want Bearer and no body)",
+                        abbreviate(&received.body)
+                    )
+                },
+            ));
         }
-        429 => {
-            let retry_after = received.header("retry-after");
-            check(
-                ContractCheck::RetryAfter,
-                retry_after.and_then(lupl_api::RetryAfter::parse).is_some(),
-                format!("Retry-After {retry_after:?}"),
-            );
+        405 => {
+            let allow = received.header("allow").unwrap_or_default();
+            let methods: BTreeSet<String> = allow
+                .split(',')
+                .map(|m| m.trim().to_ascii_uppercase())
+                .filter(|m| !m.is_empty())
+                .collect();
+            let want: BTreeSet<String> = ["GET".to_owned(), "POST".to_owned()].into();
+            out.push(Finding::new(
+                Clause::RouteMethod,
+                Check::Allow,
+                Polarity::Negative,
+                methods == want,
+                || format!("Allow {allow:?}, expected GET, POST"),
+            ));
         }
         _ => {}
     }
+    if status == 400 && expected.status == 400 {
+        error_findings(expected, received, &mut out);
+    }
     if status == 200
         && expected.status == 200
-        && !op.is_post()
-        && let Some(want) = &expected.body
+        && let Some(body) = &expected.body
     {
-        let got = received.json();
-        check(
-            ContractCheck::RoundTrip,
-            got.as_ref() == Some(want),
-            format!(
-                "stored {want}, read back {}",
-                got.map(|g| g.to_string())
-                    .unwrap_or_else(|| "non-JSON".into())
-            ),
-        );
+        round_trip_findings(body, received, &mut out);
     }
     out
+}
+
+/// The clauses a wrong answer is the fault of: the accepted variations
+/// whose stage would answer this way (the most specific ones), else none.
+fn blame<'a>(features: &'a [Feature], received: &Received) -> Vec<&'a Feature> {
+    let keys: BTreeSet<String> = received
+        .json()
+        .and_then(|b| b.get("errors").and_then(Value::as_object).cloned())
+        .map(|e| e.keys().cloned().collect())
+        .unwrap_or_default();
+    let explains = |f: &&Feature| {
+        f.statuses.contains(&received.status)
+            || (received.status == 400 && f.keys.iter().any(|k| keys.contains(k)))
+    };
+    let explaining: Vec<&Feature> = features.iter().filter(explains).collect();
+    let best = explaining.iter().map(|f| f.rank).min();
+    explaining
+        .into_iter()
+        .filter(|f| Some(f.rank) == best)
+        .collect()
+}
+
+fn status_findings(expected: &Expected, received: &Received, out: &mut Vec<Finding>) {
+    let polarity = if expected.status == 200 {
+        Polarity::Positive
+    } else {
+        Polarity::Negative
+    };
+    if received.status == expected.status {
+        out.push(Finding::held(
+            expected.status_clause,
+            Check::Status,
+            polarity,
+        ));
+        for f in &expected.features {
+            out.push(Finding::held(f.clause, Check::Status, Polarity::Positive));
+        }
+        return;
+    }
+    let why = format!(
+        "expected {}, got {} {}",
+        expected.summary(),
+        received.status,
+        abbreviate(&received.body)
+    );
+    let blamed = blame(&expected.features, received);
+    if blamed.is_empty() {
+        out.push(Finding::broke(
+            expected.status_clause,
+            Check::Status,
+            polarity,
+            why,
+        ));
+    } else {
+        let mut seen = BTreeSet::new();
+        for f in blamed {
+            if seen.insert(f.clause) {
+                out.push(Finding::broke(
+                    f.clause,
+                    Check::Status,
+                    Polarity::Positive,
+                    why.clone(),
+                ));
+            }
+        }
+    }
+}
+
+fn error_findings(expected: &Expected, received: &Received, out: &mut Vec<Finding>) {
+    let errors = received.json().and_then(|b| b.get("errors").cloned());
+    let shape_ok = errors.as_ref().and_then(Value::as_object).is_some_and(|m| {
+        m.values()
+            .all(|v| v.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
+    });
+    let first = expected
+        .errors
+        .first()
+        .map_or(expected.status_clause, |(_, e)| e.clause);
+    if !shape_ok {
+        out.push(Finding::broke(
+            first,
+            Check::ErrorKeys,
+            Polarity::Negative,
+            format!(
+                "errors is {}, not an object of string arrays",
+                errors.map_or("missing".to_owned(), |e| e.to_string())
+            ),
+        ));
+        return;
+    }
+    let errors = errors
+        .as_ref()
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let got: BTreeSet<&str> = errors.keys().map(String::as_str).collect();
+    let want: BTreeSet<&str> = expected.errors.iter().map(|(k, _)| k.as_str()).collect();
+    let missing: Vec<&str> = want.difference(&got).copied().collect();
+    let described = || format!("errors {}", Value::Object(errors.clone()));
+    match expected.all_at_once {
+        Some(all) if !missing.is_empty() && got.intersection(&want).next().is_some() => {
+            out.push(Finding::broke(
+                all,
+                Check::ErrorKeys,
+                Polarity::Negative,
+                format!("{} lack {missing:?}", described()),
+            ));
+        }
+        Some(all) => out.push(Finding::held(all, Check::ErrorKeys, Polarity::Negative)),
+        None => {}
+    }
+    let partial = expected.all_at_once.is_some() && missing.len() < want.len();
+    for (key, e) in &expected.errors {
+        let present = got.contains(key.as_str());
+        if present || !partial {
+            out.push(Finding::new(
+                e.clause,
+                Check::ErrorKeys,
+                Polarity::Negative,
+                present,
+                || format!("{} lack {key:?}", described()),
+            ));
+        }
+        if let (Some(message), true) = (&e.message, present) {
+            let messages = errors[key.as_str()].as_array().cloned().unwrap_or_default();
+            out.push(Finding::new(
+                e.clause,
+                Check::ErrorMessage,
+                Polarity::Negative,
+                messages.iter().any(|m| m.as_str() == Some(message)),
+                || format!("errors[{key:?}] is {messages:?}, expected {message:?}"),
+            ));
+        }
+    }
+    for extra in got.difference(&want) {
+        let (owner, polarity) = expected
+            .features
+            .iter()
+            .find(|f| f.keys.iter().any(|k| k == extra))
+            .map_or((first, Polarity::Negative), |f| {
+                (f.clause, Polarity::Positive)
+            });
+        out.push(Finding::broke(
+            owner,
+            Check::ErrorKeys,
+            polarity,
+            format!(
+                "{} hold {extra:?}, which the request does not break",
+                described()
+            ),
+        ));
+    }
+}
+
+fn round_trip_findings(body: &BodyExpectation, received: &Received, out: &mut Vec<Finding>) {
+    let Some(got) = received.json() else {
+        out.push(Finding::broke(
+            Clause::StoreExact,
+            Check::RoundTrip,
+            Polarity::Positive,
+            format!("the body is not JSON: {}", abbreviate(&received.body)),
+        ));
+        return;
+    };
+    let refused = body.refused.iter().find(|(v, _)| same_json(v, &got));
+    let Some(want) = &body.value else {
+        // The case reads before it predicts; only a refused write showing
+        // is wrong.
+        if let Some((_, clause)) = refused {
+            out.push(Finding::broke(
+                *clause,
+                Check::RoundTrip,
+                Polarity::Negative,
+                format!("a refused write was stored: read back {got}"),
+            ));
+        }
+        return;
+    };
+    if same_json(want, &got) {
+        out.push(Finding::held(
+            Clause::StoreExact,
+            Check::RoundTrip,
+            Polarity::Positive,
+        ));
+        for (_, clause) in &body.notes {
+            out.push(Finding::held(*clause, Check::RoundTrip, Polarity::Positive));
+        }
+        for (_, clause) in &body.refused {
+            out.push(Finding::held(*clause, Check::RoundTrip, Polarity::Negative));
+        }
+        return;
+    }
+    let why = format!("stored {want}, read back {got}");
+    if let Some((_, clause)) = refused {
+        out.push(Finding::broke(
+            *clause,
+            Check::RoundTrip,
+            Polarity::Negative,
+            format!("a refused write was stored: {why}"),
+        ));
+        return;
+    }
+    let mut blamed = BTreeSet::new();
+    for path in diff_paths(want, &got) {
+        let clause = body
+            .notes
+            .iter()
+            .filter(|(prefix, _)| path.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map_or(Clause::StoreExact, |(_, c)| *c);
+        blamed.insert(clause);
+    }
+    // Nothing the stored value exercises explains it, and only refused
+    // writes came between the known value and this read.
+    if blamed.iter().all(|c| *c == Clause::StoreExact) && !body.refused.is_empty() {
+        for clause in body
+            .refused
+            .iter()
+            .map(|(_, c)| *c)
+            .collect::<BTreeSet<_>>()
+        {
+            out.push(Finding::broke(
+                clause,
+                Check::RoundTrip,
+                Polarity::Negative,
+                format!("changed after a refused write: {why}"),
+            ));
+        }
+        return;
+    }
+    if blamed.is_empty() {
+        blamed.insert(Clause::StoreExact);
+    }
+    for clause in blamed {
+        out.push(Finding::broke(
+            clause,
+            Check::RoundTrip,
+            Polarity::Positive,
+            why.clone(),
+        ));
+    }
+}
+
+fn canonical_id(value: &Value) -> Option<String> {
+    value
+        .as_str()
+        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+        .map(|u| u.hyphenated().to_string())
+}
+
+/// Equal as JSON values: objects without regard to member order, numbers
+/// by value, and the top-level `organizationId`/`pmsId` as uuids.
+pub fn same_json(a: &Value, b: &Value) -> bool {
+    diff_paths(a, b).is_empty()
+}
+
+/// The JSON pointers where `a` and `b` differ (see [`same_json`]).
+pub fn diff_paths(a: &Value, b: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    diff_at("", a, b, &mut out);
+    out
+}
+
+fn diff_at(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for key in keys {
+                let p = format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"));
+                match (x.get(key), y.get(key)) {
+                    (Some(u), Some(v))
+                        if path.is_empty()
+                            && (key == "organizationId" || key == "pmsId")
+                            && canonical_id(u).is_some()
+                            && canonical_id(u) == canonical_id(v) => {}
+                    (Some(u), Some(v)) => diff_at(&p, u, v, out),
+                    _ => out.push(p),
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                diff_at(&format!("{path}/{i}"), u, v, out);
+            }
+            for i in x.len().min(y.len())..x.len().max(y.len()) {
+                out.push(format!("{path}/{i}"));
+            }
+        }
+        (Value::Number(x), Value::Number(y)) => {
+            let same = match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
+                (Some(i), Some(j), _, _) => i == j,
+                (_, _, Some(i), Some(j)) => i == j,
+                _ => x.as_f64() == y.as_f64(),
+            };
+            if !same {
+                out.push(path.to_owned());
+            }
+        }
+        _ => {
+            if a != b {
+                out.push(path.to_owned());
+            }
+        }
+    }
 }

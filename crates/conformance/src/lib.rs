@@ -1,18 +1,26 @@
-//! The conformance harness: proptest-generated sequences of requests that
-//! check every contract of CONTRACT.md against the model or a live target.
+//! The conformance harness: does a target (the built-in model, or a live
+//! Stage) honour CONTRACT.md?
 //!
-//! generator ([`cases`]) → request and prediction ([`oracle`]) → target
-//! ([`target`]) → checks ([`checks`]) → report ([`report`]); [`runner`]
-//! drives it and shrinks a failure to a minimal, replayable sequence.
+//! [`clauses`] is the contract as data; generators ([`cases`]) make cases
+//! that exercise every clause at its boundaries; the [`oracle`] predicts
+//! each answer from how a case was made; [`checks`] judge the answers clause
+//! by clause; [`runner`] runs cases against a [`target`], replays and
+//! shrinks each broken clause, and tallies [`coverage`]; [`throttling`] is
+//! the opt-in quota phase; [`record`] keeps the exchanges (evidence,
+//! `--record`); [`report`] prints it all.
 
 pub mod cases;
 pub mod checks;
+pub mod clauses;
+pub mod coverage;
 pub mod oracle;
+pub mod record;
 pub mod report;
 pub mod runner;
 pub mod target;
 pub mod throttling;
 
-pub use checks::ContractCheck;
+pub use checks::Check;
+pub use clauses::Clause;
 pub use runner::{Harness, Options, Report};
 pub use target::{Identity, Target};

@@ -1,11 +1,14 @@
 //! `cargo run -p conformance -- [options]`: check that a target honours the
-//! Lupl Open API contract. Exit 0 when every contract holds, 1 when one is
+//! Lupl Open API contract. Exit 0 when every clause holds, 1 when one is
 //! broken, 2 on a usage or connection error.
 
 use clap::Parser;
-use conformance::{Harness, Identity, Options, Target, report, throttling};
+use conformance::record::Recorder;
+use conformance::{Harness, Identity, Options, Report, Target, report};
 use lupl_auth::{ClientBuilder, RateLimit, Settings};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
@@ -14,18 +17,33 @@ use uuid::Uuid;
 #[derive(Parser, Debug)]
 #[command(
     name = "conformance",
-    after_help = "Examples:\n  cargo run -p conformance\n  cargo run -p conformance -- --cases 2000 --seed 7 --junit report.xml\n  LUPL_TOKEN=tok-acme cargo run -p conformance -- --base-url http://127.0.0.1:8080 \\\n      --pms-id 4efafdc0-2783-4af6-9cac-d2b2be27a080 --organization-id 3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    after_help = "Examples:\n  cargo run -p conformance\n  cargo run -p conformance -- --cases 2000 --seed 7 --junit report.xml --coverage coverage.json\n  LUPL_TOKEN=tok-acme cargo run -p conformance -- --base-url http://127.0.0.1:8080 \\\n      --pms-id 4efafdc0-2783-4af6-9cac-d2b2be27a080 --organization-id 3fa85f64-5717-4562-b3fc-2c963f66afa6 \\\n      --record run.ndjson"
 )]
 struct Args {
-    /// Sequences of requests to generate.
+    /// Mixed cases after the directed ones (every generator on every
+    /// operation).
     #[arg(long, default_value_t = 256)]
     cases: u32,
+    /// Directed cases per generator and operation [default: 2 on the model,
+    /// 1 on a live target].
+    #[arg(long, value_name = "N")]
+    per_generator: Option<u32>,
+    /// Start no case once this many requests were sent [default: none on
+    /// the model, 1000 on a live target: a minute of Lupl's quota].
+    #[arg(long, value_name = "N")]
+    max_requests: Option<u64>,
     /// Seed (printed on every run; pass it again to replay).
     #[arg(long)]
     seed: Option<u64>,
-    /// Write a JUnit XML report here.
+    /// Write a JUnit XML report here (a test case per clause).
     #[arg(long, value_name = "FILE")]
-    junit: Option<std::path::PathBuf>,
+    junit: Option<PathBuf>,
+    /// Write the coverage table here as JSON.
+    #[arg(long, value_name = "FILE")]
+    coverage: Option<PathBuf>,
+    /// Write every exchange here as NDJSON (tokens masked).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
     /// A live target instead of the built-in model.
     #[arg(long, env = "LUPL_BASE_URL")]
     base_url: Option<String>,
@@ -39,15 +57,17 @@ struct Args {
     #[arg(long, env = "LUPL_ORGANIZATION_ID")]
     organization_id: Option<Uuid>,
     /// A provider that belongs to someone else (cross-tenant checks).
-    #[arg(long)]
+    #[arg(long, env = "LUPL_FOREIGN_PMS_ID")]
     foreign_pms_id: Option<Uuid>,
     /// An organization the token does not manage (cross-tenant checks).
-    #[arg(long)]
+    #[arg(long, env = "LUPL_FOREIGN_ORGANIZATION_ID")]
     foreign_organization_id: Option<Uuid>,
-    /// The client-side limit, CALLS/SECONDS.
-    #[arg(long, default_value = "1000/60", value_parser = RateLimit::parse)]
+    /// The target's quota, CALLS/SECONDS: the harness stays under it, and
+    /// the throttling check expects it.
+    #[arg(long, env = "LUPL_RATE_LIMIT", default_value = "1000/60", value_parser = RateLimit::parse)]
     rate_limit: RateLimit,
-    /// Drive one token past its quota and check 429, Retry-After and recovery.
+    /// Drive one token past its quota and check 429, Retry-After, recovery
+    /// and the order of checks while throttled (always on the model).
     #[arg(long)]
     check_throttling: bool,
     /// Allow a Production target.
@@ -117,13 +137,22 @@ async fn target(args: &Args) -> Result<Target, String> {
     .map_err(|e| e.to_string())
 }
 
-async fn throttle_model() -> anyhow::Result<Harness> {
+/// The model's quota for the throttling phase: small, so the phase takes
+/// a couple of seconds.
+const THROTTLE_MODEL: RateLimit = RateLimit::new(10, 2);
+
+async fn throttle_model(recorder: Option<Arc<Recorder>>, seed: u64) -> anyhow::Result<Harness> {
     let mut fixture = lupl_model::Fixture::builtin();
     fixture.rate_limit = lupl_model::RateLimit {
-        requests: 10,
-        per_seconds: 2,
+        requests: THROTTLE_MODEL.requests,
+        per_seconds: THROTTLE_MODEL.per.as_secs() as u32,
     };
-    Harness::new(Target::model_with(fixture, RateLimit::new(1_000_000, 1)).await?).await
+    let target = Target::model_with(fixture, RateLimit::new(1_000_000, 1)).await?;
+    Harness::with_recorder(target, recorder, seed).await
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 async fn run(args: Args) -> ExitCode {
@@ -134,6 +163,16 @@ async fn run(args: Args) -> ExitCode {
             .unwrap_or(1)
     });
     eprintln!("conformance: seed {seed} (replay with --seed {seed})");
+    let recorder = match &args.record {
+        Some(path) => match Recorder::create(path) {
+            Ok(r) => Some(Arc::new(r)),
+            Err(e) => {
+                eprintln!("conformance: cannot write {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let target = match target(&args).await {
         Ok(t) => t,
         Err(e) => {
@@ -141,11 +180,13 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let name = if target.is_model {
+    let is_model = target.is_model;
+    let name = if is_model {
         "the built-in model".to_owned()
     } else {
         target.base_url.clone()
     };
+    let base_url = target.base_url.clone();
     eprintln!(
         "conformance: checking {name} with {} identit{}",
         target.identities.len(),
@@ -155,8 +196,8 @@ async fn run(args: Args) -> ExitCode {
             "ies"
         }
     );
-    let harness = match Harness::new(target).await {
-        Ok(h) => std::sync::Arc::new(h),
+    let harness = match Harness::with_recorder(target, recorder.clone(), seed).await {
+        Ok(h) => Arc::new(h),
         Err(e) => {
             eprintln!("conformance: cannot start: {e}");
             return ExitCode::from(2);
@@ -173,56 +214,68 @@ async fn run(args: Args) -> ExitCode {
         cases: args.cases,
         seed,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        per_generator: args.per_generator.unwrap_or(if is_model { 2 } else { 1 }),
+        max_requests: args.max_requests.or((!is_model).then_some(1000)),
+        ..Options::default()
     };
     let handle = tokio::runtime::Handle::current();
     let worker = harness.clone();
-    let mut report =
-        match tokio::task::spawn_blocking(move || worker.run_blocking(&options, &handle)).await {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("conformance: the run failed: {e}");
-                let (problems, notes) = harness.restore().await;
-                for p in problems.iter().chain(&notes) {
-                    eprintln!("conformance: restore: {p}");
-                }
-                return ExitCode::from(2);
-            }
-        };
-    let mut throttling_problems = Vec::new();
-    if args.check_throttling && !harness.cancel_flag().load(Ordering::Relaxed) {
-        throttling_problems = if harness.target().is_model {
-            // The run's model has a quota no run reaches; check the throttle
-            // on a model with a small one (10 per 2 s).
-            match throttle_model().await {
-                Ok(h) => throttling::check(&h, 100).await,
-                Err(e) => vec![format!("cannot start the throttling model: {e}")],
-            }
-        } else {
-            throttling::check(&harness, args.rate_limit.requests + 50).await
-        };
-    }
-    (report.restore, report.restore_notes) = harness.restore().await;
-    print!("{}", report::summary(&report));
-    if args.check_throttling {
-        if throttling_problems.is_empty() {
-            println!("throttling: 429, Retry-After and recovery as documented");
+    let check_throttling = args.check_throttling;
+    let quota = args.rate_limit;
+    let outcome = tokio::task::spawn_blocking(move || -> Report {
+        let mut report = worker.run_blocking(&options, &handle);
+        if worker.cancel_flag().load(Ordering::Relaxed) {
+            return report;
         }
-        for p in &throttling_problems {
-            println!("throttling: {p}");
+        if is_model {
+            // The run's model has a quota no run reaches; the throttling
+            // phase runs on a model of its own with a small one.
+            match handle.block_on(throttle_model(recorder, seed)) {
+                Ok(h) => report.merge(h.run_throttling(THROTTLE_MODEL, &handle)),
+                Err(e) => report
+                    .notes
+                    .push(format!("cannot start the throttling model: {e}")),
+            }
+        } else if check_throttling {
+            report.merge(worker.run_throttling(quota, &handle));
         }
+        report
+    })
+    .await;
+    let mut report = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("conformance: the run failed: {e}");
+            for r in harness.restore().await {
+                eprintln!("conformance: restore: {r:?}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    report.restore = harness.restore().await;
+    report.requests = harness.requests();
+    print!("{}", report::summary(&report, &base_url));
+    let mut files = Vec::new();
+    if let Some(path) = &args.coverage {
+        files.push((path, Ok(report.coverage.to_json().to_string())));
     }
     if let Some(path) = &args.junit {
-        match report::junit(&report) {
-            Ok(xml) => {
-                if let Err(e) = std::fs::write(path, xml) {
-                    eprintln!("conformance: cannot write {}: {e}", path.display());
-                    return ExitCode::from(2);
-                }
-            }
-            Err(e) => eprintln!("conformance: cannot render JUnit: {e}"),
+        files.push((
+            path,
+            report::junit(&report, &base_url).map_err(|e| e.to_string()),
+        ));
+    }
+    for (path, text) in files {
+        if let Err(e) = text.and_then(|t| write(path, &t)) {
+            eprintln!("conformance: {e}");
+            return ExitCode::from(2);
         }
     }
-    if report.passed() && throttling_problems.is_empty() && report.restore.is_empty() {
+    if let Err(e) = harness.flush_recording() {
+        eprintln!("conformance: cannot write the recording: {e}");
+        return ExitCode::from(2);
+    }
+    if report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -1,39 +1,195 @@
-//! Printing a [`Report`]: the summary table, the failure, JUnit XML.
+//! Printing a [`Report`]: the coverage table, each broken clause with the
+//! exchanges that show it, JUnit XML. Text from the target is printed with
+//! control characters escaped, so a hostile body cannot drive the terminal.
 
-use crate::cases::Op;
-use crate::checks::ContractCheck;
-use crate::runner::Report;
+use crate::clauses::Clause;
+use crate::record::{Exchange, curl};
+use crate::runner::{Failure, Report, Reproduced, RestoreOutcome};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
 
-/// The summary: operation × check, passed/failed; requests and time.
-pub fn summary(report: &Report) -> String {
+/// `text` with control characters (but for line breaks when `multiline`)
+/// written as escapes.
+pub fn printable(text: &str, multiline: bool) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' if multiline => "\n".to_owned(),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                c.escape_unicode().to_string()
+            }
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The coverage table: every clause, its requests, passed and failed, and
+/// what no case reached.
+pub fn coverage_table(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "seed {} · {} cases · {} requests · {:.1} s · {:.0} cases/s",
+        "{:<36}{:>9}{:>8}{:>8}",
+        "clause", "requests", "passed", "failed"
+    );
+    // Sections in CONTRACT.md's order.
+    let mut sections: Vec<&str> = Vec::new();
+    for clause in Clause::ALL {
+        if !sections.contains(&clause.info().section) {
+            sections.push(clause.info().section);
+        }
+    }
+    let order = |s: &str| {
+        crate::clauses::SECTIONS
+            .iter()
+            .position(|x| *x == s)
+            .unwrap_or(usize::MAX)
+    };
+    sections.sort_by_key(|s| order(s));
+    let rows = sections.iter().flat_map(|section| {
+        Clause::ALL
+            .iter()
+            .filter(move |c| c.info().section == *section)
+            .map(move |c| (*section, c))
+    });
+    let mut current = "";
+    for (section, clause) in rows {
+        let info = clause.info();
+        if section != current {
+            current = section;
+            let _ = writeln!(out, "{section}");
+        }
+        let t = report.coverage.clause(*clause);
+        let mark = if t.failed > 0 {
+            "  ✗"
+        } else if !report.coverage.exercised(*clause) {
+            "  ·"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  {:<34}{:>9}{:>8}{:>8}{mark}",
+            info.id, t.requests, t.passed, t.failed
+        );
+    }
+    let missing = report.coverage.not_exercised();
+    if !missing.is_empty() {
+        let _ = writeln!(out, "not exercised (·):");
+        for (clause, why) in missing {
+            let _ = writeln!(out, "  {clause}: {why}");
+        }
+    }
+    out
+}
+
+fn exchange_text(base_url: &str, e: &Exchange, full: bool, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "     {}",
+        printable(&curl(base_url, &e.request), false)
+    );
+    match &e.response {
+        Ok(r) => {
+            let content_type = r.header("content-type").unwrap_or("");
+            let _ = writeln!(
+                out,
+                "     → {} {}",
+                r.status,
+                printable(content_type, false)
+            );
+            let body = String::from_utf8_lossy(&r.body);
+            if full {
+                for (name, value) in &r.headers {
+                    let _ = writeln!(
+                        out,
+                        "       {}: {}",
+                        printable(name, false),
+                        printable(value, false)
+                    );
+                }
+                if !body.is_empty() {
+                    let _ = writeln!(out, "       {}", printable(&clip(&body, 2000), false));
+                }
+            } else if !body.is_empty() {
+                let _ = writeln!(out, "       {}", printable(&clip(&body, 200), false));
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(out, "     → no answer: {}", printable(e, false));
+        }
+    }
+    if let Some(expected) = &e.expected {
+        let _ = writeln!(
+            out,
+            "       expected: {}",
+            printable(&expected.summary(), false)
+        );
+    }
+}
+
+/// One broken clause, with its exchanges.
+pub fn failure_text(base_url: &str, f: &Failure) -> String {
+    let mut out = String::new();
+    let info = f.clause.info();
+    let evidence = f.evidence();
+    let _ = writeln!(out, "✗ {} [{}]", info.id, info.section);
+    let _ = writeln!(out, "  CONTRACT.md: {}", info.sentence);
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        evidence.finding.check.name(),
+        printable(
+            evidence.finding.failure.as_deref().unwrap_or_default(),
+            false
+        )
+    );
+    let n = evidence.exchanges.len();
+    let how = match (&f.reproduced, &f.shrunk) {
+        (Reproduced::Yes, Some(_)) => format!(
+            "reproduced when run again; shrunk to {n} request(s) (from {})",
+            f.original.exchanges.len()
+        ),
+        (Reproduced::No, _) => format!(
+            "did NOT reproduce when run again (the target answered differently); the original {n} request(s)"
+        ),
+        (Reproduced::NotTried(why), _) => {
+            format!("not run again ({why}); the original {n} request(s)")
+        }
+        (Reproduced::Yes, None) => format!("the original {n} request(s)"),
+    };
+    let _ = writeln!(out, "  case {:?}: {how}:", f.label);
+    for (i, e) in evidence.exchanges.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {}", i + 1, printable(&e.label, false));
+        exchange_text(base_url, e, i + 1 == n, &mut out);
+    }
+    out
+}
+
+/// The whole report: summary line, coverage table, failures, restore.
+pub fn summary(report: &Report, base_url: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "seed {} · {} cases · {} requests · {:.1} s",
         report.seed,
         report.cases,
         report.requests,
         report.elapsed.as_secs_f64(),
-        report.cases as f64 / report.elapsed.as_secs_f64().max(1e-9)
     );
-    let _ = write!(out, "{:<24}", "check");
-    for op in Op::ALL {
-        let _ = write!(out, "{:>24}", op.operation_id());
-    }
-    out.push('\n');
-    for check in ContractCheck::ALL {
-        let _ = write!(out, "{:<24}", check.name());
-        for op in Op::ALL {
-            let cell = match report.tally.get(&(op, check)) {
-                Some((p, 0)) => format!("{p} ok"),
-                Some((p, f)) => format!("{p} ok {f} FAILED"),
-                None => "-".to_owned(),
-            };
-            let _ = write!(out, "{cell:>24}");
-        }
-        out.push('\n');
+    out.push_str(&coverage_table(report));
+    if report.budget_spent {
+        let _ = writeln!(
+            out,
+            "the request budget was spent before every case ran (--max-requests)"
+        );
     }
     if report.skipped > 0 {
         let _ = writeln!(
@@ -42,34 +198,51 @@ pub fn summary(report: &Report) -> String {
             report.skipped
         );
     }
-    if let Some(f) = &report.failure {
+    for (clause, why) in &report.transient {
         let _ = writeln!(
             out,
-            "\nCONTRACT BROKEN (shrunk to {} request(s)); replay:",
-            f.replay.len()
+            "transient (did not happen again, not counted as broken): {clause}: {}",
+            printable(why, false)
         );
-        for (i, c) in f.replay.iter().enumerate() {
-            let _ = writeln!(out, "  {}. {c}", i + 1);
-        }
-        let _ = writeln!(out, "step:     {}", f.step);
-        let _ = writeln!(out, "expected: {}", f.expected);
-        let _ = writeln!(out, "actual:   {}", f.actual);
-        for (check, why) in &f.broken {
-            let _ = writeln!(out, "  ✗ {}: {why}", check.name());
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "note: {}", printable(note, false));
+    }
+    if !report.failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} clause(s) of CONTRACT.md broken:\n",
+            report.failures.len()
+        );
+        for f in &report.failures {
+            out.push_str(&failure_text(base_url, f));
+            out.push('\n');
         }
         let _ = writeln!(out, "replay the whole run with --seed {}", report.seed);
     }
     for r in &report.restore {
-        let _ = writeln!(out, "RESTORE FAILED: {r}");
-    }
-    for r in &report.restore_notes {
-        let _ = writeln!(out, "restore: {r}");
+        let _ = match r {
+            RestoreOutcome::Restored(op) => writeln!(out, "restored {}", op.operation_id()),
+            RestoreOutcome::Unchanged(_) => Ok(()),
+            RestoreOutcome::CannotDelete(op) => writeln!(
+                out,
+                "restore: {} was null before the run and the API cannot delete; it now holds the harness's last write",
+                op.operation_id()
+            ),
+            RestoreOutcome::Failed(op, why, saved) => writeln!(
+                out,
+                "RESTORE FAILED: {}: {}; saved JSON: {}",
+                op.operation_id(),
+                printable(why, false),
+                saved
+            ),
+        };
     }
     let _ = writeln!(
         out,
         "{}",
         if report.passed() {
-            "every contract held"
+            "every clause held"
         } else {
             "the contract was broken"
         }
@@ -77,29 +250,31 @@ pub fn summary(report: &Report) -> String {
     out
 }
 
-/// The report as JUnit XML: a test case per operation × check.
-pub fn junit(report: &Report) -> Result<String, quick_junit::SerializeError> {
+/// The report as JUnit XML: a test case per clause (skipped when no case
+/// reached it).
+pub fn junit(report: &Report, base_url: &str) -> Result<String, quick_junit::SerializeError> {
     let mut junit = quick_junit::Report::new("lupl-conformance");
     let mut suite = TestSuite::new(format!("seed {}", report.seed));
-    for ((op, check), (passed, failed)) in &report.tally {
-        let name = format!("{} · {}", op.operation_id(), check.name());
-        let mut status = if *failed == 0 {
-            TestCaseStatus::success()
-        } else {
-            TestCaseStatus::non_success(NonSuccessKind::Failure)
-        };
-        if *failed > 0 {
-            status.set_message(format!("{failed} of {} failed", passed + failed));
-            if let Some(f) = &report.failure {
-                status.set_description(format!(
-                    "{}\nexpected: {}\nactual: {}",
-                    f.replay.join("\n"),
-                    f.expected,
-                    f.actual
-                ));
+    for clause in Clause::ALL {
+        let info = clause.info();
+        let t = report.coverage.clause(*clause);
+        let status = match report.failure(*clause) {
+            Some(f) => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(format!("{} of {} requests failed", t.failed, t.requests));
+                s.set_description(failure_text(base_url, f));
+                s
             }
-        }
-        suite.add_test_case(TestCase::new(name, status));
+            None if !report.coverage.exercised(*clause) => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message("not exercised");
+                s
+            }
+            None => TestCaseStatus::success(),
+        };
+        let mut case = TestCase::new(format!("{} — {}", info.id, info.sentence), status);
+        case.set_classname(info.section);
+        suite.add_test_case(case);
     }
     junit.add_test_suite(suite);
     junit.to_string()

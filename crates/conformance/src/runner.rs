@@ -1,13 +1,26 @@
-//! The run: proptest sequences against a target, every response checked,
-//! a report with a shrunk, replayable failure.
+//! The run. First the directed phase: cases from every generator on every
+//! operation it serves, so every clause is reached within a small budget;
+//! then mixed cases that combine generators and variations. Each case
+//! starts from nothing known and establishes what it predicts from (it
+//! writes what it later reads, or reads first), so it replays alone, on the
+//! model and on a live target alike. Every response is judged; the run goes
+//! on after a failure, and each distinct broken clause is replayed, shrunk
+//! and reported once with the exchanges that show it.
+//!
+//! A 429 outside the throttling phase is the target doing its job: the
+//! harness waits for `Retry-After` and sends the request again.
 
-use crate::cases::{self, Op, Step};
-use crate::checks::{self, ContractCheck, Received, Schemas};
-use crate::oracle::{self, RawRequest, Shadow};
+use crate::cases::{self, Gen, Op, Step};
+use crate::checks::{self, Check, Finding, Received, Schemas};
+use crate::clauses::Clause;
+use crate::coverage::Coverage;
+use crate::oracle::{self, CaseState, Planning, RawRequest, Resource};
+use crate::record::{Exchange, Line, Phase, Recorder};
 use crate::target::Target;
-use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
+use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,27 +28,88 @@ use std::time::{Duration, Instant};
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Sequences to run.
+    /// Mixed cases after the directed phase.
     pub cases: u32,
     /// The seed; the same seed replays the same run.
     pub seed: u64,
     /// Show a progress bar (on a terminal).
     pub progress: bool,
+    /// Directed cases per generator and operation.
+    pub per_generator: u32,
+    /// Stop starting cases once this many requests were sent (restore
+    /// included).
+    pub max_requests: Option<u64>,
+    /// Smaller cases tried per broken clause.
+    pub shrink_iterations: u32,
 }
 
-/// One failed check of the shrunk failing sequence.
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            cases: 256,
+            seed: 1,
+            progress: false,
+            per_generator: 1,
+            max_requests: None,
+            shrink_iterations: 64,
+        }
+    }
+}
+
+/// Whether a failure happened again when its case was run again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reproduced {
+    /// The case broke the clause again (and was shrunk).
+    Yes,
+    /// The case passed when run again: the original exchange is the
+    /// evidence.
+    No,
+    /// Not run again, and why.
+    NotTried(String),
+}
+
+/// The exchanges of a case up to the one that broke a clause.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// The exchanges, in order; the last one broke the clause.
+    pub exchanges: Vec<Exchange>,
+    /// The broken finding.
+    pub finding: Finding,
+}
+
+/// A broken clause, with its evidence.
 #[derive(Debug, Clone)]
 pub struct Failure {
-    /// The steps that led to it, as `curl` commands (tokens masked).
-    pub replay: Vec<String>,
-    /// The step that failed, as labelled by the generator.
-    pub step: String,
-    /// The predicted answer.
-    pub expected: String,
-    /// The answer received.
-    pub actual: String,
-    /// Every check that failed, with why.
-    pub broken: Vec<(ContractCheck, String)>,
+    /// The clause.
+    pub clause: Clause,
+    /// The generator of the case that first broke it.
+    pub label: String,
+    /// That case as it first ran.
+    pub original: Evidence,
+    /// The smallest case found that still breaks it.
+    pub shrunk: Option<Evidence>,
+    /// Whether it reproduced.
+    pub reproduced: Reproduced,
+}
+
+impl Failure {
+    /// The evidence to show: the shrunk case when there is one.
+    pub fn evidence(&self) -> &Evidence {
+        self.shrunk.as_ref().unwrap_or(&self.original)
+    }
+}
+
+/// What putting a configuration back did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestoreOutcome {
+    /// It was put back.
+    Restored(Op),
+    /// It had not changed.
+    Unchanged(Op),
+    /// It was `null` before the run; the API cannot delete (not a failure).
+    CannotDelete(Op),
+    /// It could not be put back: why, and the saved JSON.
+    Failed(Op, String, String),
 }
 
 /// What a run found.
@@ -43,111 +117,158 @@ pub struct Failure {
 pub struct Report {
     /// The seed used.
     pub seed: u64,
-    /// Sequences run (before shrinking).
+    /// Cases run (replays and shrinking excluded).
     pub cases: u64,
-    /// Requests sent, shrinking included.
+    /// Requests sent, everything included.
     pub requests: u64,
     /// Wall time.
     pub elapsed: Duration,
-    /// (operation, check) → (passed, failed), shrinking excluded.
-    pub tally: BTreeMap<(Op, ContractCheck), (u64, u64)>,
-    /// The shrunk failure, if the contract was broken.
-    pub failure: Option<Failure>,
-    /// Steps skipped because the harness could not predict them.
+    /// Every clause's tally (replays and shrinking excluded).
+    pub coverage: Coverage,
+    /// Each distinct broken clause, once.
+    pub failures: Vec<Failure>,
+    /// Failures to get an answer that did not happen again (not a contract
+    /// failure).
+    pub transient: Vec<(Clause, String)>,
+    /// What the run could not judge, and why (not a failure).
+    pub notes: Vec<String>,
+    /// Steps the harness could not predict.
     pub skipped: u64,
-    /// Problems restoring a live target's configurations (a failure).
-    pub restore: Vec<String>,
-    /// What could not be restored because the API cannot (not a failure).
-    pub restore_notes: Vec<String>,
+    /// Whether the request budget stopped the run early.
+    pub budget_spent: bool,
+    /// What restoring a live target did.
+    pub restore: Vec<RestoreOutcome>,
 }
 
 impl Report {
-    /// Whether every contract held.
+    /// Whether every clause held (and the restore worked).
     pub fn passed(&self) -> bool {
-        self.failure.is_none() && self.tally.values().all(|(_, f)| *f == 0)
+        self.failures.is_empty()
+            && !self
+                .restore
+                .iter()
+                .any(|r| matches!(r, RestoreOutcome::Failed(..)))
     }
 
-    /// Failed checks in the tally.
-    pub fn failed_checks(&self) -> u64 {
-        self.tally.values().map(|(_, f)| f).sum()
+    /// Whether this clause was reported broken.
+    pub fn broke(&self, clause: Clause) -> bool {
+        self.failures.iter().any(|f| f.clause == clause)
     }
 
-    /// Whether a check of this kind failed (in the tally or the shrunk case).
-    pub fn broke(&self, check: ContractCheck) -> bool {
-        self.tally
-            .iter()
-            .any(|((_, c), (_, f))| *c == check && *f > 0)
-            || self
-                .failure
-                .as_ref()
-                .is_some_and(|f| f.broken.iter().any(|(c, _)| *c == check))
+    /// The failure of this clause.
+    pub fn failure(&self, clause: Clause) -> Option<&Failure> {
+        self.failures.iter().find(|f| f.clause == clause)
+    }
+
+    /// Adds another run's findings (the throttling phase on its own model).
+    pub fn merge(&mut self, other: Report) {
+        self.cases += other.cases;
+        self.requests += other.requests;
+        self.coverage.merge(&other.coverage);
+        for f in other.failures {
+            if !self.broke(f.clause) {
+                self.failures.push(f);
+            }
+        }
+        self.transient.extend(other.transient);
+        self.notes.extend(other.notes);
+        self.skipped += other.skipped;
     }
 }
 
-/// Runs sequences against one target.
+/// A request the harness sent, for the throttling check's log.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent {
+    /// The identity whose token it carried.
+    pub identity: Option<usize>,
+    /// When it left.
+    pub started: Instant,
+    /// When its answer arrived.
+    pub finished: Instant,
+    /// The answer's status (0: none).
+    pub status: u16,
+}
+
+/// A case as it ran.
+#[derive(Debug, Default)]
+pub(crate) struct CaseRun {
+    pub(crate) exchanges: Vec<Exchange>,
+    skipped: u64,
+}
+
+impl CaseRun {
+    /// The first exchange breaking `clause`, and the finding.
+    fn first_break(&self, clause: Clause) -> Option<(usize, &Finding)> {
+        self.exchanges
+            .iter()
+            .enumerate()
+            .find_map(|(i, e)| e.broken().find(|f| f.clause == clause).map(|f| (i, f)))
+    }
+
+    fn evidence(&self, clause: Clause) -> Option<Evidence> {
+        let (i, finding) = self.first_break(clause)?;
+        Some(Evidence {
+            exchanges: self.exchanges[..=i].to_vec(),
+            finding: finding.clone(),
+        })
+    }
+}
+
+/// Runs cases against one target.
 pub struct Harness {
     target: Target,
-    shadow: Mutex<Shadow>,
-    saved: Shadow,
+    saved: Vec<(Resource, Value)>,
     schemas: Schemas,
-    tally: Mutex<BTreeMap<(Op, ContractCheck), (u64, u64)>>,
-    counting: AtomicBool,
     requests: AtomicU64,
-    skipped: AtomicU64,
+    log: Mutex<Vec<Sent>>,
+    recorder: Option<Arc<Recorder>>,
     cancelled: Arc<AtomicBool>,
-}
-
-fn mask(authorization: &str) -> String {
-    match authorization.split_once(' ') {
-        Some((scheme, token)) => {
-            let shown: String = token.chars().take(4).collect();
-            format!("{scheme} {shown}…")
-        }
-        None => "…".to_owned(),
-    }
-}
-
-/// The request as a `curl` command, token masked.
-pub fn curl(base_url: &str, request: &RawRequest) -> String {
-    let mut out = format!(
-        "curl -i -X {} '{base_url}{}'",
-        request.method, request.path_and_query
-    );
-    if let Some(a) = &request.authorization {
-        out.push_str(&format!(" -H 'Authorization: {}'", mask(a)));
-    }
-    if let Some(ct) = &request.content_type {
-        out.push_str(&format!(" -H 'Content-Type: {ct}'"));
-    }
-    if request.method == "POST" {
-        let body = String::from_utf8_lossy(&request.body).replace('\'', "'\\''");
-        out.push_str(&format!(" --data-raw '{body}'"));
-    }
-    out
+    started: Instant,
 }
 
 impl Harness {
-    /// Reads the target's current configurations (the shadow's start, and
-    /// what a live run restores at the end).
+    /// Reads the target's current configurations (what a live run restores
+    /// at the end).
     pub async fn new(target: Target) -> anyhow::Result<Self> {
+        Self::with_recorder(target, None, 0).await
+    }
+
+    /// As [`Harness::new`], writing every exchange to `recorder` (after a
+    /// first line that names the target and the run's `seed`).
+    pub async fn with_recorder(
+        target: Target,
+        recorder: Option<Arc<Recorder>>,
+        seed: u64,
+    ) -> anyhow::Result<Self> {
         let mut harness = Self {
             target,
-            shadow: Mutex::new(Shadow::default()),
-            saved: Shadow::default(),
+            saved: Vec::new(),
             schemas: Schemas::default(),
-            tally: Mutex::new(BTreeMap::new()),
-            counting: AtomicBool::new(true),
             requests: AtomicU64::new(0),
-            skipped: AtomicU64::new(0),
+            log: Mutex::new(Vec::new()),
+            recorder,
             cancelled: Arc::new(AtomicBool::new(false)),
+            started: Instant::now(),
         };
-        let current = harness.read_state().await?;
-        harness.saved = current.clone();
-        harness.shadow = Mutex::new(current);
+        if let Some(r) = &harness.recorder {
+            let t = &harness.target;
+            r.write(&Line::Run {
+                version: 1,
+                seed,
+                base_url: t.base_url.clone(),
+                identities: t
+                    .identities
+                    .iter()
+                    .map(|i| (i.pms_id, i.organization_id))
+                    .collect(),
+                foreign: (t.foreign_pms_id, t.foreign_organization_id),
+            })?;
+        }
+        harness.saved = harness.read_state(Phase::Setup).await?;
         Ok(harness)
     }
 
-    /// Set to stop after the step in flight (Ctrl-C).
+    /// Set to stop after the request in flight (Ctrl-C).
     pub fn cancel_flag(&self) -> Arc<AtomicBool> {
         self.cancelled.clone()
     }
@@ -157,62 +278,154 @@ impl Harness {
         &self.target
     }
 
-    async fn read_state(&self) -> anyhow::Result<Shadow> {
-        let mut shadow = Shadow::default();
-        for identity in &self.target.identities {
-            for (op, id, into) in [
-                (Op::GetProvider, identity.pms_id, 0),
-                (Op::GetOrganization, identity.organization_id, 1),
+    /// Requests sent so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Every request sent so far, for the throttling check.
+    pub fn log(&self) -> Vec<Sent> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Seconds since the harness started.
+    pub(crate) fn clock(&self, at: Instant) -> f64 {
+        at.duration_since(self.started).as_secs_f64()
+    }
+
+    async fn read_state(&self, phase: Phase) -> anyhow::Result<Vec<(Resource, Value)>> {
+        let mut out = Vec::new();
+        for (i, identity) in self.target.identities.iter().enumerate() {
+            for (op, id, resource) in [
+                (Op::GetProvider, identity.pms_id, Resource::Provider(i)),
+                (
+                    Op::GetOrganization,
+                    identity.organization_id,
+                    Resource::Organization(i),
+                ),
             ] {
                 let request = RawRequest::get(op, id, &identity.token);
-                let r = self.send(&request).await?;
+                let label = "read the configuration";
+                let (r, (started, finished)) = self
+                    .send(&request, phase, 0, label)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", self.target.base_url))?;
+                self.record(Exchange {
+                    phase,
+                    case: 0,
+                    label: label.into(),
+                    step: None,
+                    request: request.clone(),
+                    response: Ok(r.clone()),
+                    expected: None,
+                    findings: Vec::new(),
+                    at: self.clock(started),
+                    millis: finished.duration_since(started).as_secs_f64() * 1e3,
+                });
                 if r.status != 200 {
                     anyhow::bail!(
-                        "{} answered {} to {} — check the token and that you own/manage {id}",
+                        "{} answered {} to {} — check the token and that it owns/manages {id}",
                         self.target.base_url,
                         r.status,
                         op.operation_id()
                     );
                 }
-                let value: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-                if into == 0 {
-                    shadow.providers.push(value);
-                } else {
-                    shadow.organizations.push(value);
-                }
+                out.push((
+                    resource,
+                    serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+                ));
             }
         }
-        Ok(shadow)
+        Ok(out)
     }
 
-    /// Sends a request, paced by the target's limiter.
-    pub async fn send(&self, request: &RawRequest) -> anyhow::Result<Received> {
-        self.target.limiter.acquire().await;
-        self.send_unpaced(request).await
+    fn identity_of(&self, request: &RawRequest) -> Option<usize> {
+        let auth = request.authorization.as_deref()?;
+        self.target
+            .identities
+            .iter()
+            .position(|i| auth == format!("Bearer {}", i.token))
     }
 
-    /// Sends a request without waiting for the limiter (the throttling
-    /// check drives a token past its quota on purpose).
-    pub async fn send_unpaced(&self, request: &RawRequest) -> anyhow::Result<Received> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
+    /// Sends a request (paced by the target's limiter, except in the
+    /// throttling phase) and logs it. Outside the throttling phase a 429 is
+    /// waited out and the request sent again; those exchanges are recorded
+    /// as [`Phase::Wait`].
+    pub async fn send(
+        &self,
+        request: &RawRequest,
+        phase: Phase,
+        case: u64,
+        label: &str,
+    ) -> Result<(Received, (Instant, Instant)), String> {
+        let mut waits = 0;
+        loop {
+            if phase != Phase::Throttling {
+                self.target.limiter.acquire().await;
+            }
+            let started = Instant::now();
+            let result = self.send_raw(request).await;
+            let finished = Instant::now();
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            self.log
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Sent {
+                    identity: self.identity_of(request),
+                    started,
+                    finished,
+                    status: result.as_ref().map_or(0, |r| r.status),
+                });
+            match result {
+                Ok(r) if r.status == 429 && phase != Phase::Throttling => {
+                    waits += 1;
+                    let wait = r
+                        .header("retry-after")
+                        .and_then(lupl_api::RetryAfter::parse)
+                        .map(|ra| ra.delay_from(std::time::SystemTime::now()))
+                        .unwrap_or(Duration::from_secs(1))
+                        .min(Duration::from_secs(120));
+                    self.record(Exchange {
+                        phase: Phase::Wait,
+                        case,
+                        label: format!("{label} (throttled: waiting {wait:?})"),
+                        step: None,
+                        request: request.clone(),
+                        response: Ok(r),
+                        expected: None,
+                        findings: Vec::new(),
+                        at: self.clock(started),
+                        millis: finished.duration_since(started).as_secs_f64() * 1e3,
+                    });
+                    if waits > 30 {
+                        return Err("the target answered 429 thirty times in a row".into());
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(r) => return Ok((r, (started, finished))),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn send_raw(&self, request: &RawRequest) -> Result<Received, String> {
         let url = format!("{}{}", self.target.base_url, request.path_and_query);
-        let method = lupl_api::reqwest::Method::from_bytes(request.method.as_bytes())?;
+        let method = lupl_api::reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|e| e.to_string())?;
         let mut builder = self.target.http.request(method, url);
         if let Some(a) = &request.authorization {
-            let mut value = lupl_api::reqwest::header::HeaderValue::from_str(a)?;
+            let mut value =
+                lupl_api::reqwest::header::HeaderValue::from_str(a).map_err(|e| e.to_string())?;
             value.set_sensitive(true);
             builder = builder.header("Authorization", value);
         }
         if let Some(ct) = &request.content_type {
             builder = builder.header("Content-Type", ct);
         }
-        if request.method == "POST" {
+        if request.method != "GET" {
             builder = builder.body(request.body.clone());
         }
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.without_url()))?;
+        let response = builder.send().await.map_err(|e| describe_transport(&e))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -220,14 +433,14 @@ impl Harness {
             .map(|(n, v)| {
                 (
                     n.as_str().to_owned(),
-                    v.to_str().unwrap_or_default().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
                 )
             })
             .collect();
         let body = response
             .bytes()
             .await
-            .map_err(|e| anyhow::anyhow!("{}", e.without_url()))?
+            .map_err(|e| describe_transport(&e))?
             .to_vec();
         Ok(Received {
             status,
@@ -236,249 +449,469 @@ impl Harness {
         })
     }
 
-    /// Runs one step; `Err` describes every broken check.
-    async fn execute(&self, step: &Step, replay: &mut Vec<String>) -> Result<(), Failure> {
-        let planned = {
-            let shadow = self.shadow.lock().unwrap_or_else(|e| e.into_inner());
-            oracle::plan(step, &self.target, &shadow)
+    pub(crate) fn record(&self, exchange: Exchange) {
+        if let Some(r) = &self.recorder {
+            // A recording that cannot be written must not stop the run;
+            // main reports the file's problem when it flushes.
+            let _ = r.write(&Line::Exchange(Box::new(exchange)));
+        }
+    }
+
+    /// Sends a planned request and judges the answer.
+    pub(crate) async fn exchange(
+        &self,
+        planned: &oracle::Planned,
+        step: Option<&Step>,
+        op: Op,
+        phase: Phase,
+        case: u64,
+        label: &str,
+    ) -> Exchange {
+        let result = self.send(&planned.request, phase, case, label).await;
+        let (response, at, millis) = match result {
+            Ok((r, (s, f))) => (
+                Ok(r),
+                self.clock(s),
+                f.duration_since(s).as_secs_f64() * 1e3,
+            ),
+            Err(e) => (Err(e), self.clock(Instant::now()), 0.0),
         };
-        let Some(planned) = planned else {
-            self.skipped.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
+        let findings = match &response {
+            Ok(r) => checks::judge(op, &planned.expected, r, &self.schemas),
+            Err(e) => vec![Finding::broke(
+                Clause::RouteNo5xx,
+                Check::No5xx,
+                crate::clauses::Polarity::Positive,
+                format!("no answer: {e}"),
+            )],
         };
-        replay.push(curl(&self.target.base_url, &planned.request));
-        let received = match self.send(&planned.request).await {
-            Ok(r) => r,
-            Err(e) => {
-                return Err(Failure {
-                    replay: replay.clone(),
-                    step: format!("{step:?}"),
-                    expected: format!("{} ({})", planned.expected.status, planned.expected.because),
-                    actual: format!("no answer: {e}"),
-                    broken: vec![(ContractCheck::No5xx, format!("no answer: {e}"))],
-                });
+        let exchange = Exchange {
+            phase,
+            case,
+            label: label.to_owned(),
+            step: step.cloned(),
+            request: planned.request.clone(),
+            response,
+            expected: Some(planned.expected.clone()),
+            findings,
+            at,
+            millis,
+        };
+        self.record(exchange.clone());
+        exchange
+    }
+
+    /// Runs one case from nothing known.
+    pub(crate) async fn run_case(
+        &self,
+        steps: &[Step],
+        phase: Phase,
+        case: u64,
+        label: &str,
+        state: &mut CaseState,
+    ) -> CaseRun {
+        let mut run = CaseRun::default();
+        for step in steps {
+            if self.cancelled.load(Ordering::Relaxed) {
+                break;
             }
-        };
-        let results = checks::run(step.op, &planned.expected, &received, &self.schemas);
-        if self.counting.load(Ordering::Relaxed) {
-            let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
-            for (check, failure) in &results {
-                let entry = tally.entry((step.op, *check)).or_default();
-                if failure.is_none() {
-                    entry.0 += 1
-                } else {
-                    entry.1 += 1
+            let mut established: Vec<Resource> = Vec::new();
+            loop {
+                match oracle::plan(step, &self.target, state) {
+                    Planning::Ready(planned) => {
+                        let e = self
+                            .exchange(&planned, Some(step), step.op, phase, case, label)
+                            .await;
+                        let failed = e.broken().next().is_some();
+                        match &e.response {
+                            Ok(r) if !failed => state.settle(&planned, r.status, &r.body),
+                            _ => {
+                                if let Some(r) = planned.resource {
+                                    state.forget(r);
+                                }
+                            }
+                        }
+                        let no_answer = e.response.is_err();
+                        run.exchanges.push(e);
+                        if no_answer {
+                            return run;
+                        }
+                        break;
+                    }
+                    Planning::Needs(resource) if !established.contains(&resource) => {
+                        established.push(resource);
+                        let (op, i) = match resource {
+                            Resource::Provider(i) => (Op::GetProvider, i),
+                            Resource::Organization(i) => (Op::GetOrganization, i),
+                        };
+                        let read = Step::read(op, i);
+                        let Planning::Ready(planned) = oracle::plan(&read, &self.target, state)
+                        else {
+                            run.skipped += 1;
+                            break;
+                        };
+                        let e = self
+                            .exchange(&planned, None, op, phase, case, "read first")
+                            .await;
+                        if let Ok(r) = &e.response
+                            && e.broken().next().is_none()
+                        {
+                            state.settle(&planned, r.status, &r.body);
+                        }
+                        let no_answer = e.response.is_err();
+                        run.exchanges.push(e);
+                        if no_answer {
+                            return run;
+                        }
+                    }
+                    Planning::Needs(_) | Planning::Skip(_) => {
+                        run.skipped += 1;
+                        break;
+                    }
                 }
             }
         }
-        let broken: Vec<(ContractCheck, String)> = results
-            .into_iter()
-            .filter_map(|(c, f)| f.map(|f| (c, f)))
-            .collect();
-        if broken.is_empty() {
-            if let Some(effect) = &planned.effect {
-                self.shadow
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .apply(effect);
-            }
-            return Ok(());
-        }
-        // The target and the shadow may now disagree: re-read the truth.
-        if let Ok(actual) = self.read_state().await {
-            *self.shadow.lock().unwrap_or_else(|e| e.into_inner()) = actual;
-        }
-        Err(Failure {
-            replay: replay.clone(),
-            step: format!("{step:?}"),
-            expected: format!(
-                "{}{} ({})",
-                planned.expected.status,
-                planned
-                    .expected
-                    .error_key
-                    .as_ref()
-                    .map(|k| format!(" with error key {k:?}"))
-                    .unwrap_or_default(),
-                planned.expected.because
-            ),
-            actual: format!(
-                "{} {}",
-                received.status,
-                String::from_utf8_lossy(&received.body)
-                    .chars()
-                    .take(500)
-                    .collect::<String>()
-            ),
-            broken,
-        })
+        run
     }
 
-    async fn execute_all(&self, steps: &[Step]) -> Result<(), Failure> {
-        let mut replay = Vec::new();
-        for step in steps {
-            if self.cancelled.load(Ordering::Relaxed) {
-                return Ok(());
-            }
-            self.execute(step, &mut replay).await?;
-        }
-        Ok(())
+    fn budget_left(&self, options: &Options) -> bool {
+        let reserve = 4 * self.target.identities.len() as u64 + 4;
+        options
+            .max_requests
+            .is_none_or(|max| self.requests() + reserve < max)
     }
 
-    /// Runs `options.cases` sequences; blocking (call from a blocking thread).
+    /// Runs the directed phase, then `options.cases` mixed cases; blocking
+    /// (call it from a blocking thread).
     pub fn run_blocking(&self, options: &Options, handle: &tokio::runtime::Handle) -> Report {
         let start = Instant::now();
-        let config = Config {
-            cases: options.cases,
-            failure_persistence: None,
-            max_shrink_iters: 200,
-            ..Config::default()
-        };
+        let identities = self.target.identities.len();
+        let directed: Vec<(Gen, Op)> = Gen::all()
+            .into_iter()
+            .flat_map(|g| g.ops().iter().map(move |&op| (g, op)))
+            .collect();
+        let total =
+            directed.len() as u64 * u64::from(options.per_generator) + u64::from(options.cases);
         let progress = if options.progress {
-            indicatif::ProgressBar::new(u64::from(options.cases))
+            indicatif::ProgressBar::new(total)
         } else {
             indicatif::ProgressBar::hidden()
         };
         progress.set_style(
             indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} cases {per_sec} ETA {eta}",
+                "{bar:40} {pos}/{len} cases {per_sec} ETA {eta} {msg}",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        let mut runner =
-            TestRunner::new_with_rng(config, cases::seeded_rng(options.seed, b"lupl-cf!"));
-        let cases_run = AtomicU64::new(0);
-        let failed = AtomicBool::new(false);
-        let strategy = cases::sequence(self.target.identities.len());
-        let result = runner.run(&strategy, |steps| {
-            if !failed.load(Ordering::Relaxed) {
-                cases_run.fetch_add(1, Ordering::Relaxed);
-                progress.inc(1);
+        let mut report = Report {
+            seed: options.seed,
+            ..Report::default()
+        };
+        let mut schedule: Vec<(Phase, String, BoxedStrategy<Vec<Step>>, u64)> = Vec::new();
+        let mut n = 0;
+        for (generator, op) in directed {
+            for _ in 0..options.per_generator {
+                schedule.push((
+                    Phase::Directed,
+                    format!("{} on {}", generator.name(), op.operation_id()),
+                    generator.cases(op, identities),
+                    n,
+                ));
+                n += 1;
             }
-            match handle.block_on(self.execute_all(&steps)) {
-                Ok(()) => Ok(()),
-                Err(f) => {
-                    // From here on proptest shrinks: stop counting.
-                    failed.store(true, Ordering::Relaxed);
-                    self.counting.store(false, Ordering::Relaxed);
-                    Err(TestCaseError::fail(format!("{:?}", f.broken)))
+        }
+        let mixed = cases::mixed(identities);
+        for m in 0..u64::from(options.cases) {
+            schedule.push((Phase::Mixed, "mixed".into(), mixed.clone(), m));
+        }
+        for (phase, label, strategy, number) in schedule {
+            if self.cancelled.load(Ordering::Relaxed) {
+                break;
+            }
+            if !self.budget_left(options) {
+                report.budget_spent = true;
+                break;
+            }
+            let salt = if phase == Phase::Directed {
+                b"directed"
+            } else {
+                b"mixed---"
+            };
+            let make = || {
+                let mut runner = TestRunner::new_with_rng(
+                    Config::default(),
+                    cases::seeded_rng(options.seed, salt, number),
+                );
+                strategy.new_tree(&mut runner).ok()
+            };
+            let Some(tree) = make() else { continue };
+            let steps = tree.current();
+            let mut state = CaseState::new(identities);
+            let run = handle.block_on(self.run_case(&steps, phase, number, &label, &mut state));
+            report.cases += 1;
+            report.skipped += run.skipped;
+            progress.inc(1);
+            for e in &run.exchanges {
+                if let Some(step) = &e.step {
+                    report.coverage.record(step.op, &e.findings);
+                } else if let Some(op) = read_op(e) {
+                    report.coverage.record(op, &e.findings);
                 }
             }
-        });
-        progress.finish_and_clear();
-        let failure = match result {
-            Err(TestError::Fail(_, minimal)) => {
-                // Replay the shrunk sequence once more for its report.
-                Some(
-                    handle
-                        .block_on(self.execute_all(&minimal))
-                        .err()
-                        .unwrap_or_else(|| Failure {
-                            replay: Vec::new(),
-                            step: format!("{minimal:?}"),
-                            expected: "the contract".into(),
-                            actual:
-                                "failed once, passed on replay (the target is not deterministic)"
-                                    .into(),
-                            broken: vec![(ContractCheck::Status, "flaky".into())],
-                        }),
-                )
+            let broken: Vec<Clause> = run
+                .exchanges
+                .iter()
+                .flat_map(|e| e.broken().map(|f| f.clause))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            for clause in broken {
+                if report.broke(clause) || report.transient.iter().any(|(c, _)| *c == clause) {
+                    continue;
+                }
+                progress.set_message(format!("shrinking {clause}"));
+                let Some(original) = run.evidence(clause) else {
+                    continue;
+                };
+                let (reproduced, shrunk) =
+                    self.reproduce(&make, clause, options, handle, number, &label);
+                progress.set_message("");
+                if clause == Clause::RouteNo5xx
+                    && original.finding.check == Check::No5xx
+                    && reproduced == Reproduced::No
+                    && original
+                        .exchanges
+                        .last()
+                        .is_some_and(|e| e.response.is_err())
+                {
+                    report
+                        .transient
+                        .push((clause, original.finding.failure.clone().unwrap_or_default()));
+                    continue;
+                }
+                report.failures.push(Failure {
+                    clause,
+                    label: label.clone(),
+                    original,
+                    shrunk,
+                    reproduced,
+                });
             }
-            Err(TestError::Abort(why)) => Some(Failure {
-                replay: Vec::new(),
-                step: String::new(),
-                expected: String::new(),
-                actual: format!("aborted: {why}"),
-                broken: vec![(ContractCheck::Status, why.to_string())],
-            }),
-            Ok(()) => None,
-        };
-        Report {
-            seed: options.seed,
-            cases: cases_run.load(Ordering::Relaxed),
-            requests: self.requests.load(Ordering::Relaxed),
-            elapsed: start.elapsed(),
-            tally: self.tally.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-            failure,
-            skipped: self.skipped.load(Ordering::Relaxed),
-            restore: Vec::new(),
-            restore_notes: Vec::new(),
         }
+        progress.finish_and_clear();
+        report.requests = self.requests();
+        report.elapsed = start.elapsed();
+        report
     }
 
-    /// Puts back the configurations read at the start (live targets).
-    /// Returns what failed to be restored (with the saved JSON), and notes
-    /// on what the API cannot restore (a configuration that was `null`).
-    pub async fn restore(&self) -> (Vec<String>, Vec<String>) {
-        if self.target.is_model {
-            return (Vec::new(), Vec::new());
+    /// Runs a failing case again and, when it breaks `clause` again,
+    /// shrinks it to the smallest case proptest finds that still does.
+    fn reproduce(
+        &self,
+        make: &dyn Fn() -> Option<Box<dyn ValueTree<Value = Vec<Step>>>>,
+        clause: Clause,
+        options: &Options,
+        handle: &tokio::runtime::Handle,
+        number: u64,
+        label: &str,
+    ) -> (Reproduced, Option<Evidence>) {
+        if !self.budget_left(options) {
+            return (
+                Reproduced::NotTried("the request budget is spent".into()),
+                None,
+            );
         }
-        let current = match self.read_state().await {
+        let Some(mut tree) = make() else {
+            return (
+                Reproduced::NotTried("the case could not be made again".into()),
+                None,
+            );
+        };
+        let identities = self.target.identities.len();
+        let attempt = |steps: &[Step], phase: Phase| {
+            let mut state = CaseState::new(identities);
+            handle.block_on(self.run_case(steps, phase, number, label, &mut state))
+        };
+        let again = attempt(&tree.current(), Phase::Replay);
+        let Some(mut best) = again.evidence(clause) else {
+            return (Reproduced::No, None);
+        };
+        let mut iterations = 0;
+        if tree.simplify() {
+            loop {
+                iterations += 1;
+                if iterations > options.shrink_iterations
+                    || !self.budget_left(options)
+                    || self.cancelled.load(Ordering::Relaxed)
+                {
+                    break;
+                }
+                let run = attempt(&tree.current(), Phase::Shrink);
+                match run.evidence(clause) {
+                    Some(e) => {
+                        best = e;
+                        if !tree.simplify() {
+                            break;
+                        }
+                    }
+                    None => {
+                        if !tree.complicate() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        (Reproduced::Yes, Some(best))
+    }
+
+    /// Runs the throttling phase with the policy `quota`; blocking.
+    pub fn run_throttling(
+        &self,
+        quota: lupl_auth::RateLimit,
+        handle: &tokio::runtime::Handle,
+    ) -> Report {
+        let start = Instant::now();
+        let requests = self.requests();
+        let run = handle.block_on(crate::throttling::run(self, quota));
+        let mut report = Report {
+            cases: 1,
+            notes: run.notes,
+            ..Report::default()
+        };
+        for (i, e) in run.exchanges.iter().enumerate() {
+            if let Some(step) = &e.step {
+                report.coverage.record(step.op, &e.findings);
+            }
+            for f in e.broken() {
+                if !report.broke(f.clause) {
+                    report.failures.push(Failure {
+                        clause: f.clause,
+                        label: "throttling".into(),
+                        original: Evidence {
+                            exchanges: run.exchanges[..=i].to_vec(),
+                            finding: f.clone(),
+                        },
+                        shrunk: None,
+                        reproduced: Reproduced::NotTried(
+                            "the throttling phase spends a whole quota; it is not run twice".into(),
+                        ),
+                    });
+                }
+            }
+        }
+        report.requests = self.requests() - requests;
+        report.elapsed = start.elapsed();
+        report
+    }
+
+    /// Puts back the configurations read at the start (live targets). A
+    /// configuration that was `null` cannot be put back: the API cannot
+    /// delete.
+    pub async fn restore(&self) -> Vec<RestoreOutcome> {
+        if self.target.is_model {
+            return Vec::new();
+        }
+        let current = match self.read_state(Phase::Restore).await {
             Ok(c) => c,
             Err(e) => {
-                return (
-                    vec![format!("could not read the target to restore it: {e}")],
-                    Vec::new(),
-                );
+                return self
+                    .saved
+                    .iter()
+                    .map(|(r, saved)| {
+                        RestoreOutcome::Failed(
+                            write_op(*r),
+                            format!("could not read the target to restore it: {e}"),
+                            saved.to_string(),
+                        )
+                    })
+                    .collect();
             }
         };
-        let mut problems = Vec::new();
-        for (i, identity) in self.target.identities.iter().enumerate() {
-            let saved_provider = &self.saved.providers[i];
-            if current.providers[i] != *saved_provider {
-                let body = serde_json::json!({"pmsId": identity.pms_id, "config": saved_provider});
-                problems.extend(
-                    self.put_back(Op::SetProvider, identity, saved_provider, body)
-                        .await,
-                );
+        let mut outcomes = Vec::new();
+        for ((resource, saved), (_, now)) in self.saved.iter().zip(&current) {
+            let op = write_op(*resource);
+            if now == saved {
+                outcomes.push(RestoreOutcome::Unchanged(op));
+                continue;
             }
-            let saved_org = &self.saved.organizations[i];
-            if current.organizations[i] != *saved_org {
-                let body = saved_org.clone();
-                problems.extend(
-                    self.put_back(Op::SetOrganization, identity, saved_org, body)
-                        .await,
-                );
+            if saved.is_null() {
+                outcomes.push(RestoreOutcome::CannotDelete(op));
+                continue;
             }
+            let (i, body) = match resource {
+                Resource::Provider(i) => (
+                    *i,
+                    serde_json::json!({"pmsId": self.target.identities[*i].pms_id, "config": saved}),
+                ),
+                Resource::Organization(i) => (*i, saved.clone()),
+            };
+            let request = RawRequest::post(op, &body, &self.target.identities[i].token);
+            let sent = self.send(&request, Phase::Restore, 0, "restore").await;
+            if let Ok((r, (started, finished))) = &sent {
+                self.record(Exchange {
+                    phase: Phase::Restore,
+                    case: 0,
+                    label: "restore".into(),
+                    step: None,
+                    request: request.clone(),
+                    response: Ok(r.clone()),
+                    expected: None,
+                    findings: Vec::new(),
+                    at: self.clock(*started),
+                    millis: finished.duration_since(*started).as_secs_f64() * 1e3,
+                });
+            }
+            outcomes.push(match sent {
+                Ok((r, _)) if r.status == 200 => RestoreOutcome::Restored(op),
+                Ok((r, _)) => {
+                    RestoreOutcome::Failed(op, format!("answered {}", r.status), saved.to_string())
+                }
+                Err(e) => RestoreOutcome::Failed(op, e, saved.to_string()),
+            });
         }
-        let (notes, problems) = problems
-            .into_iter()
-            .partition(|p: &String| p.contains("cannot delete"));
-        (problems, notes)
+        outcomes
     }
 
-    async fn put_back(
-        &self,
-        op: Op,
-        identity: &crate::target::Identity,
-        saved: &Value,
-        body: Value,
-    ) -> Option<String> {
-        if saved.is_null() {
-            return Some(format!(
-                "{}: was null before the run and the API cannot delete; it now holds the harness's last write",
-                op.operation_id()
-            ));
-        }
-        let (_, path) = op.route();
-        let request = RawRequest {
-            method: "POST".into(),
-            path_and_query: path,
-            authorization: Some(format!("Bearer {}", identity.token)),
-            content_type: Some("application/json".into()),
-            body: body.to_string().into_bytes(),
-        };
-        match self.send(&request).await {
-            Ok(r) if r.status == 200 => None,
-            Ok(r) => Some(format!(
-                "{}: restore answered {}; saved JSON: {saved}",
-                op.operation_id(),
-                r.status
-            )),
-            Err(e) => Some(format!(
-                "{}: restore failed ({e}); saved JSON: {saved}",
-                op.operation_id()
-            )),
+    /// Flushes the recording.
+    pub fn flush_recording(&self) -> std::io::Result<()> {
+        match &self.recorder {
+            Some(r) => r.flush(),
+            None => Ok(()),
         }
     }
+}
+
+fn write_op(r: Resource) -> Op {
+    match r {
+        Resource::Provider(_) => Op::SetProvider,
+        Resource::Organization(_) => Op::SetOrganization,
+    }
+}
+
+/// The operation of a read the harness made without a step.
+fn read_op(e: &Exchange) -> Option<Op> {
+    let path = e.request.path_and_query.split('?').next()?;
+    Op::ALL
+        .into_iter()
+        .find(|op| !op.is_post() && op.route().1.eq_ignore_ascii_case(path))
+}
+
+/// A transport error in words a user can act on: the cause chain, without
+/// the URL (which holds the query).
+fn describe_transport(e: &lupl_api::reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut out = if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "the connection failed".to_owned()
+    };
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    out
 }

@@ -81,7 +81,7 @@ impl Target {
                 "the fixture has no user who owns a provider and manages an organization"
             );
         }
-        let sandbox = Sandbox::start_with(fixture).await;
+        let sandbox = Sandbox::start_with(fixture).await?;
         Ok(Self {
             base_url: sandbox.base_url().to_owned(),
             identities,

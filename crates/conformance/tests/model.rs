@@ -1,33 +1,75 @@
-//! Against the model: every check passes for a few thousand cases, over both
-//! tenants; and as a "live" target (one identity, foreign ids, restore).
+//! Against the model: the default run exercises every clause of the
+//! catalogue and every clause holds; as a live target (one identity,
+//! foreign ids, restore) nothing false is reported and the default budget
+//! holds; a stateful break on a live target comes with its evidence.
 
-use conformance::{ContractCheck, Harness, Identity, Options, Target};
+mod common;
+
+use common::*;
+use conformance::{Clause, Harness, Identity, Options, Target};
 use lupl_auth::RateLimit;
-use lupl_model::{Fixture, Sandbox};
+use lupl_model::{Fixture, Model, ModelRequest, Sandbox};
+use serde_json::json;
 use std::sync::Arc;
 
-async fn run(target: Target, cases: u32, seed: u64) -> (conformance::Report, Arc<Harness>) {
+async fn run(target: Target, options: Options, throttle: bool) -> conformance::Report {
     let harness = Arc::new(Harness::new(target).await.expect("harness"));
     let worker = harness.clone();
     let handle = tokio::runtime::Handle::current();
-    let options = Options {
-        cases,
-        seed,
-        progress: false,
-    };
-    let report = tokio::task::spawn_blocking(move || worker.run_blocking(&options, &handle))
-        .await
-        .expect("run");
-    (report, harness)
+    let mut report = tokio::task::spawn_blocking(move || {
+        let mut report = worker.run_blocking(&options, &handle);
+        if throttle {
+            report.merge(worker.run_throttling(RateLimit::new(10, 2), &handle));
+        }
+        report
+    })
+    .await
+    .expect("run");
+    report.restore = harness.restore().await;
+    report
 }
 
-/// The target in `LUPL_BASE_URL` (with `LUPL_TOKEN`, `LUPL_PMS_ID`,
-/// `LUPL_ORGANIZATION_ID`, optionally `LUPL_FOREIGN_PMS_ID` and
-/// `LUPL_FOREIGN_ORGANIZATION_ID`) when it is set, else the model.
-async fn target_from_env() -> Target {
-    let Ok(base_url) = std::env::var("LUPL_BASE_URL") else {
-        return Target::model().await.expect("model");
+/// The default run against the model (as `cargo run -p conformance` does
+/// it: two identities, the throttling phase on a small-quota model)
+/// exercises every clause, on every operation it applies to, with every
+/// polarity its generators give it — and the model honours all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_run_exercises_every_clause_and_the_model_holds_them_all() {
+    let options = Options {
+        seed: 20261128,
+        per_generator: 2,
+        ..Options::default()
     };
+    let mut report = run(Target::model().await.expect("model"), options, false).await;
+    let mut throttled = Fixture::builtin();
+    throttled.rate_limit = lupl_model::RateLimit {
+        requests: 10,
+        per_seconds: 2,
+    };
+    let target = Target::model_with(throttled, RateLimit::new(1_000_000, 1))
+        .await
+        .expect("model");
+    let harness = Arc::new(Harness::new(target).await.expect("harness"));
+    let handle = tokio::runtime::Handle::current();
+    let worker = harness.clone();
+    report.merge(
+        tokio::task::spawn_blocking(move || worker.run_throttling(RateLimit::new(10, 2), &handle))
+            .await
+            .expect("throttling"),
+    );
+    assert!(
+        report.passed(),
+        "{}",
+        conformance::report::summary(&report, "model")
+    );
+    assert_eq!(report.coverage.not_exercised(), Vec::new());
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
+    assert_eq!(report.skipped, 0);
+}
+
+/// `cargo test -p conformance` against `LUPL_BASE_URL` when it is set.
+async fn target_from_env() -> Option<Target> {
+    let base_url = std::env::var("LUPL_BASE_URL").ok()?;
     let var = |name: &str| {
         std::env::var(name).unwrap_or_else(|_| panic!("LUPL_BASE_URL is set: set {name} too"))
     };
@@ -47,80 +89,125 @@ async fn target_from_env() -> Target {
         .ok()
         .map(|l| RateLimit::parse(&l).expect("LUPL_RATE_LIMIT is CALLS/SECONDS"))
         .unwrap_or_default();
-    Target::live(
-        &base_url,
-        identity,
-        id("LUPL_FOREIGN_PMS_ID"),
-        id("LUPL_FOREIGN_ORGANIZATION_ID"),
-        limit,
+    Some(
+        Target::live(
+            &base_url,
+            identity,
+            id("LUPL_FOREIGN_PMS_ID"),
+            id("LUPL_FOREIGN_ORGANIZATION_ID"),
+            limit,
+        )
+        .expect("target"),
     )
-    .expect("target")
 }
 
+/// As against Stage: one token, foreign ids, the default budget of 1000
+/// requests. Nothing false is reported, the budget holds, every clause but
+/// the throttling ones is exercised, and what the API cannot restore is
+/// said so. With `LUPL_BASE_URL` set, the same run against that target.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_check_passes_for_thousands_of_cases() {
-    let live = std::env::var("LUPL_BASE_URL").is_ok();
-    let cases = if live { 300 } else { 2500 };
-    let (mut report, harness) = run(target_from_env().await, cases, 20261127).await;
-    (report.restore, report.restore_notes) = harness.restore().await;
-    assert!(report.passed(), "{}", conformance::report::summary(&report));
-    assert!(report.restore.is_empty(), "{:?}", report.restore);
-    if live {
+async fn a_live_run_within_the_budget_exercises_every_clause_and_reports_nothing_false() {
+    let options = Options {
+        seed: 7,
+        per_generator: 1,
+        max_requests: Some(1000),
+        ..Options::default()
+    };
+    if let Some(target) = target_from_env().await {
+        let report = run(target, options, false).await;
+        assert!(
+            report.passed(),
+            "{}",
+            conformance::report::summary(&report, "live")
+        );
         return;
     }
-    assert_eq!(report.cases, 2500);
-    // Every operation went through every check that applies to it.
-    for check in [
-        ContractCheck::Status,
-        ContractCheck::Schema,
-        ContractCheck::ErrorKey,
-        ContractCheck::ForbiddenBody,
-        ContractCheck::WwwAuthenticate,
-    ] {
-        for op in conformance::cases::Op::ALL {
-            let (passed, _) = report.tally.get(&(op, check)).copied().unwrap_or_default();
-            assert!(passed > 0, "{op:?} never exercised {check:?}");
-        }
-    }
-    for op in [
-        conformance::cases::Op::GetProvider,
-        conformance::cases::Op::GetOrganization,
-    ] {
-        assert!(
-            report
-                .tally
-                .get(&(op, ContractCheck::RoundTrip))
-                .is_some_and(|(p, _)| *p > 0)
-        );
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_live_target_with_one_token_and_foreign_ids_reports_nothing_false() {
-    let mut fixture = Fixture::builtin();
-    fixture.rate_limit = lupl_model::RateLimit {
-        requests: 1_000_000,
-        per_seconds: 1,
-    };
-    let sandbox = Sandbox::start_with(fixture.clone()).await;
+    let fixture = fixture();
+    let sandbox = Sandbox::start_with(fixture.clone()).await.expect("sandbox");
     let acme = Target::identities_of(&fixture)[0].clone();
     let other = Target::identities_of(&fixture)[1].clone();
     let target = Target::live(
         sandbox.base_url(),
-        Identity { ..acme },
+        acme,
         Some(other.pms_id),
         Some(other.organization_id),
         RateLimit::new(1_000_000, 1),
     )
     .expect("target");
-    let (mut report, harness) = run(target, 400, 7).await;
-    (report.restore, report.restore_notes) = harness.restore().await;
-    assert!(report.passed(), "{}", conformance::report::summary(&report));
-    assert_eq!(report.restore, Vec::<String>::new());
+    let report = run(target, options, false).await;
+    assert!(
+        report.passed(),
+        "{}",
+        conformance::report::summary(&report, "live")
+    );
+    assert!(report.requests <= 1000, "{} requests", report.requests);
+    for (clause, why) in report.coverage.not_exercised() {
+        let needs = clause.info().needs;
+        assert!(
+            matches!(
+                needs,
+                conformance::clauses::Needs::Throttling
+                    | conformance::clauses::Needs::TwoIdentities
+            ),
+            "{clause} not exercised within the budget: {why}"
+        );
+    }
     // ACME's provider started null, which the API cannot restore: said so.
     assert!(
-        report.restore_notes.iter().any(|r| r.contains("was null")),
+        report
+            .restore
+            .iter()
+            .any(|r| matches!(r, conformance::runner::RestoreOutcome::CannotDelete(_))),
         "{:?}",
-        report.restore_notes
+        report.restore
+    );
+}
+
+/// A write acknowledged and then lost, on a target run as a live one: the
+/// failing case replays on its own (it writes what it reads), the failure
+/// is reproduced and shrunk, and its evidence holds the write and the read
+/// with their answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stateful_break_on_a_live_target_comes_with_its_exchanges() {
+    const PMS: &str = "4efafdc0-2783-4af6-9cac-d2b2be27a080";
+    let lost = |m: &Model, req: &ModelRequest| {
+        let pms = PMS;
+        let before = m
+            .snapshot()
+            .providers
+            .iter()
+            .find(|p| p.pms_id.to_string() == pms)
+            .map(|p| p.config.clone())
+            .unwrap_or_default();
+        let r = m.handle(req);
+        let acme = request_json(req)["pmsId"].as_str() == Some(pms);
+        if req.method == "POST" && r.status == 200 && acme && !before.is_null() {
+            m.handle(&with_body(req, &json!({"pmsId": PMS, "config": before})));
+        }
+        r
+    };
+    let (report, _sandbox) = run_with(fixture(), Arc::new(lost), quick(3), true).await;
+    let failure = report
+        .failure(Clause::StoreExact)
+        .expect("store.exact reported");
+    assert_eq!(failure.reproduced, conformance::runner::Reproduced::Yes);
+    let evidence = failure.evidence();
+    let methods: Vec<&str> = evidence
+        .exchanges
+        .iter()
+        .map(|e| e.request.method.as_str())
+        .collect();
+    assert!(
+        methods.contains(&"POST") && methods.last() == Some(&"GET"),
+        "{methods:?}"
+    );
+    let last = evidence.exchanges.last().expect("exchange");
+    let response = last.response.as_ref().expect("answered");
+    assert_eq!(response.status, 200);
+    assert!(!response.headers.is_empty());
+    let text = conformance::report::failure_text("http://target", failure);
+    assert!(
+        text.contains("curl -i -X POST") && text.contains("reproduced"),
+        "{text}"
     );
 }

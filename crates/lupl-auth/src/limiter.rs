@@ -35,7 +35,7 @@ impl Default for RateLimit {
 
 impl RateLimit {
     /// `requests` per `seconds`.
-    pub fn new(requests: u32, seconds: u64) -> Self {
+    pub const fn new(requests: u32, seconds: u64) -> Self {
         Self {
             requests,
             per: Duration::from_secs(seconds),

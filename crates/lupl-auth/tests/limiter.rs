@@ -13,7 +13,7 @@ async fn no_429_from_the_model_at_20_per_second() {
         requests: 20,
         per_seconds: 1,
     };
-    let sandbox = Sandbox::start_with(fixture).await;
+    let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");
     let client = ClientBuilder::new(
         Environment::custom(sandbox.base_url()).expect("env"),
         Credentials::Static("tok-acme".to_owned().into()),

@@ -71,7 +71,7 @@ fn provider_round_trip(url: &str, name: &str, config: &Value) -> Value {
 
 #[tokio::test]
 async fn provider_and_org_round_trip_through_the_cli() {
-    let sandbox = Sandbox::start().await;
+    let sandbox = Sandbox::start().await.expect("sandbox");
     let url = sandbox.base_url();
     let out = lupl(
         Some(url),
@@ -115,7 +115,7 @@ async fn provider_and_org_round_trip_through_the_cli() {
 
 #[tokio::test]
 async fn refusals_exit_1_with_the_servers_keys() {
-    let sandbox = Sandbox::start().await;
+    let sandbox = Sandbox::start().await.expect("sandbox");
     let url = sandbox.base_url();
     let out = lupl(
         Some(url),
@@ -145,7 +145,7 @@ async fn refusals_exit_1_with_the_servers_keys() {
 
 #[tokio::test]
 async fn a_bad_token_is_exit_3_and_a_dead_server_exit_4() {
-    let sandbox = Sandbox::start().await;
+    let sandbox = Sandbox::start().await.expect("sandbox");
     let out = lupl(
         Some(sandbox.base_url()),
         Some("nope"),
@@ -306,7 +306,7 @@ async fn bulk_sandbox(count: usize) -> (Sandbox, Vec<String>) {
     let mut fixture = lupl_model::Fixture::builtin();
     fixture.providers[0].config = acme();
     let ids = fixture.add_organizations("tok-acme", count);
-    let sandbox = Sandbox::start_with(fixture).await;
+    let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");
     (sandbox, ids.iter().map(|i| i.to_string()).collect())
 }
 
@@ -376,7 +376,7 @@ async fn set_many_types_csv_values_by_the_providers_field_types() {
     let mut fixture = lupl_model::Fixture::builtin();
     fixture.providers[0].config = provider;
     let ids = fixture.add_organizations("tok-acme", 2);
-    let sandbox = Sandbox::start_with(fixture).await;
+    let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");
     let input = input_file(
         "typed.csv",
         &format!(
@@ -471,7 +471,7 @@ fn set_many_refuses_unusable_files_with_exit_2() {
 
 #[tokio::test]
 async fn provider_set_keeps_unknown_members_and_locates_the_servers_keys() {
-    let sandbox = Sandbox::start().await;
+    let sandbox = Sandbox::start().await.expect("sandbox");
     let url = sandbox.base_url();
     let mut config = acme();
     config["vendorExtension"] = json!({"tier": "gold"});
@@ -505,7 +505,7 @@ async fn provider_set_keeps_unknown_members_and_locates_the_servers_keys() {
 
 #[tokio::test]
 async fn profiles_supply_settings_and_secrets_must_be_private() {
-    let sandbox = Sandbox::start().await;
+    let sandbox = Sandbox::start().await.expect("sandbox");
     let dir = std::env::temp_dir().join(format!("lupl-cli-profile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let config = dir.join("config.toml");
@@ -586,7 +586,7 @@ async fn profiles_supply_settings_and_secrets_must_be_private() {
 
 #[tokio::test]
 async fn verbose_traces_each_request_without_the_token() {
-    let sandbox = Sandbox::start().await;
+    let sandbox = Sandbox::start().await.expect("sandbox");
     let out = lupl(
         Some(sandbox.base_url()),
         Some("tok-acme"),
@@ -782,7 +782,7 @@ async fn set_many_stops_at_refused_credentials_and_resumes_with_good_ones() {
 
 #[tokio::test]
 async fn credential_flags_replace_the_environments_credentials_as_a_group() {
-    let sandbox = Sandbox::start().await;
+    let sandbox = Sandbox::start().await.expect("sandbox");
     let token = file("token.txt", "tok-acme\n");
     let args = [
         "--token-file",

@@ -4,10 +4,11 @@
 //! and refused under exactly the model's error keys.
 //!
 //! Documents come from the conformance generators (valid by construction,
-//! then broken by one CONTRACT.md rule) and from arbitrary JSON spliced in.
+//! then taken to one boundary of a CONTRACT.md rule) and from arbitrary
+//! JSON spliced in.
 
-use conformance::cases::{OrgViolation, ProviderViolation, break_provider, valid_provider_config};
-use conformance::oracle::{break_fields, valid_fields};
+use conformance::cases::organization::{OrgCase, valid_fields};
+use conformance::cases::provider::{ProviderCase, valid_config};
 use lupl_cli::documents::{OrganizationDocument, ProviderDocument};
 use lupl_model::{Fixture, Model, ModelRequest};
 use proptest::prelude::*;
@@ -60,14 +61,14 @@ fn splice(doc: &mut Value, pick: usize, with: Value) {
 /// rule, perhaps with arbitrary JSON spliced in, perhaps as a whole body.
 fn provider_document() -> impl Strategy<Value = Value> {
     (
-        valid_provider_config(),
-        prop::option::of(prop::sample::select(ProviderViolation::ALL.to_vec())),
+        valid_config(),
+        prop::option::of(prop::sample::select(ProviderCase::ALL.to_vec())),
         prop::option::of((any::<usize>(), any_json())),
         0..4u8,
     )
         .prop_map(|(mut config, violation, spliced, shape)| {
-            if let Some(v) = violation {
-                break_provider(&mut config, v);
+            if let Some(case) = violation {
+                case.apply(&mut config);
             }
             if let Some((pick, with)) = spliced {
                 splice(&mut config, pick, with);
@@ -135,21 +136,19 @@ proptest! {
 
     #[test]
     fn org_validate_agrees_with_the_model(
-        provider in valid_provider_config(),
+        provider in valid_config(),
         seed in any::<u64>(),
-        violation in prop::option::of(prop::sample::select(vec![
-            OrgViolation::MissingRequired,
-            OrgViolation::UndeclaredKey,
-            OrgViolation::WrongValueType,
-        ])),
+        case in prop::option::of(prop::sample::select(
+            OrgCase::ALL.iter().copied().filter(|c| *c != OrgCase::UnknownProvider).collect::<Vec<_>>(),
+        )),
         spliced in prop::option::of((any::<usize>(), any_json())),
         whole_body in any::<bool>(),
     ) {
         let Some(mut fields) = valid_fields(&provider, seed) else {
             return Ok(());
         };
-        if let Some(v) = violation {
-            break_fields(&provider, &mut fields, v);
+        if let Some(case) = case {
+            case.apply(&provider, &mut fields, &mut Vec::new());
         }
         let mut fields = Value::Object(fields);
         if let Some((pick, with)) = spliced {

@@ -6,9 +6,10 @@
 //! - [`rules`] holds the semantic rules of configurations, shared with the
 //!   CLI's offline `validate`; [`binding`] the request binding of step 4.
 //! - [`Fixture`] is the JSON format that seeds it (and that `--state` files use).
-//! - [`Sandbox`] serves a model on loopback through wiremock, in tests;
-//!   [`http_server`] serves it from the `lupl-sandbox` binary, whose memory
-//!   must stay flat however long it runs.
+//! - [`http_server`] is the one HTTP front end over [`Model::handle`]:
+//!   [`Sandbox`] runs it in-process (tests, the conformance harness), and
+//!   the `lupl-sandbox` binary runs it for days, so it keeps nothing per
+//!   request.
 
 pub mod binding;
 pub mod fixture;
@@ -18,7 +19,7 @@ pub mod offline;
 mod persist;
 pub mod rules;
 mod run;
-mod serve;
+mod sandbox;
 
 pub use fixture::{Fixture, FixtureError, RateLimit};
 pub use model::{
@@ -26,4 +27,4 @@ pub use model::{
 };
 pub use persist::StateFile;
 pub use run::run_sandbox;
-pub use serve::{Sandbox, SandboxInfo, template as response_template};
+pub use sandbox::{Sandbox, SandboxInfo};

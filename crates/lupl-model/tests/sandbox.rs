@@ -43,7 +43,7 @@ async fn http_post(base: &str, path: &str, token: &str, body: &Value) -> reqwest
 
 #[tokio::test]
 async fn answers_the_vendor_documents_examples() {
-    let sandbox = Sandbox::start().await;
+    let sandbox = Sandbox::start().await.expect("sandbox");
     let base = sandbox.base_url();
     let r = http_get(base, "/api/1.0/pms/providerconfig?pmsId=asdf", "tok-acme").await;
     assert_eq!(r.status(), 400);
@@ -120,7 +120,7 @@ async fn answers_the_vendor_documents_examples() {
 
 #[tokio::test]
 async fn concurrent_writers_and_readers_never_see_a_mix() {
-    let sandbox = Sandbox::start().await;
+    let sandbox = Sandbox::start().await.expect("sandbox");
     let base = sandbox.base_url().to_owned();
     let written: Vec<Value> = (0..40)
         .map(|i| {

@@ -1,16 +1,13 @@
-//! The model served in-process on loopback through wiremock, for tests: one
-//! catch-all responder over the shared [`Model`]. (wiremock keeps every
-//! matched request, so the long-running `lupl-sandbox` uses
-//! [`crate::http_server`] instead.)
+//! The model served in-process on loopback, for tests and tools: the same
+//! hyper front end as `lupl-sandbox` ([`crate::http_server`]), on a thread
+//! and runtime of its own, so it keeps answering while the caller's thread
+//! blocks (a test waiting for a child process, a harness replaying a case).
 
 use crate::fixture::Fixture;
-use crate::http_server::{Handler, model_request, sandbox_handler};
-use crate::model::{Model, ModelResponse};
+use crate::http_server::{self, Handler};
+use crate::model::Model;
 use std::sync::Arc;
 use uuid::Uuid;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
 /// What a caller needs to use a running sandbox: where it is, and the
 /// fixture's tokens and ids.
 #[derive(Debug, Clone)]
@@ -101,11 +98,22 @@ impl SandboxInfo {
     }
 }
 
-/// A running model on loopback. Dropping it stops the server.
+/// A running model on loopback. Dropping it stops the server and closes
+/// its connections.
+///
+/// ```
+/// # async fn demo() -> std::io::Result<()> {
+/// let sandbox = lupl_model::Sandbox::start().await?;
+/// assert!(sandbox.base_url().starts_with("http://127.0.0.1:"));
+/// # Ok(()) }
+/// ```
 pub struct Sandbox {
-    server: MockServer,
     model: Arc<Model>,
     info: SandboxInfo,
+    address: std::net::SocketAddr,
+    // Dropped with the sandbox: the server's thread sees the channel close
+    // and stops.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -116,65 +124,71 @@ impl std::fmt::Debug for Sandbox {
     }
 }
 
-struct ModelResponder(Handler);
-
-impl Respond for ModelResponder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let model_request = model_request(
-            &request.method,
-            request.url.path(),
-            request.url.query(),
-            &request.headers,
-            request.body.clone(),
-        );
-        template((self.0)(&model_request))
-    }
-}
-
-/// The model's answer as a wiremock response.
-pub fn template(response: ModelResponse) -> ResponseTemplate {
-    let mut template = ResponseTemplate::new(response.status);
-    let content_type = response.header_value("Content-Type").map(str::to_owned);
-    for (name, value) in &response.headers {
-        if !name.eq_ignore_ascii_case("Content-Type") {
-            template = template.insert_header(name.as_str(), value.as_str());
-        }
-    }
-    match content_type {
-        Some(ct) => template.set_body_raw(response.body, &ct),
-        None => template,
-    }
-}
-
 impl Sandbox {
     /// The built-in fixture on a free loopback port.
-    pub async fn start() -> Self {
+    pub async fn start() -> std::io::Result<Self> {
         Self::start_with(Fixture::builtin()).await
     }
 
     /// A fixture on a free loopback port.
-    pub async fn start_with(fixture: Fixture) -> Self {
-        let model = Arc::new(Model::new(fixture.clone()));
-        Self::serve(MockServer::builder(), model, &fixture).await
+    pub async fn start_with(fixture: Fixture) -> std::io::Result<Self> {
+        Self::start_with_handler(fixture, http_server::sandbox_handler).await
     }
 
-    async fn serve(
-        builder: wiremock::MockServerBuilder,
-        model: Arc<Model>,
-        fixture: &Fixture,
-    ) -> Self {
-        // Recording every request would grow memory without bound under load.
-        let server = builder.disable_request_recording().start().await;
-        Mock::given(any())
-            .respond_with(ModelResponder(sandbox_handler(model.clone())))
-            .mount(&server)
-            .await;
-        let info = SandboxInfo::new(server.uri(), fixture);
-        Self {
-            server,
+    /// A fixture on a free loopback port, answered by the handler `wrap`
+    /// makes around the model: a test double that breaks one rule of the
+    /// contract, a gate, a counter. The model is still [`Sandbox::model`].
+    ///
+    /// ```
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use lupl_model::{Fixture, Sandbox, http_server::Handler};
+    /// use std::sync::Arc;
+    /// // Every answer of the model, but 403s become 404s.
+    /// let sandbox = Sandbox::start_with_handler(Fixture::builtin(), |model| -> Handler {
+    ///     Arc::new(move |request| {
+    ///         let mut answer = model.handle(request);
+    ///         if answer.status == 403 {
+    ///             answer.status = 404;
+    ///         }
+    ///         answer
+    ///     })
+    /// })
+    /// .await?;
+    /// # drop(sandbox); Ok(()) }
+    /// ```
+    pub async fn start_with_handler(
+        fixture: Fixture,
+        wrap: impl FnOnce(Arc<Model>) -> Handler,
+    ) -> std::io::Result<Self> {
+        let model = Arc::new(Model::new(fixture.clone()));
+        let handler = wrap(model.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let address = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("lupl-sandbox".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    tokio::select! {
+                        () = http_server::serve(listener, handler) => {}
+                        _ = stopped => {}
+                    }
+                });
+            })?;
+        let info = SandboxInfo::new(format!("http://{address}"), &fixture);
+        Ok(Self {
             model,
             info,
-        }
+            address,
+            _stop: stop,
+        })
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -194,6 +208,6 @@ impl Sandbox {
 
     /// The socket address.
     pub fn address(&self) -> std::net::SocketAddr {
-        *self.server.address()
+        self.address
     }
 }

@@ -1,0 +1,126 @@
+//! What the conformance tests share: a model behind a handler of the
+//! test's (a double that breaks one clause, or changes nothing), and a run
+//! of the harness against it.
+
+#![allow(dead_code)]
+
+use conformance::{Harness, Options, Report, Target};
+use lupl_auth::RateLimit;
+use lupl_model::http_server::Handler;
+use lupl_model::{Fixture, Model, ModelRequest, ModelResponse, Sandbox};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Answers a request given the model (whose own answer the double may use,
+/// change or replace).
+pub type Double = dyn Fn(&Model, &ModelRequest) -> ModelResponse + Send + Sync;
+
+/// The built-in fixture with a quota no run reaches.
+pub fn fixture() -> Fixture {
+    let mut f = Fixture::builtin();
+    f.rate_limit = lupl_model::RateLimit {
+        requests: 1_000_000,
+        per_seconds: 1,
+    };
+    f
+}
+
+/// The model behind `double`, on loopback.
+pub async fn serve(fixture: Fixture, double: Arc<Double>) -> Sandbox {
+    Sandbox::start_with_handler(fixture, move |model| -> Handler {
+        Arc::new(move |request| double(&model, request))
+    })
+    .await
+    .expect("sandbox")
+}
+
+/// Options for a quick run: every generator once, a few mixed cases.
+pub fn quick(seed: u64) -> Options {
+    Options {
+        cases: 60,
+        seed,
+        per_generator: 1,
+        shrink_iterations: 32,
+        ..Options::default()
+    }
+}
+
+/// Runs the harness (both identities of the fixture) against `double`.
+pub async fn run_against(double: Arc<Double>, options: Options) -> Report {
+    run_with(fixture(), double, options, false).await.0
+}
+
+/// Runs the harness against `double` over `fixture`; with `live`, as
+/// against a live target (restored at the end, foreign ids given).
+pub async fn run_with(
+    fixture: Fixture,
+    double: Arc<Double>,
+    options: Options,
+    live: bool,
+) -> (Report, Sandbox) {
+    let identities = Target::identities_of(&fixture);
+    let sandbox = serve(fixture, double).await;
+    let target = Target::custom(
+        sandbox.base_url(),
+        identities,
+        RateLimit::new(1_000_000, 1),
+        live,
+    )
+    .expect("target");
+    let harness = Arc::new(Harness::new(target).await.expect("harness"));
+    let worker = harness.clone();
+    let handle = tokio::runtime::Handle::current();
+    let mut report = tokio::task::spawn_blocking(move || worker.run_blocking(&options, &handle))
+        .await
+        .expect("run");
+    report.restore = harness.restore().await;
+    (report, sandbox)
+}
+
+/// The model's own answer.
+pub fn untouched(model: &Model, request: &ModelRequest) -> ModelResponse {
+    model.handle(request)
+}
+
+/// A response's body as JSON.
+pub fn json_body(r: &ModelResponse) -> Value {
+    serde_json::from_slice(&r.body).unwrap_or(Value::Null)
+}
+
+/// `r` with a new status and JSON body (content type kept).
+pub fn with_json(mut r: ModelResponse, status: u16, body: &Value) -> ModelResponse {
+    r.status = status;
+    r.body = body.to_string().into_bytes();
+    r
+}
+
+/// `request` with another bearer token.
+pub fn as_token(request: &ModelRequest, token: &str) -> ModelRequest {
+    let mut r = request.clone();
+    r.headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+    r.headers.push((
+        "authorization".into(),
+        format!("Bearer {token}").into_bytes(),
+    ));
+    r
+}
+
+/// The bearer token of a request.
+pub fn token(request: &ModelRequest) -> Option<String> {
+    request
+        .header("authorization")
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+/// A request's JSON body.
+pub fn request_json(request: &ModelRequest) -> Value {
+    serde_json::from_slice(&request.body).unwrap_or(Value::Null)
+}
+
+/// `request` with another JSON body.
+pub fn with_body(request: &ModelRequest, body: &Value) -> ModelRequest {
+    let mut r = request.clone();
+    r.body = body.to_string().into_bytes();
+    r
+}
