@@ -574,11 +574,15 @@ impl Harness {
         run
     }
 
-    fn budget_left(&self, options: &Options) -> bool {
-        let reserve = 4 * self.target.identities.len() as u64 + 4;
-        options
-            .max_requests
-            .is_none_or(|max| self.requests() + reserve < max)
+    /// Whether the request budget allows more: new cases stop an eighth
+    /// of the budget early, so that what they broke can still be replayed
+    /// and shrunk; the restore's requests are always kept.
+    fn budget_left(&self, options: &Options, new_case: bool) -> bool {
+        let restore = 4 * self.target.identities.len() as u64 + 4;
+        options.max_requests.is_none_or(|max| {
+            let reserve = restore + if new_case { max / 8 } else { 0 };
+            self.requests() + reserve < max
+        })
     }
 
     /// Runs the directed phase, then `options.cases` mixed cases; blocking
@@ -628,7 +632,7 @@ impl Harness {
             if self.cancelled.load(Ordering::Relaxed) {
                 break;
             }
-            if !self.budget_left(options) {
+            if !self.budget_left(options, true) {
                 report.budget_spent = true;
                 break;
             }
@@ -715,7 +719,7 @@ impl Harness {
         number: u64,
         label: &str,
     ) -> (Reproduced, Option<Evidence>) {
-        if !self.budget_left(options) {
+        if !self.budget_left(options, false) {
             return (
                 Reproduced::NotTried("the request budget is spent".into()),
                 None,
@@ -741,7 +745,7 @@ impl Harness {
             loop {
                 iterations += 1;
                 if iterations > options.shrink_iterations
-                    || !self.budget_left(options)
+                    || !self.budget_left(options, false)
                     || self.cancelled.load(Ordering::Relaxed)
                 {
                     break;

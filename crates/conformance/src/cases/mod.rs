@@ -847,11 +847,20 @@ impl Gen {
                     vec![step]
                 })
                 .boxed(),
-            Gen::ParameterTwice => (who, any::<bool>(), malformed_id())
-                .prop_map(move |(i, id_first, other)| {
-                    let mut step = Step::read(op, i);
-                    step.shape = Shape::Get(Query::Twice { id_first, other });
-                    vec![step]
+            // The id first (bound), then the other way round (malformed).
+            Gen::ParameterTwice => (who, malformed_id())
+                .prop_map(move |(i, other)| {
+                    [true, false]
+                        .into_iter()
+                        .map(|id_first| {
+                            let mut step = Step::read(op, i);
+                            step.shape = Shape::Get(Query::Twice {
+                                id_first,
+                                other: other.clone(),
+                            });
+                            step
+                        })
+                        .collect()
                 })
                 .boxed(),
             Gen::IdForm => each(
@@ -980,12 +989,28 @@ impl Gen {
                     }
                 })
                 .boxed(),
-            Gen::Order(a, b) => (who, failing(op, a), failing(op, b), valid_content(op))
-                .prop_map(move |(i, fa, fb, content)| {
+            // An organization's broken fields need a provider whose fields
+            // every rule applies to: the case configures it first.
+            Gen::Order(a, b) => (
+                who,
+                failing(op, a),
+                failing(op, b),
+                valid_content(op),
+                organization::ready_provider(),
+            )
+                .prop_map(move |(i, fa, fb, content, provider)| {
                     let mut step = plain(op, i, content);
                     fa.apply(&mut step);
                     fb.apply(&mut step);
-                    vec![step]
+                    if op == Op::SetOrganization && b == Stage::Rules {
+                        let setup = Content::Provider {
+                            config: provider,
+                            cases: Vec::new(),
+                        };
+                        vec![Step::write(Op::SetProvider, i, setup), step]
+                    } else {
+                        vec![step]
+                    }
                 })
                 .boxed(),
             Gen::Provider(case) => (who, provider::valid_config(), any::<bool>())
