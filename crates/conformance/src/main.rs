@@ -4,20 +4,20 @@
 
 use clap::Parser;
 use conformance::record::Recorder;
-use conformance::{Harness, Identity, Options, Report, Target, report};
-use lupl_auth::{ClientBuilder, RateLimit, Settings};
+use conformance::target::TargetArgs;
+use conformance::{Harness, Options, Report, Target, report};
+use lupl_auth::RateLimit;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use uuid::Uuid;
 
 /// Check the Lupl Open API contract (CONTRACT.md) against the built-in model
 /// or a live target.
 #[derive(Parser, Debug)]
 #[command(
     name = "conformance",
-    after_help = "Examples:\n  cargo run -p conformance\n  cargo run -p conformance -- --cases 2000 --seed 7 --junit report.xml --coverage coverage.json\n  LUPL_TOKEN=tok-acme cargo run -p conformance -- --base-url http://127.0.0.1:8080 \\\n      --pms-id 4efafdc0-2783-4af6-9cac-d2b2be27a080 --organization-id 3fa85f64-5717-4562-b3fc-2c963f66afa6 \\\n      --record run.ndjson"
+    after_help = "Examples:\n  cargo run -p conformance\n  cargo run -p conformance -- --seed 7 --junit report.xml --coverage coverage.json\n  LUPL_TOKEN=tok-acme cargo run -p conformance -- --base-url http://127.0.0.1:8080 \\\n      --pms-id 4efafdc0-2783-4af6-9cac-d2b2be27a080 --organization-id 3fa85f64-5717-4562-b3fc-2c963f66afa6 \\\n      --record run.ndjson\n\nCredentials as for `lupl`: LUPL_TOKEN or --token-file, or an Auth0 client\n(--client-id, --client-secret-file, --auth-domain, --audience, or their LUPL_*\nvariables), or a profile of ~/.config/lupl/config.toml (--profile)."
 )]
 struct Args {
     /// Mixed cases after the directed ones (every generator on every
@@ -44,35 +44,13 @@ struct Args {
     /// Write every exchange here as NDJSON (tokens masked).
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
-    /// A live target instead of the built-in model.
-    #[arg(long, env = "LUPL_BASE_URL")]
-    base_url: Option<String>,
-    /// A bearer token (else client credentials from the LUPL_* variables).
-    #[arg(long, env = "LUPL_TOKEN", hide_env_values = true)]
-    token: Option<String>,
-    /// The provider the token owns.
-    #[arg(long, env = "LUPL_PMS_ID")]
-    pms_id: Option<Uuid>,
-    /// The organization the token manages.
-    #[arg(long, env = "LUPL_ORGANIZATION_ID")]
-    organization_id: Option<Uuid>,
-    /// A provider that belongs to someone else (cross-tenant checks).
-    #[arg(long, env = "LUPL_FOREIGN_PMS_ID")]
-    foreign_pms_id: Option<Uuid>,
-    /// An organization the token does not manage (cross-tenant checks).
-    #[arg(long, env = "LUPL_FOREIGN_ORGANIZATION_ID")]
-    foreign_organization_id: Option<Uuid>,
-    /// The target's quota, CALLS/SECONDS: the harness stays under it, and
-    /// the throttling check expects it.
-    #[arg(long, env = "LUPL_RATE_LIMIT", default_value = "1000/60", value_parser = RateLimit::parse)]
-    rate_limit: RateLimit,
-    /// Drive one token past its quota and check 429, Retry-After, recovery
-    /// and the order of checks while throttled (always on the model).
+    /// Drive one token past its quota (--rate-limit) and check 429,
+    /// Retry-After, recovery and the order of checks while throttled
+    /// (always on the model).
     #[arg(long)]
     check_throttling: bool,
-    /// Allow a Production target.
-    #[arg(long)]
-    allow_production: bool,
+    #[command(flatten)]
+    target: TargetArgs,
 }
 
 fn main() -> ExitCode {
@@ -87,59 +65,9 @@ fn main() -> ExitCode {
     runtime.block_on(run(args))
 }
 
-fn looks_like_production(url: &str) -> bool {
-    let host = url
-        .split("://")
-        .nth(1)
-        .unwrap_or(url)
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("");
-    (host == "lupl.com" || host.ends_with(".lupl.com")) && !host.contains("stage")
-}
-
-async fn target(args: &Args) -> Result<Target, String> {
-    let Some(base_url) = &args.base_url else {
-        return Target::model().await.map_err(|e| e.to_string());
-    };
-    let production = std::env::var("LUPL_ENV").is_ok_and(|e| e.eq_ignore_ascii_case("production"))
-        || looks_like_production(base_url);
-    if production && !args.allow_production {
-        return Err(format!(
-            "{base_url} looks like Production; pass --allow-production to write there"
-        ));
-    }
-    let (Some(pms_id), Some(organization_id)) = (args.pms_id, args.organization_id) else {
-        return Err("a live target needs --pms-id and --organization-id (or LUPL_PMS_ID, LUPL_ORGANIZATION_ID)".into());
-    };
-    let token = match &args.token {
-        Some(t) => t.clone(),
-        None => {
-            let settings = Settings::from_env().map_err(|e| e.to_string())?;
-            let built = ClientBuilder::from_settings(settings)
-                .build_parts()
-                .map_err(|e| e.to_string())?;
-            let token = built.tokens.token().await.map_err(|e| e.to_string())?;
-            lupl_auth::ExposeSecret::expose_secret(token.secret()).to_owned()
-        }
-    };
-    Target::live(
-        base_url,
-        Identity {
-            token,
-            pms_id,
-            organization_id,
-        },
-        args.foreign_pms_id,
-        args.foreign_organization_id,
-        args.rate_limit,
-    )
-    .map_err(|e| e.to_string())
-}
-
 /// The model's quota for the throttling phase: small, so the phase takes
 /// a couple of seconds.
-const THROTTLE_MODEL: RateLimit = RateLimit::new(10, 2);
+const THROTTLE_MODEL: RateLimit = RateLimit::new(10, 3);
 
 async fn throttle_model(recorder: Option<Arc<Recorder>>, seed: u64) -> anyhow::Result<Harness> {
     let mut fixture = lupl_model::Fixture::builtin();
@@ -163,6 +91,13 @@ async fn run(args: Args) -> ExitCode {
             .unwrap_or(1)
     });
     eprintln!("conformance: seed {seed} (replay with --seed {seed})");
+    let quota = match args.target.rate_limit() {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("conformance: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let recorder = match &args.record {
         Some(path) => match Recorder::create(path) {
             Ok(r) => Some(Arc::new(r)),
@@ -173,7 +108,7 @@ async fn run(args: Args) -> ExitCode {
         },
         None => None,
     };
-    let target = match target(&args).await {
+    let target = match args.target.target().await {
         Ok(t) => t,
         Err(e) => {
             eprintln!("conformance: {e}");
@@ -221,7 +156,6 @@ async fn run(args: Args) -> ExitCode {
     let handle = tokio::runtime::Handle::current();
     let worker = harness.clone();
     let check_throttling = args.check_throttling;
-    let quota = args.rate_limit;
     let outcome = tokio::task::spawn_blocking(move || -> Report {
         let mut report = worker.run_blocking(&options, &handle);
         if worker.cancel_flag().load(Ordering::Relaxed) {
@@ -252,8 +186,9 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let before = harness.requests();
     report.restore = harness.restore().await;
-    report.requests = harness.requests();
+    report.requests += harness.requests() - before;
     print!("{}", report::summary(&report, &base_url));
     let mut files = Vec::new();
     if let Some(path) = &args.coverage {

@@ -1,10 +1,97 @@
 //! Where requests go: the in-process model, or any base URL with tokens and
 //! the ids the caller owns and manages.
 
-use lupl_auth::{RateLimit, RateLimiter, SystemClock};
+use lupl_auth::{ClientBuilder, RateLimit, RateLimiter, SettingsArgs, SystemClock};
 use lupl_model::{Fixture, Sandbox};
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// The target as flags and `LUPL_*` variables: the runner's arguments, and
+/// what `cargo test -p conformance` reads from the environment. Settings
+/// and credentials come through `lupl-auth` as for `lupl`: a token
+/// (`LUPL_TOKEN`, `--token-file`) or an Auth0 client, flags before the
+/// environment before a profile.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct TargetArgs {
+    /// Where and who: `--base-url`, `--env`, `--profile`, credentials.
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// The provider the identity owns.
+    #[arg(long, env = "LUPL_PMS_ID")]
+    pub pms_id: Option<Uuid>,
+    /// The organization the identity manages.
+    #[arg(long, env = "LUPL_ORGANIZATION_ID")]
+    pub organization_id: Option<Uuid>,
+    /// A provider that belongs to someone else (cross-tenant checks).
+    #[arg(long, env = "LUPL_FOREIGN_PMS_ID")]
+    pub foreign_pms_id: Option<Uuid>,
+    /// An organization the identity does not manage (cross-tenant checks).
+    #[arg(long, env = "LUPL_FOREIGN_ORGANIZATION_ID")]
+    pub foreign_organization_id: Option<Uuid>,
+    /// Allow a Production target.
+    #[arg(long)]
+    pub allow_production: bool,
+}
+
+impl TargetArgs {
+    /// Whether the arguments name a live target (a base URL, an
+    /// environment or a profile, on the command line or in the
+    /// environment); a config file's default profile alone does not, so the
+    /// plain command always checks the built-in model.
+    pub fn is_live(&self) -> bool {
+        let s = &self.settings;
+        s.base_url.is_some() || s.env.is_some() || s.profile.is_some()
+    }
+
+    /// The client-side quota the settings give (the throttling phase
+    /// expects it).
+    pub fn rate_limit(&self) -> Result<RateLimit, String> {
+        match &self.settings.rate_limit {
+            Some(text) => RateLimit::parse(text).map_err(|e| format!("--rate-limit {text:?}: {e}")),
+            None => Ok(RateLimit::default()),
+        }
+    }
+
+    /// The target: the built-in model, or the live one the settings name,
+    /// with a token fetched through `lupl-auth` when the credentials are an
+    /// Auth0 client. Errors are one line for the user.
+    pub async fn target(&self) -> Result<Target, String> {
+        if !self.is_live() {
+            return Target::model().await.map_err(|e| e.to_string());
+        }
+        let resolved = self.settings.resolve().map_err(|e| e.to_string())?;
+        let environment = resolved.settings.environment.clone();
+        if environment.is_production() && !self.allow_production {
+            return Err(format!(
+                "{} looks like Production; pass --allow-production to write there",
+                environment.base_url()
+            ));
+        }
+        let (Some(pms_id), Some(organization_id)) = (self.pms_id, self.organization_id) else {
+            return Err("a live target needs --pms-id and --organization-id (or LUPL_PMS_ID, LUPL_ORGANIZATION_ID)".into());
+        };
+        let built = ClientBuilder::from_settings(resolved.settings)
+            .build_parts()
+            .map_err(|e| e.to_string())?;
+        let token = built
+            .tokens
+            .token()
+            .await
+            .map_err(|e| format!("cannot get a token: {e}"))?;
+        Target::live(
+            &environment.base_url(),
+            Identity {
+                token: lupl_auth::ExposeSecret::expose_secret(token.secret()).to_owned(),
+                pms_id,
+                organization_id,
+            },
+            self.foreign_pms_id,
+            self.foreign_organization_id,
+            resolved.rate_limit,
+        )
+        .map_err(|e| e.to_string())
+    }
+}
 
 /// One caller: a token and the provider and organization it may touch.
 #[derive(Clone)]

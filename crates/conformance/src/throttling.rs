@@ -246,28 +246,15 @@ pub async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
         }
         return out;
     };
-    // Keep asking while throttled: each later step of the order of checks
-    // on every operation, spread over the time the window surely stays
-    // full (until its oldest request may leave, less two round trips).
+    // Keep asking while throttled, at once (the window is surely full
+    // right after the first 429): each later step of the order of checks on
+    // every operation, and another token.
     let log = harness.log();
     let full_until = oldest_counted(&log, log.len(), q)
         .map(|o| o.started + w)
         .unwrap_or(answered);
-    let slowest = log
-        .iter()
-        .map(|s| s.finished.duration_since(s.started))
-        .max()
-        .unwrap_or_default();
-    let probe_until = full_until
-        .checked_sub(2 * slowest + Duration::from_millis(50))
-        .unwrap_or(full_until);
-    let probes = probes(identities);
-    let gap = probe_until
-        .saturating_duration_since(Instant::now())
-        .checked_div(probes.len() as u32 + 1)
-        .unwrap_or_default();
-    for p in &probes {
-        if Instant::now() + slowest >= probe_until {
+    for p in &probes(identities) {
+        if Instant::now() >= full_until {
             out.notes.push(
                 "the window did not stay full long enough for every probe of the order of checks"
                     .into(),
@@ -277,7 +264,23 @@ pub async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
         if let Some(e) = judged(harness, p, &state, q, w, Clause::ThrottleWindow).await {
             out.exchanges.push(e.exchange);
         }
-        tokio::time::sleep(gap).await;
+    }
+    // And once more just before the window may free a place: a server that
+    // counted these 429s would still be full at Retry-After.
+    let slowest = harness
+        .log()
+        .iter()
+        .map(|s| s.finished.duration_since(s.started))
+        .max()
+        .unwrap_or_default();
+    if let Some(last) = full_until.checked_sub(2 * slowest + Duration::from_millis(50))
+        && last > Instant::now()
+    {
+        tokio::time::sleep_until(last.into()).await;
+        let again = get(Op::GetProvider, Who::Identity(0), Whose::Own, valid_query());
+        if let Some(e) = judged(harness, &again, &state, q, w, Clause::ThrottleWindow).await {
+            out.exchanges.push(e.exchange);
+        }
     }
     // At Retry-After, not later: the oldest counted request has left, and
     // the 429s sent meanwhile must not have counted.

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use conformance::{Clause, Harness, Identity, Options, Target};
+use conformance::{Clause, Harness, Options, Target};
 use lupl_auth::RateLimit;
 use lupl_model::{Fixture, Model, ModelRequest, Sandbox};
 use serde_json::json;
@@ -19,7 +19,7 @@ async fn run(target: Target, options: Options, throttle: bool) -> conformance::R
     let mut report = tokio::task::spawn_blocking(move || {
         let mut report = worker.run_blocking(&options, &handle);
         if throttle {
-            report.merge(worker.run_throttling(RateLimit::new(10, 2), &handle));
+            report.merge(worker.run_throttling(RateLimit::new(10, 3), &handle));
         }
         report
     })
@@ -44,7 +44,7 @@ async fn the_default_run_exercises_every_clause_and_the_model_holds_them_all() {
     let mut throttled = Fixture::builtin();
     throttled.rate_limit = lupl_model::RateLimit {
         requests: 10,
-        per_seconds: 2,
+        per_seconds: 3,
     };
     let target = Target::model_with(throttled, RateLimit::new(1_000_000, 1))
         .await
@@ -53,7 +53,7 @@ async fn the_default_run_exercises_every_clause_and_the_model_holds_them_all() {
     let handle = tokio::runtime::Handle::current();
     let worker = harness.clone();
     report.merge(
-        tokio::task::spawn_blocking(move || worker.run_throttling(RateLimit::new(10, 2), &handle))
+        tokio::task::spawn_blocking(move || worker.run_throttling(RateLimit::new(10, 3), &handle))
             .await
             .expect("throttling"),
     );
@@ -67,38 +67,22 @@ async fn the_default_run_exercises_every_clause_and_the_model_holds_them_all() {
     assert_eq!(report.skipped, 0);
 }
 
-/// `cargo test -p conformance` against `LUPL_BASE_URL` when it is set.
+/// `cargo test -p conformance` against the target the `LUPL_*` variables
+/// name (`LUPL_BASE_URL` with `LUPL_TOKEN` or an Auth0 client, the ids),
+/// read exactly as the runner reads its flags and environment.
 async fn target_from_env() -> Option<Target> {
-    let base_url = std::env::var("LUPL_BASE_URL").ok()?;
-    let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| panic!("LUPL_BASE_URL is set: set {name} too"))
-    };
-    let id = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} is not a uuid")))
-    };
-    let identity = Identity {
-        token: var("LUPL_TOKEN"),
-        pms_id: var("LUPL_PMS_ID").parse().expect("LUPL_PMS_ID is a uuid"),
-        organization_id: var("LUPL_ORGANIZATION_ID")
-            .parse()
-            .expect("LUPL_ORGANIZATION_ID is a uuid"),
-    };
-    let limit = std::env::var("LUPL_RATE_LIMIT")
-        .ok()
-        .map(|l| RateLimit::parse(&l).expect("LUPL_RATE_LIMIT is CALLS/SECONDS"))
-        .unwrap_or_default();
-    Some(
-        Target::live(
-            &base_url,
-            identity,
-            id("LUPL_FOREIGN_PMS_ID"),
-            id("LUPL_FOREIGN_ORGANIZATION_ID"),
-            limit,
-        )
-        .expect("target"),
-    )
+    #[derive(clap::Parser)]
+    struct FromEnv {
+        #[command(flatten)]
+        target: conformance::target::TargetArgs,
+    }
+    let args = <FromEnv as clap::Parser>::try_parse_from(["cargo test -p conformance"])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .target;
+    if !args.is_live() {
+        return None;
+    }
+    Some(args.target().await.unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// As against Stage: one token, foreign ids, the default budget of 1000

@@ -1,5 +1,5 @@
 //! The throttling phase against doubles with a sliding window of their own
-//! (10 requests per 2 s, in front of a model that never throttles), each
+//! (10 requests per 3 s, in front of a model that never throttles), each
 //! with one mistake; a correct one must pass. And a live-style run against
 //! a model with a small quota that the harness does not know about: its
 //! 429s are waited out, the restore included, and nothing is reported.
@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const QUOTA: usize = 10;
-const WINDOW: Duration = Duration::from_secs(2);
+const WINDOW: Duration = Duration::from_secs(3);
 
 /// One mistake of a throttle.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -238,7 +238,7 @@ async fn a_small_quota_is_waited_out_and_the_restore_works() {
     let mut fixture = Fixture::builtin();
     fixture.rate_limit = lupl_model::RateLimit {
         requests: 10,
-        per_seconds: 2,
+        per_seconds: 3,
     };
     // Both tenants start configured, so the restore has work to do.
     let acme = lupl_spec::Spec::workspace()
@@ -270,7 +270,7 @@ async fn a_small_quota_is_waited_out_and_the_restore_works() {
     };
     let mut report = tokio::task::spawn_blocking(move || {
         let mut report = worker.run_blocking(&options, &handle);
-        report.merge(worker.run_throttling(RateLimit::new(10, 2), &handle));
+        report.merge(worker.run_throttling(RateLimit::new(10, 3), &handle));
         report
     })
     .await

@@ -117,9 +117,26 @@ impl Environment {
     }
 
     /// Whether this is Lupl Production (where the conformance harness refuses
-    /// to write unless told otherwise).
+    /// to write unless told otherwise): the Production environment, or a
+    /// URL on `lupl.com` that is not a Stage host.
+    ///
+    /// ```
+    /// use lupl_api::Environment;
+    /// assert!(Environment::custom("https://openapi.lupl.com")?.is_production());
+    /// assert!(!Environment::Stage.is_production());
+    /// assert!(!Environment::custom("http://127.0.0.1:8080")?.is_production());
+    /// # Ok::<(), lupl_api::EnvironmentError>(())
+    /// ```
     pub fn is_production(&self) -> bool {
-        matches!(self, Environment::Production(_))
+        match self {
+            Environment::Production(_) => true,
+            Environment::Stage => false,
+            Environment::Custom(url) => url.host_str().is_some_and(|host| {
+                let host = host.to_ascii_lowercase();
+                (host == "lupl.com" || host.ends_with(".lupl.com"))
+                    && !host.split('.').any(|label| label.contains("stage"))
+            }),
+        }
     }
 
     /// Whether `url` points at this environment's host (same scheme, host

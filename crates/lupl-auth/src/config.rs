@@ -15,44 +15,132 @@ pub struct Settings {
     pub credentials: Credentials,
 }
 
-/// A missing, contradictory or invalid setting; always names the variable.
+/// A missing, contradictory or invalid setting; always names the setting
+/// the way the user sets it (`LUPL_CLIENT_ID`, `--client-id`, or a
+/// profile's `client_id`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    /// A needed variable is not set.
+    /// A needed setting is not set.
     #[error("{variable} is not set: {hint}")]
     Missing {
-        /// The variable.
-        variable: &'static str,
+        /// The setting.
+        variable: String,
         /// What to do.
-        hint: &'static str,
+        hint: String,
     },
-    /// Two variables say different things.
+    /// Two settings say different things.
     #[error("{first} and {second} are both set: {hint}")]
     Conflict {
-        /// One variable.
-        first: &'static str,
+        /// One setting.
+        first: String,
         /// The other.
-        second: &'static str,
+        second: String,
         /// What to do.
-        hint: &'static str,
+        hint: String,
     },
-    /// A variable's value cannot be used.
+    /// A setting's value cannot be used.
     #[error("{variable}: {reason}")]
     Invalid {
-        /// The variable.
-        variable: &'static str,
+        /// The setting.
+        variable: String,
         /// Why.
         reason: String,
     },
 }
 
+impl ConfigError {
+    /// Whether it is about credentials (token, client, Auth0), not about
+    /// where to connect.
+    pub fn is_credentials(&self) -> bool {
+        let about = |v: &str| {
+            crate::profile::CREDENTIAL_VARIABLES
+                .iter()
+                .any(|c| v.starts_with(c))
+        };
+        match self {
+            ConfigError::Missing { variable, .. } | ConfigError::Invalid { variable, .. } => {
+                about(variable)
+            }
+            ConfigError::Conflict { first, second, .. } => about(first) && about(second),
+        }
+    }
+
+    /// The same error with every `LUPL_*` name passed through `name`.
+    pub fn renamed(self, name: &dyn Fn(&str) -> String) -> Self {
+        // "LUPL_ENV=stage" keeps its value part.
+        let rename = |v: String| match v.split_once('=') {
+            Some((var, value)) => format!("{}={value}", name(var)),
+            None => name(&v),
+        };
+        match self {
+            ConfigError::Missing { variable, hint } => ConfigError::Missing {
+                variable: rename(variable),
+                hint,
+            },
+            ConfigError::Conflict {
+                first,
+                second,
+                hint,
+            } => ConfigError::Conflict {
+                first: rename(first),
+                second: rename(second),
+                hint,
+            },
+            ConfigError::Invalid { variable, reason } => ConfigError::Invalid {
+                variable: rename(variable),
+                reason,
+            },
+        }
+    }
+}
+
+fn missing(variable: &str, hint: &str) -> ConfigError {
+    ConfigError::Missing {
+        variable: variable.into(),
+        hint: hint.into(),
+    }
+}
+
+fn conflict(first: &str, second: &str, hint: &str) -> ConfigError {
+    ConfigError::Conflict {
+        first: first.into(),
+        second: second.into(),
+        hint: hint.into(),
+    }
+}
+
+fn invalid(variable: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        variable: variable.into(),
+        reason: reason.into(),
+    }
+}
+
 impl Settings {
-    /// Reads the process environment.
+    /// Reads the process environment (no config file).
+    ///
+    /// ```
+    /// // SAFETY-free: the lookup is explicit in tests; here, the real environment.
+    /// match lupl_auth::Settings::from_env() {
+    ///     Ok(settings) => println!("{}", settings.environment),
+    ///     Err(e) => eprintln!("{e}"), // names the variable to set
+    /// }
+    /// ```
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Reads settings through `get` (empty values count as unset).
+    ///
+    /// ```
+    /// let settings = lupl_auth::Settings::from_lookup(|name| match name {
+    ///     "LUPL_TOKEN" => Some("tok-acme".into()),
+    ///     "LUPL_BASE_URL" => Some("http://127.0.0.1:8080".into()),
+    ///     _ => None,
+    /// })?;
+    /// assert_eq!(settings.environment.base_url(), "http://127.0.0.1:8080");
+    /// # Ok::<(), lupl_auth::ConfigError>(())
+    /// ```
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| {
             get(name)
@@ -68,12 +156,7 @@ impl Settings {
 
 /// `LUPL_ENV` and `LUPL_BASE_URL`.
 pub fn environment(get: &dyn Fn(&str) -> Option<String>) -> Result<Environment, ConfigError> {
-    let base = |url: &str| {
-        parse_base_url(url).map_err(|e| ConfigError::Invalid {
-            variable: "LUPL_BASE_URL",
-            reason: e.to_string(),
-        })
-    };
+    let base = |url: &str| parse_base_url(url).map_err(|e| invalid("LUPL_BASE_URL", e.to_string()));
     let env = get("LUPL_ENV").map(|e| e.to_ascii_lowercase());
     match (env.as_deref(), get("LUPL_BASE_URL")) {
         (None | Some("stage"), None) => Ok(Environment::Stage),
@@ -81,80 +164,76 @@ pub fn environment(get: &dyn Fn(&str) -> Option<String>) -> Result<Environment, 
             if url.trim_end_matches('/') == STAGE_BASE_URL {
                 Ok(Environment::Stage)
             } else {
-                Err(ConfigError::Conflict {
-                    first: "LUPL_ENV=stage",
-                    second: "LUPL_BASE_URL",
-                    hint: "Stage has a fixed host; unset one of them",
-                })
+                Err(conflict(
+                    "LUPL_ENV=stage",
+                    "LUPL_BASE_URL",
+                    "Stage has a fixed host; unset one of them",
+                ))
             }
         }
-        (Some("production"), None) => Err(ConfigError::Missing {
-            variable: "LUPL_BASE_URL",
-            hint: "Production's API host is not published; set LUPL_BASE_URL to it",
-        }),
+        (Some("production"), None) => Err(missing(
+            "LUPL_BASE_URL",
+            "Production's API host is not published; set LUPL_BASE_URL to it",
+        )),
         (Some("production"), Some(url)) => Ok(Environment::Production(base(&url)?)),
         (None, Some(url)) => Ok(Environment::Custom(base(&url)?)),
-        (Some(other), _) => Err(ConfigError::Invalid {
-            variable: "LUPL_ENV",
-            reason: format!("{other:?} is not an environment; use stage or production"),
-        }),
+        (Some(other), _) => Err(invalid(
+            "LUPL_ENV",
+            format!("{other:?} is not an environment; use stage or production"),
+        )),
     }
 }
 
-fn credentials(get: &dyn Fn(&str) -> Option<String>) -> Result<Credentials, ConfigError> {
+/// The credentials: `LUPL_TOKEN`, or the Auth0 client's settings.
+pub(crate) fn credentials(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<Credentials, ConfigError> {
     let token = get("LUPL_TOKEN");
     let client_id = get("LUPL_CLIENT_ID");
     if let Some(token) = token {
         for other in ["LUPL_CLIENT_ID", "LUPL_CLIENT_SECRET", "LUPL_REFRESH_TOKEN"] {
             if get(other).is_some() {
-                return Err(ConfigError::Conflict {
-                    first: "LUPL_TOKEN",
-                    second: other,
-                    hint: "use a static token or Auth0 credentials, not both",
-                });
+                return Err(conflict(
+                    "LUPL_TOKEN",
+                    other,
+                    "use a static token or Auth0 credentials, not both",
+                ));
             }
         }
         return Ok(Credentials::Static(token.into()));
     }
     let Some(client_id) = client_id else {
-        return Err(ConfigError::Missing {
-            variable: "LUPL_CLIENT_ID",
-            hint: "set LUPL_TOKEN to a bearer token, or LUPL_CLIENT_ID, LUPL_CLIENT_SECRET, LUPL_AUTH_DOMAIN and LUPL_AUDIENCE for Auth0",
-        });
+        return Err(missing(
+            "LUPL_CLIENT_ID",
+            "set LUPL_TOKEN to a bearer token, or LUPL_CLIENT_ID, LUPL_CLIENT_SECRET, LUPL_AUTH_DOMAIN and LUPL_AUDIENCE for Auth0",
+        ));
     };
     let token_url = match (get("LUPL_AUTH_DOMAIN"), get("LUPL_TOKEN_URL")) {
         (Some(_), Some(_)) => {
-            return Err(ConfigError::Conflict {
-                first: "LUPL_AUTH_DOMAIN",
-                second: "LUPL_TOKEN_URL",
-                hint: "the token URL is https://{LUPL_AUTH_DOMAIN}/oauth/token; set one of them",
-            });
+            return Err(conflict(
+                "LUPL_AUTH_DOMAIN",
+                "LUPL_TOKEN_URL",
+                "the token URL is https://{LUPL_AUTH_DOMAIN}/oauth/token; set one of them",
+            ));
         }
         (Some(domain), None) => {
             if domain.contains(['/', ':', ' ']) {
-                return Err(ConfigError::Invalid {
-                    variable: "LUPL_AUTH_DOMAIN",
-                    reason: format!(
-                        "{domain:?} is not a host name (use LUPL_TOKEN_URL for a full URL)"
-                    ),
-                });
+                return Err(invalid(
+                    "LUPL_AUTH_DOMAIN",
+                    format!("{domain:?} is not a host name (use LUPL_TOKEN_URL for a full URL)"),
+                ));
             }
-            parse_base_url(&format!("https://{domain}/oauth/token")).map_err(|e| {
-                ConfigError::Invalid {
-                    variable: "LUPL_AUTH_DOMAIN",
-                    reason: e.to_string(),
-                }
-            })?
+            parse_base_url(&format!("https://{domain}/oauth/token"))
+                .map_err(|e| invalid("LUPL_AUTH_DOMAIN", e.to_string()))?
         }
-        (None, Some(url)) => parse_base_url(&url).map_err(|e| ConfigError::Invalid {
-            variable: "LUPL_TOKEN_URL",
-            reason: e.to_string(),
-        })?,
+        (None, Some(url)) => {
+            parse_base_url(&url).map_err(|e| invalid("LUPL_TOKEN_URL", e.to_string()))?
+        }
         (None, None) => {
-            return Err(ConfigError::Missing {
-                variable: "LUPL_AUTH_DOMAIN",
-                hint: "set it to the Auth0 domain Lupl gave you (or LUPL_TOKEN_URL)",
-            });
+            return Err(missing(
+                "LUPL_AUTH_DOMAIN",
+                "set it to the Auth0 domain Lupl gave you (or give the token URL)",
+            ));
         }
     };
     let client_secret = get("LUPL_CLIENT_SECRET");
@@ -162,16 +241,16 @@ fn credentials(get: &dyn Fn(&str) -> Option<String>) -> Result<Credentials, Conf
     let refresh_token = get("LUPL_REFRESH_TOKEN");
     if refresh_token.is_none() {
         if client_secret.is_none() {
-            return Err(ConfigError::Missing {
-                variable: "LUPL_CLIENT_SECRET",
-                hint: "client credentials need the secret Lupl issued with the client id",
-            });
+            return Err(missing(
+                "LUPL_CLIENT_SECRET",
+                "client credentials need the secret Lupl issued with the client id",
+            ));
         }
         if audience.is_none() {
-            return Err(ConfigError::Missing {
-                variable: "LUPL_AUDIENCE",
-                hint: "client credentials need the API identifier (audience) Lupl gave you",
-            });
+            return Err(missing(
+                "LUPL_AUDIENCE",
+                "client credentials need the API identifier (audience) Lupl gave you",
+            ));
         }
     }
     Ok(Credentials::Auth0 {

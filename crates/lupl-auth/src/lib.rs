@@ -20,12 +20,16 @@
 //! - [`RetryPolicy`]: bounded retries; GETs after transport errors and
 //!   500/502/503/504 with full-jitter backoff; a POST only after a 429 or a
 //!   401 re-authentication (the server did not process it).
-//! - [`Settings`]: the `LUPL_*` environment variables.
+//! - [`Settings`]: the `LUPL_*` environment variables; [`resolve`] settles
+//!   them from flags, the environment and a [`profile`] of the config file,
+//!   for every tool alike ([`SettingsArgs`] with the `cli` feature).
 //!
 //! Secrets (client secret, access and refresh tokens) are `secrecy` types:
 //! `Debug`, errors and logs never show them, and the `Authorization` header
 //! is marked sensitive.
 
+#[cfg(feature = "cli")]
+mod args;
 mod auth0;
 mod builder;
 mod cache;
@@ -33,9 +37,13 @@ mod clock;
 mod config;
 mod limiter;
 mod middleware;
+pub mod profile;
 mod retry;
+mod sources;
 mod tokens;
 
+#[cfg(feature = "cli")]
+pub use args::SettingsArgs;
 pub use auth0::{AuthError, Grant, Issued, SecretIn, TokenEndpoint};
 pub use builder::{Built, ClientBuilder};
 pub use cache::{CachedToken, TokenCache};
@@ -45,4 +53,5 @@ pub use limiter::{RateLimit, RateLimiter};
 pub use middleware::AuthMiddleware;
 pub use retry::RetryPolicy;
 pub use secrecy::{ExposeSecret, SecretString};
+pub use sources::{ConfigFileChoice, Resolved, SettingsError, Sources, read_secret, resolve};
 pub use tokens::{AccessToken, Credentials, TokenSource, refresh_margin};

@@ -42,23 +42,40 @@ impl RateLimit {
         }
     }
 
-    /// Parses `CALLS/SECONDS`, e.g. `1000/60`.
+    /// The longest window [`RateLimit::parse`] takes: a day.
+    pub const MAX_SECONDS: u64 = 86_400;
+
+    /// Parses `CALLS/SECONDS`, e.g. `1000/60`: CALLS from 1 to 4294967295,
+    /// SECONDS from 1 to 86400.
+    ///
+    /// ```
+    /// use lupl_auth::RateLimit;
+    /// assert_eq!(RateLimit::parse("1000/60"), Ok(RateLimit::default()));
+    /// assert!(RateLimit::parse("1/18446744074").is_err());
+    /// assert!(RateLimit::parse("4294967296/1").unwrap_err().contains("4294967295"));
+    /// ```
     pub fn parse(text: &str) -> Result<Self, String> {
         let (calls, seconds) = text
             .split_once('/')
-            .ok_or_else(|| format!("{text:?}: expected CALLS/SECONDS, e.g. 1000/60"))?;
-        let calls: u32 = calls
+            .ok_or_else(|| "expected CALLS/SECONDS, e.g. 1000/60".to_owned())?;
+        let calls = calls
             .trim()
-            .parse()
-            .map_err(|_| format!("{text:?}: CALLS must be a positive whole number"))?;
-        let seconds: u64 = seconds
+            .parse::<u64>()
+            .ok()
+            .filter(|c| (1..=u64::from(u32::MAX)).contains(c))
+            .ok_or_else(|| format!("CALLS must be a whole number from 1 to {}", u32::MAX))?;
+        let seconds = seconds
             .trim()
-            .parse()
-            .map_err(|_| format!("{text:?}: SECONDS must be a positive whole number"))?;
-        if calls == 0 || seconds == 0 {
-            return Err(format!("{text:?}: CALLS and SECONDS must be positive"));
-        }
-        Ok(Self::new(calls, seconds))
+            .parse::<u64>()
+            .ok()
+            .filter(|s| (1..=Self::MAX_SECONDS).contains(s))
+            .ok_or_else(|| {
+                format!(
+                    "SECONDS must be a whole number from 1 to {} (a day)",
+                    Self::MAX_SECONDS
+                )
+            })?;
+        Ok(Self::new(calls as u32, seconds))
     }
 
     /// The burst a client may send at once: 1 % of the quota, at least 2.

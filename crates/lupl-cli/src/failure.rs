@@ -60,6 +60,28 @@ impl fmt::Display for Failure {
     }
 }
 
+impl From<lupl_auth::SettingsError> for Failure {
+    fn from(e: lupl_auth::SettingsError) -> Self {
+        if e.is_credentials() {
+            Failure::auth(e.to_string())
+        } else {
+            Failure::usage(e.to_string())
+        }
+    }
+}
+
+impl From<lupl_auth::AuthError> for Failure {
+    fn from(e: lupl_auth::AuthError) -> Self {
+        match e {
+            lupl_auth::AuthError::Transport(_) => Failure::new(
+                exit::NETWORK,
+                format!("{e} (check the network and the Auth0 domain or token URL)"),
+            ),
+            other => Failure::auth(other.to_string()),
+        }
+    }
+}
+
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         match &e {

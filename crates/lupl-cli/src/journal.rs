@@ -57,13 +57,77 @@ pub enum Entry {
     },
 }
 
+/// What a row got: a status, or why there was none. Written to the
+/// journal and the result file as `200`, `400`, …, `invalid`, `network`,
+/// `auth` or `error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// The server answered with this status.
+    Http(u16),
+    /// Never sent: the file's value cannot be typed.
+    Invalid,
+    /// No answer: the network failed.
+    Network,
+    /// No token could be had.
+    Auth,
+    /// Another failure without a status.
+    Error,
+}
+
+impl Status {
+    /// Stored.
+    pub const STORED: Status = Status::Http(200);
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Http(code) => write!(f, "{code}"),
+            Status::Invalid => f.write_str("invalid"),
+            Status::Network => f.write_str("network"),
+            Status::Auth => f.write_str("auth"),
+            Status::Error => f.write_str("error"),
+        }
+    }
+}
+
+impl std::str::FromStr for Status {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "invalid" => Status::Invalid,
+            "network" => Status::Network,
+            "auth" => Status::Auth,
+            "error" => Status::Error,
+            code => Status::Http(
+                code.parse()
+                    .map_err(|_| format!("{code:?} is not a status"))?,
+            ),
+        })
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// What became of a row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
-    /// `200`, `400`, `403`, … or `invalid` (never sent: the file's value
-    /// cannot be typed), `network`, `auth`.
-    pub status: String,
+    /// The status, or why there was none.
+    pub status: Status,
     /// The error keys, for a 400 or an invalid row.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub error_keys: Vec<String>,
@@ -76,7 +140,7 @@ impl Outcome {
     /// Stored.
     pub fn ok() -> Self {
         Self {
-            status: "200".into(),
+            status: Status::STORED,
             error_keys: Vec::new(),
             message: String::new(),
         }
@@ -84,21 +148,21 @@ impl Outcome {
 
     /// True when the row is stored.
     pub fn is_ok(&self) -> bool {
-        self.status == "200"
+        self.status == Status::STORED
     }
 
     /// True when the answer says the credentials, not the row, are at fault
     /// (a 401, or no token could be had): every further row would fail too.
     pub fn is_auth_failure(&self) -> bool {
-        matches!(self.status.as_str(), "401" | "auth")
+        matches!(self.status, Status::Http(401) | Status::Auth)
     }
 
     /// True when sending the same row again would get the same answer: it
     /// was stored, or refused for its content or the caller's rights.
     pub fn is_final(&self) -> bool {
         matches!(
-            self.status.as_str(),
-            "200" | "400" | "403" | "413" | "415" | "invalid"
+            self.status,
+            Status::Http(200 | 400 | 403 | 413 | 415) | Status::Invalid
         )
     }
 }
@@ -307,7 +371,7 @@ mod tests {
     #[test]
     fn only_answers_that_would_repeat_are_final() {
         let o = |s: &str| Outcome {
-            status: s.into(),
+            status: s.parse().expect("status"),
             ..Outcome::ok()
         };
         for s in ["200", "400", "403", "invalid"] {

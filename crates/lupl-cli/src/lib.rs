@@ -5,15 +5,22 @@
 //!   the model's own binding and rules ([`lupl_model::offline`]).
 //! - [`rows`] reads `set-many` input (CSV or JSON Lines) into typed rows.
 //! - [`journal`] and [`set_many`] send rows resumably.
-//! - [`profile`] reads `~/.config/lupl/config.toml`.
-//! - [`failure`] turns every error into one line and an exit code.
+//! - [`cli`] is the command line (clap); [`commands`] runs each command and
+//!   returns what to print, so tests drive it without spawning `lupl`.
+//! - [`failure`] turns every error into one line and an exit code;
+//!   [`terminal`] escapes what reaches a terminal.
+//!
+//! Settings (flags, `LUPL_*`, profiles) are `lupl-auth`'s
+//! [`lupl_auth::SettingsArgs`], shared with the conformance runner.
 
+pub mod cli;
+pub mod commands;
 pub mod documents;
 pub mod failure;
 pub mod journal;
 pub mod locate;
-pub mod profile;
 pub mod rows;
 pub mod set_many;
+pub mod terminal;
 
 pub use failure::{Failure, exit};

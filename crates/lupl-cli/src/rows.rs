@@ -81,7 +81,7 @@ impl Rows {
 }
 
 /// The declared type of each of the provider's fields, by key.
-fn declared_types(provider: &Value) -> HashMap<String, String> {
+pub fn declared_types(provider: &Value) -> HashMap<String, String> {
     provider["fields"]
         .as_array()
         .into_iter()
@@ -122,9 +122,9 @@ fn organization(raw: &str) -> Result<Uuid, String> {
         .ok_or_else(|| format!("'{raw}' is not an organization id (a uuid)"))
 }
 
-/// A CSV cell as the JSON value the provider's field type asks for; an
-/// empty cell is an absent field.
-fn typed(cell: &str, kind: Option<&str>) -> Result<Option<Value>, String> {
+/// A CSV cell (or a `--field` value) as the JSON value the provider's
+/// field type asks for; an empty cell is an absent field.
+pub fn typed(cell: &str, kind: Option<&str>) -> Result<Option<Value>, String> {
     if cell.is_empty() {
         return Ok(None);
     }

@@ -7,7 +7,7 @@
 //! requests in flight finish and journals them.
 
 use crate::failure::{Failure, exit};
-use crate::journal::{self, Earlier, Entry, Journal, Outcome};
+use crate::journal::{self, Earlier, Entry, Journal, Outcome, Status};
 use crate::rows::{Row, RowProblem, Rows};
 use lupl_api::types::OrganizationFields;
 use lupl_api::{Client, Error};
@@ -99,7 +99,7 @@ type Results = BTreeMap<usize, (Option<Uuid>, Option<Outcome>)>;
 
 fn invalid(problems: &[&RowProblem]) -> Outcome {
     Outcome {
-        status: "invalid".into(),
+        status: Status::Invalid,
         error_keys: problems.iter().map(|p| p.key.clone()).collect(),
         message: problems
             .iter()
@@ -113,13 +113,13 @@ fn outcome_of(result: Result<(), Error>) -> Outcome {
     let (status, error_keys) = match &result {
         Ok(()) => return Outcome::ok(),
         Err(Error::BadRequest { errors, .. }) => {
-            ("400".to_owned(), errors.keys().cloned().collect())
+            (Status::Http(400), errors.keys().cloned().collect())
         }
-        Err(Error::Transport(_)) => ("network".to_owned(), Vec::new()),
-        Err(Error::Middleware(_)) => ("auth".to_owned(), Vec::new()),
+        Err(Error::Transport(_)) => (Status::Network, Vec::new()),
+        Err(Error::Middleware(_)) => (Status::Auth, Vec::new()),
         Err(e) => (
             e.status()
-                .map_or_else(|| "error".to_owned(), |s| s.as_u16().to_string()),
+                .map_or(Status::Error, |s| Status::Http(s.as_u16())),
             Vec::new(),
         ),
     };
@@ -381,14 +381,14 @@ pub fn write_results(path: &Path, results: &Results) -> Result<(), Failure> {
         let org = org.map(|o| o.to_string()).unwrap_or_default();
         let (status, keys, message) = match outcome {
             Some(o) => (
-                o.status.as_str(),
+                o.status.to_string(),
                 o.error_keys.join(";"),
                 o.message.as_str(),
             ),
-            None => ("not run", String::new(), ""),
+            None => ("not run".to_owned(), String::new(), ""),
         };
         writer
-            .write_record([&line.to_string(), &org, status, &keys, message])
+            .write_record([&line.to_string(), &org, &status, &keys, message])
             .map_err(|e| io(&e))?;
     }
     writer.flush().map_err(|e| io(&e))?;

@@ -139,8 +139,13 @@ async fn refusals_exit_1_with_the_servers_keys() {
             "region=eu",
         ],
     );
+    // ACME has no configuration yet: nothing types the fields, nothing is sent.
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("pmsId"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("has no configuration yet"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test]
@@ -784,6 +789,28 @@ async fn set_many_stops_at_refused_credentials_and_resumes_with_good_ones() {
 async fn credential_flags_replace_the_environments_credentials_as_a_group() {
     let sandbox = Sandbox::start().await.expect("sandbox");
     let token = file("token.txt", "tok-acme\n");
+    // Readable by others: refused like a config file holding secrets.
+    let exposed = lupl(
+        Some(sandbox.base_url()),
+        None,
+        &[
+            "--token-file",
+            token.to_str().expect("p"),
+            "provider",
+            "get",
+            "--pms-id",
+            PMS,
+        ],
+    );
+    assert_eq!(exposed.status.code(), Some(3), "{}", stderr(&exposed));
+    assert!(
+        stderr(&exposed).contains("chmod 600"),
+        "{}",
+        stderr(&exposed)
+    );
+    #[cfg(unix)]
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
     let args = [
         "--token-file",
         token.to_str().expect("p"),

@@ -76,6 +76,38 @@ pub struct RateLimit {
     pub per_seconds: u32,
 }
 
+impl RateLimit {
+    /// Parses `N/SECONDS` (N from 1 to 4294967295, SECONDS from 1 to
+    /// 86400), e.g. `1000/60`.
+    ///
+    /// ```
+    /// let limit = lupl_model::RateLimit::parse("20/5")?;
+    /// assert_eq!((limit.requests, limit.per_seconds), (20, 5));
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (n, secs) = text
+            .split_once('/')
+            .ok_or_else(|| format!("{text:?}: expected N/SECONDS, e.g. 1000/60"))?;
+        let requests = n
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{text:?}: N must be a whole number from 1 to {}", u32::MAX))?;
+        let per_seconds = secs
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|s| (1..=86_400).contains(s))
+            .ok_or_else(|| format!("{text:?}: SECONDS must be a whole number from 1 to 86400"))?;
+        Ok(Self {
+            requests,
+            per_seconds,
+        })
+    }
+}
+
 impl Default for RateLimit {
     /// The documented policy: 1000 calls per minute.
     fn default() -> Self {

@@ -26,5 +26,5 @@ pub use model::{
     JSON, MAX_BODY_BYTES, Model, ModelRequest, ModelResponse, PROBLEM_JSON, WriteHook,
 };
 pub use persist::StateFile;
-pub use run::run_sandbox;
+pub use run::{SandboxArgs, run_sandbox};
 pub use sandbox::{Sandbox, SandboxInfo};

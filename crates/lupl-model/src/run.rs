@@ -1,21 +1,45 @@
-//! The sandbox as a program: state file, fixture, listener, banner.
+//! The sandbox as a program: its flags (shared by `lupl-sandbox` and
+//! `lupl sandbox`), state file, fixture, listener, banner.
 
-use crate::{Fixture, Model, SandboxInfo, StateFile, http_server};
+use crate::{Fixture, Model, RateLimit, SandboxInfo, StateFile, http_server};
 use std::io::Write;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Runs the sandbox until Ctrl-C: `--listen`, `--fixture`, `--state` and
-/// `--organizations` of `lupl-sandbox` (and `lupl sandbox`). Prints the base
-/// URL, tokens and ids. `extra_organizations` more organizations are given
-/// to the first user of a fresh fixture (not of a saved state).
-pub async fn run_sandbox(
-    listen: &str,
-    fixture: Option<&Path>,
-    state: Option<&Path>,
-    extra_organizations: usize,
-) -> Result<(), String> {
-    let state = state.map(StateFile::new);
+/// The sandbox's flags, for `lupl-sandbox` and `lupl sandbox` alike.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SandboxArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Fixture file (users, providers, organizations, rate limit); the
+    /// built-in one uses the vendor document's ids.
+    #[arg(long, value_name = "FILE")]
+    pub fixture: Option<PathBuf>,
+    /// Load state from FILE if it exists, and save every acknowledged write
+    /// to it atomically.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Give the first user N more organizations (for trying bulk scripts);
+    /// their ids are printed on start.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub organizations: usize,
+    /// The per-token quota, N/SECONDS, instead of the fixture's (Lupl's
+    /// 1000/60 by default).
+    #[arg(long, value_name = "N/SECONDS", value_parser = RateLimit::parse)]
+    pub quota: Option<RateLimit>,
+}
+
+/// Runs the sandbox until Ctrl-C. Prints the base URL, tokens and ids.
+/// `--organizations` more organizations are given to the first user of a
+/// fresh fixture (not of a saved state).
+pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
+    let (listen, fixture, extra_organizations) = (
+        args.listen.as_str(),
+        args.fixture.as_deref(),
+        args.organizations,
+    );
+    let state = args.state.as_deref().map(StateFile::new);
     let saved = match &state {
         Some(s) => s.load().map_err(|e| e.to_string())?,
         None => None,
@@ -33,6 +57,10 @@ pub async fn run_sandbox(
             fixture
         }
     };
+    let mut fixture = fixture;
+    if let Some(limit) = args.quota {
+        fixture.rate_limit = limit;
+    }
     let mut model = Model::new(fixture.clone());
     if let Some(state) = state.clone() {
         state.save(&fixture).map_err(|e| e.to_string())?;

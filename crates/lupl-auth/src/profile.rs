@@ -22,7 +22,7 @@
 //! sources that sets any of them, so a token given on the command line or in
 //! the environment never mixes with a client secret from the file.
 
-use crate::failure::Failure;
+use crate::sources::SettingsError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -131,17 +131,17 @@ pub fn default_path(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
 }
 
 /// Reads the file; a missing file is an empty one unless `required`.
-pub fn load(path: &Path, required: bool) -> Result<ConfigFile, Failure> {
+pub fn load(path: &Path, required: bool) -> Result<ConfigFile, SettingsError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
             return Ok(ConfigFile::default());
         }
         Err(e) => {
-            return Err(Failure::usage(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )));
+            return Err(SettingsError::Read {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            });
         }
     };
     let file: ConfigFile = toml::from_str(&text).map_err(|e| {
@@ -155,91 +155,60 @@ pub fn load(path: &Path, required: bool) -> Result<ConfigFile, Failure> {
                     + 1
             })
             .unwrap_or(1);
-        Failure::usage(format!(
-            "{}:{line}: {}",
-            path.display(),
-            e.message().replace('\n', " ")
-        ))
+        SettingsError::ConfigFile {
+            path: path.to_owned(),
+            line,
+            message: e.message().replace('\n', " "),
+        }
     })?;
     if file.profile.values().any(Profile::has_secret) && readable_by_others(path) {
-        return Err(Failure::auth(format!(
-            "{} holds secrets but others can read it; run `chmod 600 {}`",
-            path.display(),
-            path.display()
-        )));
+        return Err(SettingsError::Exposed {
+            path: path.to_owned(),
+        });
     }
     Ok(file)
 }
 
+/// Whether users other than the owner may read the file (Unix mode bits).
 #[cfg(unix)]
-fn readable_by_others(path: &Path) -> bool {
+pub fn readable_by_others(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
 }
 
+/// Whether users other than the owner may read the file.
 #[cfg(not(unix))]
-fn readable_by_others(_: &Path) -> bool {
+pub fn readable_by_others(_: &Path) -> bool {
     false
 }
 
 impl ConfigFile {
-    /// The profile to use: the one `name`d (`--profile`/`LUPL_PROFILE`),
-    /// else the one named like the environment (`--env production` →
-    /// `[profile.production]`), else `default`, else none.
+    /// The profile to use, with its name: the one `name`d
+    /// (`--profile`/`LUPL_PROFILE`), else the one named like the
+    /// environment (`--env production` → `[profile.production]`), else
+    /// `default`, else none.
     pub fn select(
         &self,
         name: Option<&str>,
         env: Option<&str>,
-    ) -> Result<Option<Profile>, Failure> {
+    ) -> Result<Option<(String, Profile)>, SettingsError> {
         if let Some(name) = name {
-            return self.profile.get(name).cloned().map(Some).ok_or_else(|| {
-                let known: Vec<&str> = self.profile.keys().map(String::as_str).collect();
-                Failure::usage(format!(
-                    "no profile {name:?} in the config file (it has: {})",
-                    if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    }
-                ))
-            });
+            return match self.profile.get(name) {
+                Some(p) => Ok(Some((name.to_owned(), p.clone()))),
+                None => Err(SettingsError::UnknownProfile {
+                    name: name.to_owned(),
+                    known: self.profile.keys().cloned().collect(),
+                }),
+            };
         }
-        if let Some(p) = env.and_then(|e| self.profile.get(&e.to_ascii_lowercase())) {
-            return Ok(Some(p.clone()));
+        if let Some(env) = env.map(str::to_ascii_lowercase)
+            && let Some(p) = self.profile.get(&env)
+        {
+            return Ok(Some((env, p.clone())));
         }
         match &self.default {
             Some(d) => self.select(Some(d), None),
             None => Ok(None),
-        }
-    }
-}
-
-/// Looks a `LUPL_*` setting up: `flags` first, then the environment
-/// (`var`), then the profile; credentials as a group (see the module doc).
-pub fn lookup<'a>(
-    flags: &'a dyn Fn(&str) -> Option<String>,
-    var: &'a dyn Fn(&str) -> Option<String>,
-    profile: Option<&'a Profile>,
-) -> impl Fn(&str) -> Option<String> + 'a {
-    let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    let from_profile = move |name: &str| profile.and_then(|p| p.get(name)).map(str::to_owned);
-    let any = |source: &dyn Fn(&str) -> Option<String>| {
-        CREDENTIAL_VARIABLES
-            .iter()
-            .any(|n| set(source(n)).is_some())
-    };
-    let (flags_have, env_have) = (any(flags), any(var));
-    move |name: &str| {
-        if CREDENTIAL_VARIABLES.contains(&name) {
-            match (flags_have, env_have) {
-                (true, _) => set(flags(name)),
-                (false, true) => set(var(name)),
-                (false, false) => set(from_profile(name)),
-            }
-        } else {
-            set(flags(name))
-                .or_else(|| set(var(name)))
-                .or_else(|| set(from_profile(name)))
         }
     }
 }
@@ -267,7 +236,7 @@ token = "tok-prod"
     #[test]
     fn the_profile_is_named_or_follows_the_environment_or_the_default() {
         let f = file(TEXT);
-        let pick = |name, env| f.select(name, env).expect("select").map(|p| p.env);
+        let pick = |name, env| f.select(name, env).expect("select").map(|(_, p)| p.env);
         assert_eq!(
             pick(None, Some("production")),
             Some(Some("production".into()))
@@ -279,30 +248,6 @@ token = "tok-prod"
         );
         assert!(f.select(Some("nope"), None).is_err());
         assert_eq!(file("").select(None, None).expect("none"), None);
-    }
-
-    #[test]
-    fn flags_then_environment_then_profile_with_credentials_as_a_group() {
-        let f = file(TEXT);
-        let profile = f.select(Some("stage"), None).expect("ok");
-        let flags = |n: &str| (n == "LUPL_BASE_URL").then(|| "http://127.0.0.1:1".to_owned());
-        let empty = |_: &str| None;
-        let get = lookup(&flags, &empty, profile.as_ref());
-        assert_eq!(get("LUPL_BASE_URL").as_deref(), Some("http://127.0.0.1:1"));
-        assert_eq!(get("LUPL_CLIENT_SECRET").as_deref(), Some("s3cret"));
-        // A token in the environment: none of the profile's credentials.
-        let env = |n: &str| (n == "LUPL_TOKEN").then(|| "tok-env".to_owned());
-        let get = lookup(&flags, &env, profile.as_ref());
-        assert_eq!(get("LUPL_TOKEN").as_deref(), Some("tok-env"));
-        assert_eq!(get("LUPL_CLIENT_ID"), None);
-        assert_eq!(get("LUPL_CLIENT_SECRET"), None);
-        // A credential flag: neither the environment's nor the profile's.
-        let flags = |n: &str| (n == "LUPL_CLIENT_ID").then(|| "cid-flag".to_owned());
-        let get = lookup(&flags, &env, profile.as_ref());
-        assert_eq!(get("LUPL_CLIENT_ID").as_deref(), Some("cid-flag"));
-        assert_eq!(get("LUPL_TOKEN"), None);
-        assert_eq!(get("LUPL_CLIENT_SECRET"), None);
-        assert_eq!(get("LUPL_AUDIENCE"), None);
     }
 
     #[test]
@@ -325,11 +270,10 @@ token = "tok-prod"
             "[profile.stage]\nclient_id = \"a\"\nclient_secert = \"b\"\n",
         )
         .expect("write");
-        let err = load(&path, true).expect_err("typo");
+        let err = load(&path, true).expect_err("typo").to_string();
         assert!(
-            err.message.contains("config.toml:3") && err.message.contains("client_secert"),
-            "{}",
-            err.message
+            err.contains("config.toml:3") && err.contains("client_secert"),
+            "{err}"
         );
         assert_eq!(
             load(&dir.path().join("missing.toml"), false)

@@ -1,0 +1,492 @@
+//! What each command does. A handler takes its parsed arguments and a
+//! [`Context`] (settings, environment, output) and returns what to print
+//! and the exit code, so tests call it directly, without spawning `lupl`.
+
+use crate::cli::{Cli, Command, OrgCommand, Output, ProviderCommand, SchemaOf, SetManyArgs};
+use crate::documents::{self, OrganizationDocument, ProviderDocument};
+use crate::failure::{Failure, exit};
+use crate::rows::{self, Format};
+use crate::set_many::{self, Plan, Progress};
+use lupl_api::Client;
+use lupl_api::types::OrganizationFields;
+use lupl_auth::{ClientBuilder, SettingsArgs};
+use serde_json::{Map, Value, json};
+use std::io::IsTerminal;
+use std::path::Path;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// An environment to read `LUPL_*` variables from.
+pub type Env = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Where a command runs: its settings, the environment they are read
+/// with, and how results are printed.
+pub struct Context {
+    /// The settings flags.
+    pub settings: SettingsArgs,
+    /// The environment (`std::env` for `lupl`, a map in tests).
+    pub env: Env,
+    /// The output format.
+    pub output: Output,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("settings", &self.settings)
+            .field("output", &self.output)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// The context of a parsed command line: the process environment, and
+    /// JSON output when stdout is not a terminal.
+    pub fn of(cli: &Cli) -> Self {
+        Self {
+            settings: cli.settings.clone(),
+            env: Box::new(|name| std::env::var(name).ok()),
+            output: cli.output.unwrap_or(if std::io::stdout().is_terminal() {
+                Output::Table
+            } else {
+                Output::Json
+            }),
+        }
+    }
+
+    /// A client with the settings' credentials, limit and environment.
+    pub fn client(&self) -> Result<Client, Failure> {
+        let resolved = self.settings.resolve_with(&*self.env)?;
+        Ok(ClientBuilder::from_settings(resolved.settings)
+            .rate_limit(resolved.rate_limit)
+            .build()?)
+    }
+
+    /// `value` as the output format asks.
+    pub fn render(&self, value: &Value) -> String {
+        match (self.output, value) {
+            (Output::Table, Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| {
+                    let shown = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    format!(
+                        "{:<16} {}",
+                        crate::terminal::printable(k),
+                        crate::terminal::printable(&shown)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            (Output::Table, _) => {
+                crate::terminal::printable(&serde_json::to_string_pretty(value).unwrap_or_default())
+            }
+            (Output::Json, _) => value.to_string(),
+        }
+    }
+}
+
+/// What a command produced: a value for stdout, text for stdout as it
+/// is, a line for stderr, the exit code.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Done {
+    /// Printed on stdout in the output format.
+    pub value: Option<Value>,
+    /// Printed on stdout as it is (a token, a script, a schema).
+    pub text: Option<String>,
+    /// Printed on stderr.
+    pub note: Option<String>,
+    /// The exit code.
+    pub code: u8,
+}
+
+impl Done {
+    fn value(value: Value) -> Self {
+        Self {
+            value: Some(value),
+            ..Self::default()
+        }
+    }
+
+    fn note(note: impl Into<String>) -> Self {
+        Self {
+            note: Some(note.into()),
+            ..Self::default()
+        }
+    }
+
+    fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: Some(text.into()),
+            ..Self::default()
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: &Cli, ctx: &Context) -> Result<Done, Failure> {
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "lupl",
+                &mut out,
+            );
+            Ok(Done::text(String::from_utf8_lossy(&out).into_owned()))
+        }
+        Command::Sandbox(args) => {
+            lupl_model::run_sandbox(args)
+                .await
+                .map_err(Failure::usage)?;
+            Ok(Done::default())
+        }
+        Command::Schema { of } => schema(*of),
+        Command::Token => token(ctx).await,
+        Command::Provider(ProviderCommand::Get { pms_id }) => Ok(Done::value(
+            ctx.client()?.provider_config_json(pms_id).await?,
+        )),
+        Command::Provider(ProviderCommand::Set { pms_id, file }) => {
+            provider_set(ctx, pms_id, file).await
+        }
+        Command::Provider(ProviderCommand::Validate { file }) => {
+            valid_provider_file(file)?;
+            Ok(Done::note(format!("{}: valid", file.display())))
+        }
+        Command::Org(OrgCommand::Get { organization_id }) => {
+            let config = ctx.client()?.organization_config(organization_id).await?;
+            Ok(Done::value(
+                serde_json::to_value(config).unwrap_or(Value::Null),
+            ))
+        }
+        Command::Org(OrgCommand::Set {
+            organization_id,
+            pms_id,
+            fields,
+            file,
+            provider_config,
+        }) => {
+            org_set(
+                ctx,
+                organization_id,
+                pms_id,
+                fields,
+                file.as_deref(),
+                provider_config.as_deref(),
+            )
+            .await
+        }
+        Command::Org(OrgCommand::Validate {
+            file,
+            provider_config,
+        }) => {
+            let provider = valid_provider_file(provider_config)?;
+            let text = documents::read(file)?;
+            let doc = OrganizationDocument::new(documents::parse_json(file, &text)?);
+            let errors = doc.problems(provider.config());
+            documents::refuse_if_any(file, &text, &errors, doc.prefix())?;
+            Ok(Done::note(format!("{}: valid", file.display())))
+        }
+        Command::Org(OrgCommand::SetMany(args)) => set_many(ctx, args, interrupts()?).await,
+    }
+}
+
+fn schema(of: SchemaOf) -> Result<Done, Failure> {
+    // openapi.json's own schema: the generated types' `JsonSchema` derives
+    // lose the spec's patterns and bounds (typify's newtypes) and make
+    // optional members nullable, which the API refuses.
+    let name = match of {
+        SchemaOf::Provider => "ProviderConfiguration",
+        SchemaOf::ProviderBody => "SetProviderConfigRequest",
+        SchemaOf::OrganizationBody => "SetOrganizationConfigRequest",
+    };
+    let schema = lupl_spec::Spec::workspace()
+        .json_schema_document(name)
+        .ok_or_else(|| Failure::usage(format!("openapi.json has no schema {name}")))?;
+    Ok(Done::text(
+        serde_json::to_string_pretty(&schema).unwrap_or_default(),
+    ))
+}
+
+async fn token(ctx: &Context) -> Result<Done, Failure> {
+    let resolved = ctx.settings.resolve_with(&*ctx.env)?;
+    let built = ClientBuilder::from_settings(resolved.settings)
+        .rate_limit(resolved.rate_limit)
+        .build_parts()?;
+    let token = built.tokens.token().await?;
+    Ok(Done::text(
+        lupl_auth::ExposeSecret::expose_secret(token.secret()).to_owned(),
+    ))
+}
+
+/// A 400 from the server, reported against the file the body came from.
+fn refused_file(path: &Path, text: &str, prefix: &str, e: lupl_api::Error) -> Failure {
+    match e {
+        lupl_api::Error::BadRequest { errors, trace_id } => {
+            let count = errors.len();
+            documents::report(path, text, &errors.into_iter().collect(), prefix);
+            Failure::refused(format!(
+                "the server refused {}: {count} problem(s), listed above{}",
+                path.display(),
+                trace_id
+                    .map(|t| format!(" (traceId {t})"))
+                    .unwrap_or_default()
+            ))
+        }
+        other => other.into(),
+    }
+}
+
+/// Reads and checks a provider configuration file offline.
+fn valid_provider_file(path: &Path) -> Result<ProviderDocument, Failure> {
+    let text = documents::read(path)?;
+    let doc = ProviderDocument::new(documents::parse_json(path, &text)?);
+    documents::refuse_if_any(path, &text, &doc.problems(), doc.prefix())?;
+    Ok(doc)
+}
+
+async fn provider_set(ctx: &Context, pms_id: &Uuid, file: &Path) -> Result<Done, Failure> {
+    let text = documents::read(file)?;
+    let doc = ProviderDocument::new(documents::parse_json(file, &text)?);
+    if doc.whole_body && doc.body["pmsId"] != json!(pms_id) {
+        return Err(Failure::usage(format!(
+            "{}: its pmsId is not --pms-id {pms_id}",
+            file.display()
+        )));
+    }
+    ctx.client()?
+        .put_provider_config_json(pms_id, doc.config())
+        .await
+        .map_err(|e| refused_file(file, &text, doc.prefix(), e))?;
+    Ok(Done::note(format!(
+        "stored the configuration of provider {pms_id}"
+    )))
+}
+
+/// The provider's configuration, from `file` or the API; refused when it
+/// has none yet (its fields type and judge the organization's).
+async fn provider_of(
+    file: Option<&Path>,
+    client: Option<&Client>,
+    pms_id: &Uuid,
+) -> Result<Value, Failure> {
+    match (file, client) {
+        (Some(path), _) => Ok(valid_provider_file(path)?.config().clone()),
+        (None, Some(client)) => match client.provider_config_json(pms_id).await {
+            Ok(Value::Null) => Err(Failure::refused(format!(
+                "provider {pms_id} has no configuration yet; store one with `lupl provider set` first"
+            ))),
+            Ok(config) => Ok(config),
+            // Only the provider's owner may read it; an organization's
+            // manager passes the configuration the provider published.
+            Err(lupl_api::Error::Forbidden) => Err(Failure::refused(format!(
+                "cannot read provider {pms_id}'s configuration (only its owner may); pass --provider-config FILE with the configuration the provider published, to type the values"
+            ))),
+            Err(e) => Err(e.into()),
+        },
+        (None, None) => Ok(Value::Null),
+    }
+}
+
+/// `--field KEY=VALUE`s as fields typed by the provider's declared types,
+/// as `set-many` types a CSV row: an empty key or value, or a key given
+/// twice, is refused.
+pub fn typed_fields(fields: &[String], provider: &Value) -> Result<Map<String, Value>, Failure> {
+    let types = rows::declared_types(provider);
+    let mut out = Map::new();
+    for kv in fields {
+        let (key, raw) = kv
+            .split_once('=')
+            .ok_or_else(|| Failure::usage(format!("--field {kv:?}: expected KEY=VALUE")))?;
+        if key.is_empty() {
+            return Err(Failure::usage(format!("--field {kv:?}: the key is empty")));
+        }
+        if raw.is_empty() {
+            return Err(Failure::usage(format!(
+                "--field {kv:?}: the value is empty; leave the field out instead"
+            )));
+        }
+        let value = rows::typed(raw, types.get(key).map(String::as_str))
+            .map_err(|e| Failure::refused(format!("--field {kv:?}: {e}")))?
+            .unwrap_or(Value::Null);
+        if out.insert(key.to_owned(), value).is_some() {
+            return Err(Failure::usage(format!("--field {key}: given twice")));
+        }
+    }
+    Ok(out)
+}
+
+async fn org_set(
+    ctx: &Context,
+    organization_id: &Uuid,
+    pms_id: &Uuid,
+    fields: &[String],
+    file: Option<&Path>,
+    provider_config: Option<&Path>,
+) -> Result<Done, Failure> {
+    let client = ctx.client()?;
+    let (map, source) = match file {
+        Some(f) => {
+            let text = documents::read(f)?;
+            let doc = OrganizationDocument::new(documents::parse_json(f, &text)?);
+            if !doc.body["fields"].is_object() {
+                return Err(Failure::refused(format!(
+                    "{}: expected a JSON object of fields",
+                    f.display()
+                )));
+            }
+            (doc.fields(), Some((f, text, doc.prefix())))
+        }
+        None => {
+            let provider = provider_of(provider_config, Some(&client), pms_id).await?;
+            (typed_fields(fields, &provider)?, None)
+        }
+    };
+    client
+        .put_organization_config(organization_id, pms_id, OrganizationFields(map))
+        .await
+        .map_err(|e| match &source {
+            Some((f, text, prefix)) => refused_file(f, text, prefix, e),
+            None => e.into(),
+        })?;
+    Ok(Done::note(format!(
+        "stored the configuration of organization {organization_id}"
+    )))
+}
+
+/// Ctrl-C and SIGTERM, as a channel. The handlers are installed before
+/// this returns, so no signal is lost to the default action afterwards.
+pub fn interrupts() -> Result<mpsc::Receiver<()>, Failure> {
+    let (tx, rx) = mpsc::channel(4);
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let install =
+            |kind| signal(kind).map_err(|e| Failure::usage(format!("cannot handle signals: {e}")));
+        let mut int = install(SignalKind::interrupt())?;
+        let mut term = install(SignalKind::terminate())?;
+        tokio::spawn(async move {
+            loop {
+                let got = tokio::select! {
+                    s = int.recv() => s.is_some(),
+                    s = term.recv() => s.is_some(),
+                };
+                if !got || tx.send(()).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if tx.send(()).await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// `lupl org set-many`: rows from a file, typed by the provider, sent
+/// resumably (or judged offline with `--dry-run`).
+pub async fn set_many(
+    ctx: &Context,
+    args: &SetManyArgs,
+    interrupts: mpsc::Receiver<()>,
+) -> Result<Done, Failure> {
+    let format = args
+        .format
+        .or_else(|| Format::of(&args.file))
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "{}: name the format with --format csv|jsonl",
+                args.file.display()
+            ))
+        })?;
+    let text = documents::read(&args.file)?;
+    // The provider's declared fields type the CSV values and judge the rows.
+    let needs_client = !(args.dry_run && args.provider_config.is_some());
+    let client = if needs_client {
+        Some(ctx.client()?)
+    } else {
+        None
+    };
+    let provider = provider_of(
+        args.provider_config.as_deref(),
+        client.as_ref(),
+        &args.pms_id,
+    )
+    .await?;
+    let rows = rows::parse(&args.file, &text, format, &provider)?;
+    if args.dry_run {
+        let problems = set_many::dry_run(args.pms_id, &rows, &provider);
+        let lines: Vec<String> = problems
+            .values()
+            .flatten()
+            .map(|p| {
+                let org = p.organization_id.map(|o| o.to_string()).unwrap_or_default();
+                let key = if p.key.is_empty() { "(row)" } else { &p.key };
+                format!(
+                    "{}:{}: {org}: {key}: {}",
+                    args.file.display(),
+                    p.line,
+                    p.message
+                )
+            })
+            .collect();
+        let invalid = problems.len();
+        return Ok(Done {
+            value: Some(
+                json!({"rows": rows.len(), "valid": rows.len() - invalid, "invalid": invalid}),
+            ),
+            note: (!lines.is_empty()).then(|| lines.join("\n")),
+            code: if invalid == 0 {
+                exit::OK
+            } else {
+                exit::REFUSED
+            },
+            text: None,
+        });
+    }
+    let Some(client) = client else {
+        return Err(Failure::usage("no client"));
+    };
+    let (journal, results) = set_many::default_paths(&args.file);
+    let plan = Plan {
+        pms_id: args.pms_id,
+        concurrency: usize::from(args.concurrency),
+        journal: args.journal.clone().unwrap_or(journal),
+        resume: args.resume,
+        results: args.results.clone().unwrap_or(results),
+        retries: args.retries,
+        progress: if std::io::stderr().is_terminal() {
+            Progress::Bar
+        } else {
+            Progress::Lines
+        },
+    };
+    let summary = set_many::run(&client, &plan, rows, interrupts).await?;
+    let note = if summary.interrupted || summary.not_run > 0 {
+        Some(format!(
+            "lupl: {} row(s) not run; continue with the same command and --resume",
+            summary.not_run
+        ))
+    } else if summary.failed > 0 {
+        Some(format!(
+            "lupl: {} row(s) failed; see {}",
+            summary.failed, summary.results
+        ))
+    } else {
+        None
+    };
+    Ok(Done {
+        value: Some(serde_json::to_value(&summary).unwrap_or(Value::Null)),
+        note,
+        code: summary.exit_code(),
+        text: None,
+    })
+}
