@@ -8,7 +8,7 @@
 
 use crate::cases::Op;
 use crate::clauses::{Clause, Polarity};
-use crate::oracle::{BodyExpectation, Expected, Feature};
+use crate::oracle::{BodyExpectation, Expected, Feature, KeyExpectation};
 use lupl_spec::{SchemaCheck, Spec};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -204,8 +204,10 @@ pub fn judge(op: Op, expected: &Expected, received: &Received, schemas: &Schemas
         || format!("answered {status}"),
     ));
     status_findings(expected, received, &mut out);
+    // A 404 or 405 did not reach an operation: its statuses and schemas
+    // do not apply (the status check judges the route).
     let routed = expected.routed && !matches!(status, 404 | 405);
-    if expected.routed {
+    if routed {
         let documented = Spec::workspace()
             .operation(op.operation_id())
             .is_some_and(|o| o.statuses.contains(&status));
@@ -401,11 +403,25 @@ fn error_findings(expected: &Expected, received: &Received, out: &mut Vec<Findin
         .cloned()
         .unwrap_or_default();
     let got: BTreeSet<&str> = errors.keys().map(String::as_str).collect();
-    let want: BTreeSet<&str> = expected.errors.iter().map(|(k, _)| k.as_str()).collect();
-    let missing: Vec<&str> = want.difference(&got).copied().collect();
+    // An expectation is met by its key or one of the alternatives.
+    let present = |(key, e): &(String, KeyExpectation)| -> Option<String> {
+        e.keys(key).find(|k| got.contains(k)).map(str::to_owned)
+    };
+    let allowed: BTreeSet<&str> = expected
+        .errors
+        .iter()
+        .flat_map(|(k, e)| e.keys(k))
+        .collect();
+    let missing: Vec<&str> = expected
+        .errors
+        .iter()
+        .filter(|x| present(x).is_none())
+        .map(|(k, _)| k.as_str())
+        .collect();
     let described = || format!("errors {}", Value::Object(errors.clone()));
+    let partial = !missing.is_empty() && missing.len() < expected.errors.len();
     match expected.all_at_once {
-        Some(all) if !missing.is_empty() && got.intersection(&want).next().is_some() => {
+        Some(all) if partial => {
             out.push(Finding::broke(
                 all,
                 Check::ErrorKeys,
@@ -416,30 +432,50 @@ fn error_findings(expected: &Expected, received: &Received, out: &mut Vec<Findin
         Some(all) => out.push(Finding::held(all, Check::ErrorKeys, Polarity::Negative)),
         None => {}
     }
-    let partial = expected.all_at_once.is_some() && missing.len() < want.len();
-    for (key, e) in &expected.errors {
-        let present = got.contains(key.as_str());
-        if present || !partial {
+    let partial = expected.all_at_once.is_some() && partial;
+    for x in &expected.errors {
+        let (key, e) = x;
+        let found = present(x);
+        if found.is_some() || !partial {
             out.push(Finding::new(
                 e.clause,
                 Check::ErrorKeys,
                 Polarity::Negative,
-                present,
-                || format!("{} lack {key:?}", described()),
+                found.is_some(),
+                || {
+                    let also = if e.or.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (or {:?})", e.or)
+                    };
+                    format!("{} lack {key:?}{also}", described())
+                },
             ));
         }
-        if let (Some(message), true) = (&e.message, present) {
-            let messages = errors[key.as_str()].as_array().cloned().unwrap_or_default();
+        if let (false, Some(found)) = (e.messages.is_empty(), &found) {
+            let messages = errors[found.as_str()]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let matches = |m: &Value| {
+                m.as_str()
+                    .is_some_and(|m| e.messages.iter().any(|w| w == m))
+            };
             out.push(Finding::new(
                 e.clause,
                 Check::ErrorMessage,
                 Polarity::Negative,
-                messages.iter().any(|m| m.as_str() == Some(message)),
-                || format!("errors[{key:?}] is {messages:?}, expected {message:?}"),
+                messages.iter().any(matches),
+                || {
+                    format!(
+                        "errors[{found:?}] is {messages:?}, expected {:?}",
+                        e.messages[0]
+                    )
+                },
             ));
         }
     }
-    for extra in got.difference(&want) {
+    for extra in got.difference(&allowed) {
         let (owner, polarity) = expected
             .features
             .iter()
@@ -548,10 +584,15 @@ fn round_trip_findings(body: &BodyExpectation, received: &Received, out: &mut Ve
     }
 }
 
+/// A uuid in any spelling CONTRACT.md accepts, as lower-case hyphenated.
 fn canonical_id(value: &Value) -> Option<String> {
-    value
-        .as_str()
-        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+    let text = value.as_str()?;
+    if !crate::oracle::is_uuid_by_contract(text) {
+        return None;
+    }
+    let hex: String = text.chars().filter(char::is_ascii_hexdigit).collect();
+    uuid::Uuid::parse_str(&hex)
+        .ok()
         .map(|u| u.hyphenated().to_string())
 }
 

@@ -1,6 +1,7 @@
 //! `cargo run -p conformance -- [options]`: check that a target honours the
 //! Lupl Open API contract. Exit 0 when every clause holds, 1 when one is
-//! broken, 2 on a usage or connection error.
+//! broken, 2 on a usage or connection error (or a target that stopped
+//! answering), 130 when interrupted.
 
 use clap::Parser;
 use conformance::record::Recorder;
@@ -10,7 +11,6 @@ use lupl_auth::RateLimit;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 /// Check the Lupl Open API contract (CONTRACT.md) against the built-in model
 /// or a live target.
@@ -98,6 +98,13 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Files written at the end are checked now, before any request.
+    for path in [&args.coverage, &args.junit].into_iter().flatten() {
+        if let Err(e) = std::fs::File::create(path) {
+            eprintln!("conformance: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
     let recorder = match &args.record {
         Some(path) => match Recorder::create(path) {
             Ok(r) => Some(Arc::new(r)),
@@ -138,11 +145,17 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let cancel = harness.cancel_flag();
+    let cancel = harness.cancel_token();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("conformance: interrupted; finishing the request in flight, then restoring");
-            cancel.store(true, Ordering::Relaxed);
+            eprintln!(
+                "conformance: interrupted; finishing the request in flight, then restoring (Ctrl-C again to quit at once)"
+            );
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("conformance: quit without restoring");
+                std::process::exit(130);
+            }
         }
     });
     let options = Options {
@@ -158,7 +171,7 @@ async fn run(args: Args) -> ExitCode {
     let check_throttling = args.check_throttling;
     let outcome = tokio::task::spawn_blocking(move || -> Report {
         let mut report = worker.run_blocking(&options, &handle);
-        if worker.cancel_flag().load(Ordering::Relaxed) {
+        if worker.is_cancelled() || report.aborted.is_some() {
             return report;
         }
         if is_model {
@@ -210,7 +223,11 @@ async fn run(args: Args) -> ExitCode {
         eprintln!("conformance: cannot write the recording: {e}");
         return ExitCode::from(2);
     }
-    if report.passed() {
+    if report.interrupted {
+        ExitCode::from(130)
+    } else if report.aborted.is_some() {
+        ExitCode::from(2)
+    } else if report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

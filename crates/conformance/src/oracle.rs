@@ -69,8 +69,20 @@ impl RawRequest {
 pub struct KeyExpectation {
     /// The clause that puts the key there.
     pub clause: Clause,
-    /// The message CONTRACT.md fixes for it, if any.
-    pub message: Option<String>,
+    /// Other keys the contract allows instead (or as well), where it leaves
+    /// the choice open.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub or: Vec<String>,
+    /// The message CONTRACT.md fixes for it (any of these), if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<String>,
+}
+
+impl KeyExpectation {
+    /// The key and its alternatives.
+    pub fn keys<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> {
+        std::iter::once(key).chain(self.or.iter().map(String::as_str))
+    }
 }
 
 /// Something a request exercises that the contract accepts, judged at a
@@ -275,7 +287,7 @@ pub enum Planning {
 struct Failure {
     stage: Stage,
     clause: Clause,
-    key: Option<(String, Option<String>)>,
+    key: Option<(String, KeyExpectation)>,
 }
 
 fn fail(stage: Stage, clause: Clause) -> Failure {
@@ -292,10 +304,34 @@ fn fail_key(
     key: impl Into<String>,
     message: Option<String>,
 ) -> Failure {
+    fail_keys(
+        stage,
+        clause,
+        key,
+        Vec::new(),
+        message.into_iter().collect(),
+    )
+}
+
+/// A failure under `key` (or one of `or`), with any of `messages`.
+fn fail_keys(
+    stage: Stage,
+    clause: Clause,
+    key: impl Into<String>,
+    or: Vec<String>,
+    messages: Vec<String>,
+) -> Failure {
     Failure {
         stage,
         clause,
-        key: Some((key.into(), message)),
+        key: Some((
+            key.into(),
+            KeyExpectation {
+                clause,
+                or,
+                messages,
+            },
+        )),
     }
 }
 
@@ -670,17 +706,7 @@ pub fn plan(step: &Step, target: &Target, state: &CaseState) -> Planning {
             let errors: Vec<(String, KeyExpectation)> = failures
                 .iter()
                 .filter(|f| f.stage == stage)
-                .filter_map(|f| {
-                    f.key.as_ref().map(|(k, m)| {
-                        (
-                            k.clone(),
-                            KeyExpectation {
-                                clause: f.clause,
-                                message: m.clone(),
-                            },
-                        )
-                    })
-                })
+                .filter_map(|f| f.key.clone())
                 .collect();
             let all_at_once = (errors.len() > 1).then_some(if stage == Stage::Binding {
                 Clause::BindAllAtOnce
@@ -819,7 +845,13 @@ fn post_body(
                 match case.polarity() {
                     Polarity::Negative => {
                         if let Some(key) = applied.keys.first() {
-                            rules.push(fail_key(Stage::Rules, case.clause(), key, None));
+                            rules.push(fail_keys(
+                                Stage::Rules,
+                                case.clause(),
+                                key,
+                                applied.or.clone(),
+                                Vec::new(),
+                            ));
                         }
                     }
                     Polarity::Positive => {
@@ -840,43 +872,63 @@ fn post_body(
             plan.stored = Some((config, notes));
         }
         Content::Organization { seed, cases } => {
-            let unknown_provider = cases.contains(&OrgCase::UnknownProvider);
-            let own_pms = target.identities[me].pms_id;
-            let pms_for_org = if unknown_provider { NOBODY } else { own_pms };
+            // Which provider the organization names: its own identity's,
+            // another tenant's configured one, or one that is missing.
+            let other = (target.identities.len() > 1).then_some(1 - me.min(1));
+            let owner = if cases.contains(&OrgCase::OtherProvider) {
+                other.unwrap_or(me)
+            } else {
+                me
+            };
+            let own_pms = target.identities[owner].pms_id;
+            let unknown_provider = cases.iter().any(|c| c.exclusive());
+            let pms_for_org = if cases.contains(&OrgCase::UnknownProvider) {
+                NOBODY
+            } else if cases.contains(&OrgCase::UnconfiguredProvider) {
+                target.unconfigured_pms.unwrap_or(NOBODY)
+            } else {
+                own_pms
+            };
             // The fields are judged against the provider when the answer
             // depends on them, or when a broken rule must show in the order
             // of checks; then the case must know the provider.
             let breaks = cases.iter().any(|c| c.polarity() == Polarity::Negative);
             let judged = !binding_broken && !unknown_provider && (!decided_early || breaks);
-            let provider = &state.providers[me];
+            let provider = &state.providers[owner];
             let provider = match (&provider.known, judged) {
                 (Some(p), _) => Some(p.clone()),
-                (None, true) => return Err(Planning::Needs(Resource::Provider(me))),
+                (None, true) => return Err(Planning::Needs(Resource::Provider(owner))),
                 (None, false) => None,
             };
             let mut fields = Map::new();
             let mut notes = Vec::new();
-            let message = |id: Uuid| {
-                Some(format!(
-                    "The PMS provider '{id}' does not exist or has no configuration."
-                ))
-            };
-            if unknown_provider {
-                rules.push(fail_key(
+            // CONTRACT.md's `<id>`: the id as parsed, or as sent.
+            let missing_provider = |id: Uuid| {
+                let said = |id: &str| {
+                    format!("The PMS provider '{id}' does not exist or has no configuration.")
+                };
+                fail_keys(
                     Stage::Rules,
                     Clause::OrgProviderExists,
                     "pmsId",
-                    message(NOBODY),
-                ));
+                    Vec::new(),
+                    vec![said(&id.to_string()), said(&form(&id))],
+                )
+            };
+            if unknown_provider {
+                rules.push(missing_provider(pms_for_org));
             } else if judged || provider.is_some() {
                 match provider.as_ref().filter(|p| !p.is_null()) {
-                    None => rules.push(fail_key(
-                        Stage::Rules,
-                        Clause::OrgProviderExists,
-                        "pmsId",
-                        message(own_pms),
-                    )),
+                    None => rules.push(missing_provider(own_pms)),
                     Some(provider) => {
+                        // A configured provider: the pmsId rule holds.
+                        plan.features.push(feature(
+                            Clause::OrgProviderExists,
+                            Stage::Rules,
+                            vec!["pmsId".into()],
+                            Vec::new(),
+                            1,
+                        ));
                         match organization::valid_fields(provider, *seed) {
                             Some(f) => fields = f,
                             None if judged => {

@@ -224,6 +224,13 @@ pub fn summary(report: &Report, base_url: &str) -> String {
         let _ = match r {
             RestoreOutcome::Restored(op) => writeln!(out, "restored {}", op.operation_id()),
             RestoreOutcome::Unchanged(_) => Ok(()),
+            RestoreOutcome::Refused(op, why, saved) => writeln!(
+                out,
+                "restore: {} cannot be put back, the API refuses it now ({}); saved JSON: {}",
+                op.operation_id(),
+                printable(why, false),
+                saved
+            ),
             RestoreOutcome::CannotDelete(op) => writeln!(
                 out,
                 "restore: {} was null before the run and the API cannot delete; it now holds the harness's last write",
@@ -238,15 +245,19 @@ pub fn summary(report: &Report, base_url: &str) -> String {
             ),
         };
     }
-    let _ = writeln!(
-        out,
-        "{}",
-        if report.passed() {
-            "every clause held"
-        } else {
-            "the contract was broken"
-        }
-    );
+    if let Some(why) = &report.aborted {
+        let _ = writeln!(out, "STOPPED: {}", printable(why, false));
+    }
+    let verdict = if report.interrupted {
+        "interrupted: the run is incomplete"
+    } else if report.aborted.is_some() {
+        "the run could not finish"
+    } else if report.passed() {
+        "every clause held"
+    } else {
+        "the contract was broken"
+    };
+    let _ = writeln!(out, "{verdict}");
     out
 }
 

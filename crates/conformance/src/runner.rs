@@ -21,9 +21,10 @@ use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -108,6 +109,10 @@ pub enum RestoreOutcome {
     Unchanged(Op),
     /// It was `null` before the run; the API cannot delete (not a failure).
     CannotDelete(Op),
+    /// The API refuses it now (a 400: an organization stored against an
+    /// earlier provider configuration, say); not a failure. Why, and the
+    /// saved JSON.
+    Refused(Op, String, String),
     /// It could not be put back: why, and the saved JSON.
     Failed(Op, String, String),
 }
@@ -138,12 +143,20 @@ pub struct Report {
     pub budget_spent: bool,
     /// What restoring a live target did.
     pub restore: Vec<RestoreOutcome>,
+    /// Why the run stopped before its end, when the target stopped
+    /// answering (not a contract failure; the runner exits 2).
+    pub aborted: Option<String>,
+    /// Whether Ctrl-C stopped the run (it is incomplete).
+    pub interrupted: bool,
 }
 
 impl Report {
-    /// Whether every clause held (and the restore worked).
+    /// Whether every clause held, the run was whole, and the restore
+    /// worked.
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
+            && self.aborted.is_none()
+            && !self.interrupted
             && !self
                 .restore
                 .iter()
@@ -173,6 +186,8 @@ impl Report {
         self.transient.extend(other.transient);
         self.notes.extend(other.notes);
         self.skipped += other.skipped;
+        self.aborted = self.aborted.take().or(other.aborted);
+        self.interrupted |= other.interrupted;
     }
 }
 
@@ -222,9 +237,18 @@ pub struct Harness {
     requests: AtomicU64,
     log: Mutex<Vec<Sent>>,
     recorder: Option<Arc<Recorder>>,
-    cancelled: Arc<AtomicBool>,
+    cancel: CancellationToken,
+    notes: Mutex<Vec<String>>,
     started: Instant,
 }
+
+/// The most a response body may hold: the contract's bodies are small, and
+/// a target streaming without end must not exhaust the harness.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+/// Waits for 429s outside the throttling phase, per request, at the most.
+const MAX_WAITS: u32 = 10;
+/// Requests in a row without an answer that mean the target is gone.
+const GONE_AFTER: u32 = 3;
 
 impl Harness {
     /// Reads the target's current configurations (what a live run restores
@@ -247,7 +271,8 @@ impl Harness {
             requests: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
             recorder,
-            cancelled: Arc::new(AtomicBool::new(false)),
+            cancel: CancellationToken::new(),
+            notes: Mutex::new(Vec::new()),
             started: Instant::now(),
         };
         if let Some(r) = &harness.recorder {
@@ -268,9 +293,30 @@ impl Harness {
         Ok(harness)
     }
 
-    /// Set to stop after the request in flight (Ctrl-C).
-    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
-        self.cancelled.clone()
+    /// Cancelled to stop after the request in flight (Ctrl-C): waits end
+    /// at once, no case starts, the restore still runs.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Whether the run was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Sleeps `d`, or less if the run is cancelled; false when cancelled.
+    pub(crate) async fn sleep(&self, d: Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(d) => true,
+            () = self.cancel.cancelled() => false,
+        }
+    }
+
+    fn note(&self, note: String) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
     }
 
     /// The target.
@@ -379,6 +425,7 @@ impl Harness {
             match result {
                 Ok(r) if r.status == 429 && phase != Phase::Throttling => {
                     waits += 1;
+                    self.note_early_429(request, started);
                     let wait = r
                         .header("retry-after")
                         .and_then(lupl_api::RetryAfter::parse)
@@ -397,14 +444,46 @@ impl Harness {
                         at: self.clock(started),
                         millis: finished.duration_since(started).as_secs_f64() * 1e3,
                     });
-                    if waits > 30 {
-                        return Err("the target answered 429 thirty times in a row".into());
+                    if waits > MAX_WAITS {
+                        return Err(format!(
+                            "the target answered 429 {MAX_WAITS} times in a row; its quota may be lower than --rate-limit"
+                        ));
                     }
-                    tokio::time::sleep(wait).await;
+                    if !self.sleep(wait).await {
+                        return Err("interrupted while waiting for Retry-After".into());
+                    }
                 }
                 Ok(r) => return Ok((r, (started, finished))),
                 Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// A 429 outside the throttling phase is waited out; but when the log
+    /// shows the identity sent fewer than the quota in the window, the
+    /// target's quota is lower than the one the harness paces for: say so.
+    fn note_early_429(&self, request: &RawRequest, at: Instant) {
+        let Some(identity) = self.identity_of(request) else {
+            return;
+        };
+        let limit = self.target.limiter.limit();
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let counted = log
+            .iter()
+            .filter(|s| s.identity == Some(identity) && !matches!(s.status, 0 | 401 | 429))
+            .filter(|s| {
+                at.checked_sub(limit.per)
+                    .is_none_or(|edge| s.finished > edge)
+            })
+            .count();
+        drop(log);
+        if counted < limit.requests as usize {
+            self.note(format!(
+                "the target answered 429 though identity {identity} had sent only {counted} counted request(s) in the last {} s (the harness paces for {}/{}): its quota may be lower than documented; waited for Retry-After",
+                limit.per.as_secs(),
+                limit.requests,
+                limit.per.as_secs()
+            ));
         }
     }
 
@@ -437,11 +516,17 @@ impl Harness {
                 )
             })
             .collect();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| describe_transport(&e))?
-            .to_vec();
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| describe_transport(&e))? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(format!(
+                    "answered {status} with a body of more than {} MiB; gave up reading it",
+                    MAX_BODY / (1024 * 1024)
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(Received {
             status,
             headers,
@@ -512,7 +597,7 @@ impl Harness {
     ) -> CaseRun {
         let mut run = CaseRun::default();
         for step in steps {
-            if self.cancelled.load(Ordering::Relaxed) {
+            if self.is_cancelled() {
                 break;
             }
             let mut established: Vec<Resource> = Vec::new();
@@ -628,33 +713,42 @@ impl Harness {
         for m in 0..u64::from(options.cases) {
             schedule.push((Phase::Mixed, "mixed".into(), mixed.clone(), m));
         }
-        for (phase, label, strategy, number) in schedule {
-            if self.cancelled.load(Ordering::Relaxed) {
+        // What broke, to replay and shrink once the cases are done (so a
+        // failing target does not spend the budget on one failure).
+        let mut pending: Vec<(Clause, usize, Evidence)> = Vec::new();
+        let mut silent = 0;
+        for (index, (phase, label, strategy, number)) in schedule.iter().enumerate() {
+            if self.is_cancelled() {
+                report.interrupted = true;
                 break;
             }
             if !self.budget_left(options, true) {
                 report.budget_spent = true;
                 break;
             }
-            let salt = if phase == Phase::Directed {
-                b"directed"
-            } else {
-                b"mixed---"
+            let Some(tree) = make_tree(strategy, options.seed, *phase, *number) else {
+                continue;
             };
-            let make = || {
-                let mut runner = TestRunner::new_with_rng(
-                    Config::default(),
-                    cases::seeded_rng(options.seed, salt, number),
-                );
-                strategy.new_tree(&mut runner).ok()
-            };
-            let Some(tree) = make() else { continue };
             let steps = tree.current();
             let mut state = CaseState::new(identities);
-            let run = handle.block_on(self.run_case(&steps, phase, number, &label, &mut state));
+            let run = handle.block_on(self.run_case(&steps, *phase, *number, label, &mut state));
             report.cases += 1;
             report.skipped += run.skipped;
             progress.inc(1);
+            // A target that stops answering is gone, not in breach.
+            match run.exchanges.last().map(|e| &e.response) {
+                Some(Err(e)) => {
+                    silent += 1;
+                    if silent >= GONE_AFTER {
+                        report.aborted = Some(format!(
+                            "the target stopped answering ({silent} requests in a row got no answer; the last: {e})"
+                        ));
+                        break;
+                    }
+                }
+                Some(Ok(_)) => silent = 0,
+                None => {}
+            }
             for e in &run.exchanges {
                 if let Some(step) = &e.step {
                     report.coverage.record(step.op, &e.findings);
@@ -662,47 +756,66 @@ impl Harness {
                     report.coverage.record(op, &e.findings);
                 }
             }
-            let broken: Vec<Clause> = run
+            let broken: BTreeSet<Clause> = run
                 .exchanges
                 .iter()
                 .flat_map(|e| e.broken().map(|f| f.clause))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
                 .collect();
             for clause in broken {
-                if report.broke(clause) || report.transient.iter().any(|(c, _)| *c == clause) {
+                if pending.iter().any(|(c, _, _)| *c == clause) {
                     continue;
                 }
-                progress.set_message(format!("shrinking {clause}"));
-                let Some(original) = run.evidence(clause) else {
-                    continue;
-                };
-                let (reproduced, shrunk) =
-                    self.reproduce(&make, clause, options, handle, number, &label);
-                progress.set_message("");
-                if clause == Clause::RouteNo5xx
-                    && original.finding.check == Check::No5xx
-                    && reproduced == Reproduced::No
-                    && original
-                        .exchanges
-                        .last()
-                        .is_some_and(|e| e.response.is_err())
-                {
-                    report
-                        .transient
-                        .push((clause, original.finding.failure.clone().unwrap_or_default()));
-                    continue;
+                if let Some(original) = run.evidence(clause) {
+                    pending.push((clause, index, original));
                 }
-                report.failures.push(Failure {
-                    clause,
-                    label: label.clone(),
-                    original,
-                    shrunk,
-                    reproduced,
-                });
             }
         }
+        // Each broken clause: run its case again, and shrink it, within an
+        // equal share of what is left of the budget.
+        let count = pending.len() as u64;
+        for (done, (clause, index, original)) in pending.into_iter().enumerate() {
+            let (phase, label, strategy, number) = &schedule[index];
+            progress.set_message(format!("replaying {clause}"));
+            let share = options.max_requests.map(|max| {
+                let left = max.saturating_sub(self.requests());
+                self.requests() + left / (count - done as u64).max(1)
+            });
+            let make = || make_tree(strategy, options.seed, *phase, *number);
+            let (reproduced, shrunk) = if report.aborted.is_some() || self.is_cancelled() {
+                (
+                    Reproduced::NotTried("the run stopped before the replays".into()),
+                    None,
+                )
+            } else {
+                self.reproduce(&make, clause, options, share, handle, *number, label)
+            };
+            let no_answer = original
+                .exchanges
+                .last()
+                .is_some_and(|e| e.response.is_err());
+            if no_answer && reproduced != Reproduced::Yes {
+                report
+                    .transient
+                    .push((clause, original.finding.failure.clone().unwrap_or_default()));
+                continue;
+            }
+            report.failures.push(Failure {
+                clause,
+                label: label.clone(),
+                original,
+                shrunk,
+                reproduced,
+            });
+        }
         progress.finish_and_clear();
+        report.interrupted |= self.is_cancelled();
+        report.notes.extend(
+            self.notes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .cloned(),
+        );
         report.requests = self.requests();
         report.elapsed = start.elapsed();
         report
@@ -710,16 +823,21 @@ impl Harness {
 
     /// Runs a failing case again and, when it breaks `clause` again,
     /// shrinks it to the smallest case proptest finds that still does.
+    #[allow(clippy::too_many_arguments)]
     fn reproduce(
         &self,
         make: &dyn Fn() -> Option<Box<dyn ValueTree<Value = Vec<Step>>>>,
         clause: Clause,
         options: &Options,
+        share: Option<u64>,
         handle: &tokio::runtime::Handle,
         number: u64,
         label: &str,
     ) -> (Reproduced, Option<Evidence>) {
-        if !self.budget_left(options, false) {
+        let within = |this: &Self| {
+            this.budget_left(options, false) && share.is_none_or(|s| this.requests() < s)
+        };
+        if !within(self) {
             return (
                 Reproduced::NotTried("the request budget is spent".into()),
                 None,
@@ -744,10 +862,7 @@ impl Harness {
         if tree.simplify() {
             loop {
                 iterations += 1;
-                if iterations > options.shrink_iterations
-                    || !self.budget_left(options, false)
-                    || self.cancelled.load(Ordering::Relaxed)
-                {
+                if iterations > options.shrink_iterations || !within(self) || self.is_cancelled() {
                     break;
                 }
                 let run = attempt(&tree.current(), Phase::Shrink);
@@ -823,11 +938,15 @@ impl Harness {
                     .saved
                     .iter()
                     .map(|(r, saved)| {
-                        RestoreOutcome::Failed(
-                            write_op(*r),
-                            format!("could not read the target to restore it: {e}"),
-                            saved.to_string(),
-                        )
+                        if saved.is_null() {
+                            RestoreOutcome::CannotDelete(write_op(*r))
+                        } else {
+                            RestoreOutcome::Failed(
+                                write_op(*r),
+                                format!("could not read the target to restore it: {e}"),
+                                saved.to_string(),
+                            )
+                        }
                     })
                     .collect();
             }
@@ -868,6 +987,17 @@ impl Harness {
             }
             outcomes.push(match sent {
                 Ok((r, _)) if r.status == 200 => RestoreOutcome::Restored(op),
+                Ok((r, _)) if r.status == 400 => RestoreOutcome::Refused(
+                    op,
+                    format!(
+                        "answered 400 {}",
+                        String::from_utf8_lossy(&r.body)
+                            .chars()
+                            .take(300)
+                            .collect::<String>()
+                    ),
+                    saved.to_string(),
+                ),
                 Ok((r, _)) => {
                     RestoreOutcome::Failed(op, format!("answered {}", r.status), saved.to_string())
                 }
@@ -884,6 +1014,24 @@ impl Harness {
             None => Ok(()),
         }
     }
+}
+
+/// The value tree of case `number` of `phase`, as the seed makes it (the
+/// same tree each time, for replaying and shrinking).
+fn make_tree(
+    strategy: &BoxedStrategy<Vec<Step>>,
+    seed: u64,
+    phase: Phase,
+    number: u64,
+) -> Option<Box<dyn ValueTree<Value = Vec<Step>>>> {
+    let salt = if phase == Phase::Directed {
+        b"directed"
+    } else {
+        b"mixed---"
+    };
+    let mut runner =
+        TestRunner::new_with_rng(Config::default(), cases::seeded_rng(seed, salt, number));
+    strategy.new_tree(&mut runner).ok()
 }
 
 fn write_op(r: Resource) -> Op {

@@ -125,6 +125,9 @@ pub struct Target {
     pub foreign_pms_id: Option<Uuid>,
     /// See `foreign_pms_id`.
     pub foreign_organization_id: Option<Uuid>,
+    /// A registered provider without a configuration (the built-in model
+    /// has one nobody configures).
+    pub unconfigured_pms: Option<Uuid>,
     /// Paces requests under the target's quota.
     pub limiter: Arc<RateLimiter>,
     /// Whether this is the in-process model (no restore needed).
@@ -160,9 +163,20 @@ impl Target {
     }
 
     /// A model with this fixture (its first two users, each owning one
-    /// provider and managing one organization), paced by `limit`.
-    pub async fn model_with(fixture: Fixture, limit: RateLimit) -> anyhow::Result<Self> {
+    /// provider and managing one organization), paced by `limit`. One more
+    /// provider is registered for the first user and never configured.
+    pub async fn model_with(mut fixture: Fixture, limit: RateLimit) -> anyhow::Result<Self> {
         let identities = Self::identities_of(&fixture);
+        let unconfigured = Uuid::from_u128(0x5eed_0000_0000_4000_8000_0000_0000_0002);
+        if let Some(owner) = fixture.users.first().map(|u| u.email.clone())
+            && !fixture.providers.iter().any(|p| p.pms_id == unconfigured)
+        {
+            fixture.providers.push(lupl_model::fixture::Provider {
+                pms_id: unconfigured,
+                owner,
+                config: serde_json::Value::Null,
+            });
+        }
         if identities.is_empty() {
             anyhow::bail!(
                 "the fixture has no user who owns a provider and manages an organization"
@@ -174,6 +188,7 @@ impl Target {
             identities,
             foreign_pms_id: None,
             foreign_organization_id: None,
+            unconfigured_pms: Some(unconfigured),
             limiter: Arc::new(RateLimiter::new(limit, Arc::new(SystemClock))),
             is_model: true,
             http: http()?,
@@ -198,6 +213,7 @@ impl Target {
             identities: vec![identity],
             foreign_pms_id,
             foreign_organization_id,
+            unconfigured_pms: None,
             limiter: Arc::new(RateLimiter::new(limit, Arc::new(SystemClock))),
             is_model: false,
             http: http()?,
@@ -222,6 +238,7 @@ impl Target {
             identities,
             foreign_pms_id: None,
             foreign_organization_id: None,
+            unconfigured_pms: None,
             limiter: Arc::new(RateLimiter::new(limit, Arc::new(SystemClock))),
             is_model: !restore,
             http: http()?,

@@ -204,12 +204,19 @@ pub async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
     let state = CaseState::new(identities);
     // Start from an empty window, so that the quota is reached by this
     // phase's own requests and stays reached for most of a window.
-    if let Some(last) = counted(&harness.log(), usize::MAX).last() {
-        tokio::time::sleep_until((last.finished + w).into()).await;
+    if let Some(last) = counted(&harness.log(), usize::MAX).last()
+        && !harness
+            .sleep((last.finished + w).saturating_duration_since(Instant::now()))
+            .await
+    {
+        return out;
     }
     let drive = driving();
     let mut first_429: Option<(Instant, u64)> = None;
     for n in 0..q + 50 {
+        if harness.is_cancelled() {
+            return out;
+        }
         let s = &drive[n % drive.len()];
         let Some(e) = judged(harness, s, &state, q, w, Clause::ThrottleWindow).await else {
             out.notes
@@ -254,6 +261,9 @@ pub async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
         .map(|o| o.started + w)
         .unwrap_or(answered);
     for p in &probes(identities) {
+        if harness.is_cancelled() {
+            return out;
+        }
         if Instant::now() >= full_until {
             out.notes.push(
                 "the window did not stay full long enough for every probe of the order of checks"
@@ -276,7 +286,12 @@ pub async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
     if let Some(last) = full_until.checked_sub(2 * slowest + Duration::from_millis(50))
         && last > Instant::now()
     {
-        tokio::time::sleep_until(last.into()).await;
+        if !harness
+            .sleep(last.saturating_duration_since(Instant::now()))
+            .await
+        {
+            return out;
+        }
         let again = get(Op::GetProvider, Who::Identity(0), Whose::Own, valid_query());
         if let Some(e) = judged(harness, &again, &state, q, w, Clause::ThrottleWindow).await {
             out.exchanges.push(e.exchange);
@@ -284,7 +299,13 @@ pub async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
     }
     // At Retry-After, not later: the oldest counted request has left, and
     // the 429s sent meanwhile must not have counted.
-    tokio::time::sleep_until((answered + Duration::from_secs(retry_after)).into()).await;
+    let deadline = answered + Duration::from_secs(retry_after);
+    if !harness
+        .sleep(deadline.saturating_duration_since(Instant::now()))
+        .await
+    {
+        return out;
+    }
     let recovery = get(Op::GetProvider, Who::Identity(0), Whose::Own, valid_query());
     if let Some(e) = judged(harness, &recovery, &state, q, w, Clause::ThrottleNotCounted).await {
         out.exchanges.push(e.exchange);

@@ -282,7 +282,16 @@ async fn a_small_quota_is_waited_out_and_the_restore_works() {
         report.failures,
         report.restore
     );
-    assert!(report.notes.is_empty(), "{:?}", report.notes);
+    // Not a failure, but said: the quota is lower than the harness paced for.
+    assert!(
+        !report.notes.is_empty()
+            && report
+                .notes
+                .iter()
+                .all(|n| n.contains("quota may be lower")),
+        "{:?}",
+        report.notes
+    );
     for r in &report.restore {
         assert!(
             matches!(

@@ -191,15 +191,30 @@ pub enum OtherMethod {
     Delete,
     /// `PATCH`.
     Patch,
+    /// `HEAD`.
+    Head,
+    /// `OPTIONS`.
+    Options,
 }
 
 impl OtherMethod {
+    /// Every one.
+    pub const ALL: [OtherMethod; 5] = [
+        OtherMethod::Put,
+        OtherMethod::Delete,
+        OtherMethod::Patch,
+        OtherMethod::Head,
+        OtherMethod::Options,
+    ];
+
     /// The method's name.
     pub fn name(self) -> &'static str {
         match self {
             OtherMethod::Put => "PUT",
             OtherMethod::Delete => "DELETE",
             OtherMethod::Patch => "PATCH",
+            OtherMethod::Head => "HEAD",
+            OtherMethod::Options => "OPTIONS",
         }
     }
 }
@@ -775,15 +790,10 @@ impl Gen {
                     vec![step]
                 })
                 .boxed(),
-            Gen::OtherMethod => each(
-                op,
-                identities,
-                vec![OtherMethod::Put, OtherMethod::Delete, OtherMethod::Patch],
-                |m, mut step| {
-                    step.route = Route::Method(m);
-                    vec![step]
-                },
-            ),
+            Gen::OtherMethod => each(op, identities, OtherMethod::ALL.to_vec(), |m, mut step| {
+                step.route = Route::Method(m);
+                vec![step]
+            }),
             Gen::OtherPath => each(
                 op,
                 identities,
@@ -1045,6 +1055,10 @@ impl Gen {
             Gen::Organization(case) => (who, organization::ready_provider(), any::<u64>())
                 .prop_map(move |(i, provider, seed)| {
                     let mut steps = organization_case(i, provider, seed, vec![case]);
+                    // Another tenant's provider: that tenant configures it.
+                    if case == OrgCase::OtherProvider && identities > 1 {
+                        steps[0].who = Who::Identity(1 - i);
+                    }
                     steps.push(Step::read(Op::GetOrganization, i));
                     steps
                 })

@@ -31,8 +31,13 @@ pub enum OrgCase {
     BooleanFalse,
     /// A string with inner white space, non-ASCII and control characters.
     ExoticString,
-    /// The provider names no configured provider.
+    /// Another tenant's configured provider (the contract asks only that it
+    /// exist and be configured, not that the caller own it).
+    OtherProvider,
+    /// The provider names no registered provider.
     UnknownProvider,
+    /// The provider is registered but has no configuration yet.
+    UnconfiguredProvider,
     /// A required field left out.
     RequiredMissing,
     /// A required field set to `null`.
@@ -68,7 +73,9 @@ impl OrgCase {
         OrgCase::NumberEdges,
         OrgCase::BooleanFalse,
         OrgCase::ExoticString,
+        OrgCase::OtherProvider,
         OrgCase::UnknownProvider,
+        OrgCase::UnconfiguredProvider,
         OrgCase::RequiredMissing,
         OrgCase::RequiredNull,
         OrgCase::Undeclared,
@@ -93,7 +100,7 @@ impl OrgCase {
             LastOption | SelectNotOption | SelectWrongCase | SelectNotString => Clause::OrgSelect,
             NumberEdges | NumberNotNumber => Clause::OrgNumber,
             BooleanFalse | BooleanNotBoolean => Clause::OrgBoolean,
-            UnknownProvider => Clause::OrgProviderExists,
+            OtherProvider | UnknownProvider | UnconfiguredProvider => Clause::OrgProviderExists,
             Undeclared => Clause::OrgDeclared,
         }
     }
@@ -103,7 +110,7 @@ impl OrgCase {
         use OrgCase::*;
         match self {
             OptionalNull | OptionalAbsent | UnanchoredMatch | AnchoredMatch | LastOption
-            | NumberEdges | BooleanFalse | ExoticString => Polarity::Positive,
+            | NumberEdges | BooleanFalse | ExoticString | OtherProvider => Polarity::Positive,
             _ => Polarity::Negative,
         }
     }
@@ -230,7 +237,7 @@ impl OrgCase {
                     message: None,
                 });
             }
-            UnknownProvider => {
+            OtherProvider | UnknownProvider | UnconfiguredProvider => {
                 return Some(Applied {
                     key: "pmsId".into(),
                     message: None,
@@ -245,10 +252,13 @@ impl OrgCase {
     }
 
     /// Cases that must be the only one in a body: they decide the answer
-    /// alone (a provider that does not exist is reported without judging
-    /// the fields).
-    fn exclusive(self) -> bool {
-        self == OrgCase::UnknownProvider
+    /// alone (a provider that does not exist or has no configuration is
+    /// reported without judging the fields).
+    pub fn exclusive(self) -> bool {
+        matches!(
+            self,
+            OrgCase::UnknownProvider | OrgCase::UnconfiguredProvider
+        )
     }
 }
 

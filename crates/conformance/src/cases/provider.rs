@@ -430,6 +430,9 @@ provider_cases! {
 pub struct Applied {
     /// Error keys.
     pub keys: Vec<String>,
+    /// Keys the contract allows instead of a negative case's key, where it
+    /// leaves the choice open.
+    pub or: Vec<String>,
     /// JSON pointers (into the configuration) of what the case put there.
     pub pointers: Vec<String>,
 }
@@ -437,7 +440,15 @@ pub struct Applied {
 fn applied(key: impl Into<String>) -> Applied {
     Applied {
         keys: vec![key.into()],
-        pointers: Vec::new(),
+        ..Applied::default()
+    }
+}
+
+fn applied_or(key: impl Into<String>, or: &[String]) -> Applied {
+    Applied {
+        keys: vec![key.into()],
+        or: or.to_vec(),
+        ..Applied::default()
     }
 }
 
@@ -668,9 +679,10 @@ impl ProviderCase {
                 remove(config, "endpoints");
                 applied("config.endpoints")
             }
+            // "→ `config.endpoints` or `config.endpoints.<key>`"
             EndpointUnknownKey => {
                 config["endpoints"] = json!({"hours": "/hours", "payroll": "/payroll"});
-                applied("config.endpoints.payroll")
+                applied_or("config.endpoints.payroll", &["config.endpoints".into()])
             }
             EndpointRelative => {
                 config["endpoints"] = json!({"matters": "matters"});
@@ -719,9 +731,14 @@ impl ProviderCase {
             ),
             KeyStartsWithDigit => field_key(config, field("9lives", "number"), "key"),
             KeyHyphen => field_key(config, field("firm-code", "number"), "key"),
+            // The contract does not say which of the two is reported.
             KeyDuplicate => {
-                push_field(config, field("dupKey", "number"));
-                field_key(config, field("dupKey", "boolean"), "key")
+                let first = push_field(config, field("dupKey", "number"));
+                let second = push_field(config, field("dupKey", "boolean"));
+                applied_or(
+                    format!("config.fields[{second}].key"),
+                    &[format!("config.fields[{first}].key")],
+                )
             }
             KeyMissing => field_key(config, json!({"label": "No key", "type": "number"}), "key"),
             LabelAtLimit => field_key(
@@ -757,7 +774,7 @@ impl ProviderCase {
                 }
                 Applied {
                     keys,
-                    pointers: Vec::new(),
+                    ..Applied::default()
                 }
             }
             FieldTypeOther => field_key(config, field("when", "date"), "type"),
@@ -832,6 +849,7 @@ impl ProviderCase {
                     "tokenUrl": "https://auth.example/{phTenant}/token"});
                 config["endpoints"] = json!({"clients": "/v1/{phTenant}/clients"});
                 Applied {
+                    or: Vec::new(),
                     keys: vec![
                         "config.baseUrl".into(),
                         "config.authentication.authorizationUrl".into(),
@@ -911,9 +929,19 @@ impl ProviderCase {
                 config["fields"] = json!({"region": {"type": "string"}});
                 applied("config.fields")
             }
+            // The contract keys members of fields; a field that is not an
+            // object may be reported as itself, as `fields`, or by the
+            // members it lacks.
             FieldNotObject => {
                 let i = push_field(config, json!("region"));
-                applied(format!("config.fields[{i}]"))
+                let or: Vec<String> = std::iter::once("config.fields".to_owned())
+                    .chain(
+                        ["key", "label", "type"]
+                            .iter()
+                            .map(|m| format!("config.fields[{i}].{m}")),
+                    )
+                    .collect();
+                applied_or(format!("config.fields[{i}]"), &or)
             }
             LabelNotString => field_key(
                 config,
@@ -935,6 +963,7 @@ impl ProviderCase {
                     json!({"key": "hinted", "label": "H", "type": "boolean", "x-hint": ["a", null]}),
                 );
                 Applied {
+                    or: Vec::new(),
                     keys: Vec::new(),
                     pointers: vec![
                         "/x-acme-tier".into(),
@@ -953,6 +982,7 @@ impl ProviderCase {
                            "options": ["ä", "b c", "\t", "🎉"]}),
                 );
                 Applied {
+                    or: Vec::new(),
                     keys: vec!["config.name".into(), "config.description".into()],
                     pointers: vec![
                         "/name".into(),
