@@ -36,7 +36,7 @@ fn cpu_time() -> Duration {
 /// Calls GET providerconfig from `TASKS` tasks for `seconds`; returns
 /// (answered, 429s, elapsed).
 async fn drive(client: &Client, seconds: u64) -> (u64, u64, Duration) {
-    let pms = PMS.parse().unwrap_or_default();
+    let pms: lupl_api::uuid::Uuid = PMS.parse().unwrap_or_default();
     let ok = Arc::new(AtomicU64::new(0));
     let throttled = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -47,7 +47,7 @@ async fn drive(client: &Client, seconds: u64) -> (u64, u64, Duration) {
                 (client.clone(), ok.clone(), throttled.clone(), stop.clone());
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    match client.provider_config(&pms).await {
+                    match client.get_provider_config().pms_id(pms).send().await {
                         Ok(_) => ok.fetch_add(1, Ordering::Relaxed),
                         Err(Error::TooManyRequests { .. }) => {
                             throttled.fetch_add(1, Ordering::Relaxed)
@@ -178,9 +178,9 @@ pub async fn profile(which: &str, url: &str, n: u64) -> anyhow::Result<()> {
         "bare" => bare(url, "tok-acme")?,
         _ => full(url, "tok-acme", RateLimit::new(1_000_000_000, 1), 3)?,
     };
-    let pms = PMS.parse()?;
+    let pms: lupl_api::uuid::Uuid = PMS.parse()?;
     for _ in 0..n {
-        client.provider_config(&pms).await?;
+        client.get_provider_config().pms_id(pms).send().await?;
     }
     Ok(())
 }

@@ -1,7 +1,12 @@
-//! `cargo xtask codegen`: openapi.json → normalize → progenitor → prettyplease
-//! → `crates/lupl-api/src/generated.rs`.
+//! `cargo xtask codegen`: openapi.json → normalize → progenitor → the face
+//! pass → prettyplease → `crates/lupl-api/src/generated.rs`.
+//!
+//! The module has three parts: `progenitor` (the generated client and types,
+//! private to `lupl-api` but for the types it re-exports), `unions` and
+//! `operations` (the face pass, [`crate::face`]).
 
-use crate::normalize::{self, Problem};
+use crate::face;
+use crate::normalize::{self, Problem, Union};
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -51,13 +56,17 @@ fn display_pointer(pointer: &str) -> &str {
 
 impl std::error::Error for CodegenError {}
 
-/// The generator settings of this project: positional methods, hooks that
-/// `lupl-api` implements over [`lupl_api::ClientState`], and `JsonSchema` on
-/// every type so the CLI can print configuration schemas for editors.
-fn settings() -> GenerationSettings {
+/// The generator settings of this project: builder-style operations,
+/// hooks that `lupl-api` implements over `lupl_api::ClientState`,
+/// `JsonSchema` and `PartialEq` on every type, and each discriminated union
+/// replaced by the face's tagged enum.
+fn settings(unions: &[Union]) -> GenerationSettings {
     let mut settings = GenerationSettings::default();
+    for union in unions {
+        settings.with_replacement(&union.name, face::union_path(union), std::iter::empty());
+    }
     settings
-        .with_interface(InterfaceStyle::Positional)
+        .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_inner_type(quote_path("crate::ClientState"))
         .with_hooks(HooksMode::Expected)
@@ -74,12 +83,35 @@ fn quote_path(path: &str) -> proc_macro2::TokenStream {
 /// Generates the module text from the document text. `spec_name` goes in the
 /// header. Deterministic: equal inputs give byte-identical outputs.
 pub fn generate(spec_text: &str, spec_name: &str) -> Result<String, CodegenError> {
-    let spec = normalize::parse(spec_text).and_then(normalize::normalize);
-    let spec = spec.map_err(CodegenError::Problems)?;
-    let tokens = run_quietly(|| Generator::new(&settings()).generate_tokens(&spec))
+    let prepared = normalize::prepare(spec_text).map_err(CodegenError::Problems)?;
+    let documented = prepared.spec.clone();
+    let spec = normalize::normalize(prepared.spec).map_err(CodegenError::Problems)?;
+    let tokens = run_quietly(|| Generator::new(&settings(&prepared.unions)).generate_tokens(&spec))
         .map_err(CodegenError::Generator)?
         .map_err(|e| CodegenError::Generator(e.to_string()))?;
-    let file = syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
+    let mut generated =
+        syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
+    face::default_extra_maps(&mut generated);
+    let unions = face::unions(&prepared.unions);
+    let operations = face::operations_face(&generated, &documented);
+    let items = &generated.items;
+    let module = quote::quote! {
+        /// progenitor's client and typify's types. Only the types are public
+        /// (as `lupl_api::types`); the client is reached through the face.
+        #[allow(dead_code, unused_imports)]
+        pub mod progenitor {
+            #(#items)*
+        }
+        /// The document's discriminated unions as internally tagged enums.
+        pub mod unions {
+            #unions
+        }
+        /// One method per operation on `lupl_api::Client`, and its request.
+        pub mod operations {
+            #operations
+        }
+    };
+    let file = syn::parse2::<syn::File>(module).map_err(|e| CodegenError::Syntax(e.to_string()))?;
     let digest = Sha256::digest(spec_text.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!(

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod codegen;
+pub mod face;
 pub mod normalize;
 
 use std::path::PathBuf;

@@ -46,8 +46,25 @@ pub fn escape_pointer_token(token: &str) -> String {
 }
 
 /// Parses document text, first rewriting the JSON constructs that
-/// `openapiv3` would silently lose (see [`lift_ref_siblings`]).
+/// `openapiv3` would silently lose (see [`lift_ref_siblings`]) and those that
+/// would make typed round trips lossy (see [`untag_union_members`] and
+/// [`keep_what_the_server_stores`]).
 pub fn parse(text: &str) -> Result<OpenAPI, Vec<Problem>> {
+    prepare(text).map(|prepared| prepared.spec)
+}
+
+/// A parsed document ready for the generator, and the discriminated unions
+/// the generator leaves to the face pass.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The document, before [`normalize`].
+    pub spec: OpenAPI,
+    /// Its named `oneOf`s with a `discriminator`.
+    pub unions: Vec<Union>,
+}
+
+/// [`parse`], also returning the document's discriminated unions.
+pub fn prepare(text: &str) -> Result<Prepared, Vec<Problem>> {
     let mut doc: Value = serde_json::from_str(text).map_err(|e| {
         vec![Problem::new(
             "",
@@ -59,12 +76,16 @@ pub fn parse(text: &str) -> Result<OpenAPI, Vec<Problem>> {
         )]
     })?;
     lift_ref_siblings(&mut doc);
-    serde_json::from_value(doc).map_err(|e| {
+    let unions = discriminated_unions(&doc);
+    untag_union_members(&mut doc, &unions);
+    keep_what_the_server_stores(&mut doc);
+    let spec = serde_json::from_value(doc).map_err(|e| {
         vec![Problem::new(
             "",
             format!("not an OpenAPI 3.0 document: {e}"),
         )]
-    })
+    })?;
+    Ok(Prepared { spec, unions })
 }
 
 /// Rewrites `{"$ref": R, "nullable": true, …}` into
@@ -89,6 +110,152 @@ pub fn lift_ref_siblings(doc: &mut Value) {
             map.values_mut().for_each(lift_ref_siblings);
         }
         Value::Array(items) => items.iter_mut().for_each(lift_ref_siblings),
+        _ => {}
+    }
+}
+
+/// A named `oneOf` with a `discriminator`, whose members are named schemas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Union {
+    /// The component schema's name (`ProviderAuthentication`).
+    pub name: String,
+    /// The discriminating property (`type`).
+    pub property: String,
+    /// `(tag value, member schema name)`, in the document's order.
+    pub variants: Vec<(String, String)>,
+    /// The schema's description.
+    pub description: Option<String>,
+}
+
+const SCHEMA_REF: &str = "#/components/schemas/";
+
+/// Every named `oneOf` with a `discriminator` whose members are all `$ref`s
+/// to named schemas. A member's tag is its `mapping` key, else its name.
+pub fn discriminated_unions(doc: &Value) -> Vec<Union> {
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, schema) in schemas {
+        let (Some(property), Some(members)) = (
+            schema
+                .pointer("/discriminator/propertyName")
+                .and_then(Value::as_str),
+            schema.get("oneOf").and_then(Value::as_array),
+        ) else {
+            continue;
+        };
+        let tag_of = |member: &str| -> String {
+            schema
+                .pointer("/discriminator/mapping")
+                .and_then(Value::as_object)
+                .and_then(|mapping| {
+                    mapping.iter().find_map(|(tag, r)| {
+                        (r.as_str()?.strip_prefix(SCHEMA_REF)? == member).then(|| tag.clone())
+                    })
+                })
+                .unwrap_or_else(|| member.to_owned())
+        };
+        let variants: Option<Vec<(String, String)>> = members
+            .iter()
+            .map(|m| {
+                let member = m.get("$ref")?.as_str()?.strip_prefix(SCHEMA_REF)?;
+                schemas.get(member)?;
+                Some((tag_of(member), member.to_owned()))
+            })
+            .collect();
+        if let Some(variants) = variants.filter(|v| !v.is_empty()) {
+            out.push(Union {
+                name: name.clone(),
+                property: property.to_owned(),
+                variants,
+                description: schema
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            });
+        }
+    }
+    out
+}
+
+/// Removes the discriminating property from each union member's schema.
+///
+/// The face pass makes every [`Union`] an internally tagged enum
+/// (`#[serde(tag = "type")]`) over the members' generated structs: the enum
+/// reads and writes the tag, so the structs must not carry it (a user would
+/// otherwise fill `type_` by hand, and could fill it wrong). typify alone
+/// makes an untagged enum of structs that each carry the tag.
+pub fn untag_union_members(doc: &mut Value, unions: &[Union]) {
+    for union in unions {
+        for (_, member) in &union.variants {
+            let pointer = format!("/components/schemas/{}", escape_pointer_token(member));
+            let Some(Value::Object(schema)) = doc.pointer_mut(&pointer) else {
+                continue;
+            };
+            if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+                properties.remove(&union.property);
+            }
+            if let Some(Value::Array(required)) = schema.get_mut("required") {
+                required.retain(|r| r.as_str() != Some(union.property.as_str()));
+            }
+        }
+    }
+}
+
+/// Makes typed round trips exact: what a client decodes and encodes again
+/// is what the server stored.
+///
+/// - An object with properties that admits other members (no
+///   `additionalProperties`, or `true`) gets `additionalProperties: {}`, so
+///   typify adds a flattened `extra` map that keeps them (it ignores unknown
+///   members for `true`, and drops them).
+/// - An optional property that is an array, or that has a `default`, becomes
+///   nullable without the default, so it is an `Option`: absent stays absent
+///   and `[]` or `false` stay as sent (typify would otherwise skip an empty
+///   array and fill a default in).
+pub fn keep_what_the_server_stores(doc: &mut Value) {
+    match doc {
+        Value::Object(map) => {
+            let has_properties = map
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_some_and(|p| !p.is_empty());
+            if has_properties {
+                match map.get("additionalProperties") {
+                    None | Some(Value::Bool(true)) => {
+                        map.insert(
+                            "additionalProperties".into(),
+                            Value::Object(serde_json::Map::new()),
+                        );
+                    }
+                    _ => {}
+                }
+                let required: BTreeSet<String> = map
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+                if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                    for (name, property) in properties.iter_mut() {
+                        let Value::Object(p) = property else { continue };
+                        let array = p.get("type").and_then(Value::as_str) == Some("array");
+                        if !required.contains(name) && (array || p.contains_key("default")) {
+                            p.remove("default");
+                            p.insert("nullable".into(), Value::Bool(true));
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(keep_what_the_server_stores);
+        }
+        Value::Array(items) => items.iter_mut().for_each(keep_what_the_server_stores),
         _ => {}
     }
 }

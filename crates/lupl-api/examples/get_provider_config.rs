@@ -41,7 +41,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .default_headers(headers)
         .build()?;
     let client = env.client_with(http, ClientState::default());
-    match client.provider_config(&pms_id).await {
+    match client.get_provider_config().pms_id(pms_id).send().await {
         Ok(Some(config)) => println!("{}", serde_json::to_string_pretty(&config)?),
         Ok(None) => println!("null (no configuration stored yet)"),
         Err(Error::BadRequest { errors, .. }) => {

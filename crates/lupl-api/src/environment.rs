@@ -6,10 +6,22 @@ use std::fmt;
 use std::time::Duration;
 
 /// The documented Stage host, where the PMS provider endpoints live.
+///
+/// ```
+/// assert_eq!(lupl_api::Environment::Stage.base_url(), lupl_api::STAGE_BASE_URL);
+/// ```
 pub const STAGE_BASE_URL: &str = "https://openapi-stage.stage.lupl.com";
 
 /// A Lupl deployment. Tokens are issued per environment, so the environment
 /// is also the key under which `lupl-auth` caches them.
+///
+/// ```
+/// use lupl_api::Environment;
+/// let sandbox = Environment::custom("http://127.0.0.1:8080")?;
+/// assert_eq!(sandbox.to_string(), "http://127.0.0.1:8080");
+/// assert_eq!(Environment::Stage.to_string(), "stage");
+/// # Ok::<(), lupl_api::EnvironmentError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Environment {
     /// Lupl Stage, at [`STAGE_BASE_URL`].
@@ -22,6 +34,13 @@ pub enum Environment {
 }
 
 /// Why a base URL was refused.
+///
+/// ```
+/// use lupl_api::{Environment, EnvironmentError};
+/// let err = Environment::custom("http://api.example.com").unwrap_err();
+/// assert!(matches!(err, EnvironmentError::Insecure { .. }));
+/// assert!(err.to_string().contains("use https"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnvironmentError {
     /// Not an absolute URL.
@@ -48,6 +67,15 @@ pub enum EnvironmentError {
 }
 
 /// Parses a base URL, allowing plain `http` only for loopback hosts.
+///
+/// ```
+/// use lupl_api::parse_base_url;
+/// assert_eq!(parse_base_url(" https://api.example.com ")?.host_str(), Some("api.example.com"));
+/// assert!(parse_base_url("http://localhost:8080").is_ok());
+/// assert!(parse_base_url("http://api.example.com").is_err());
+/// assert!(parse_base_url("ftp://127.0.0.1").is_err());
+/// # Ok::<(), lupl_api::EnvironmentError>(())
+/// ```
 pub fn parse_base_url(text: &str) -> Result<Url, EnvironmentError> {
     let url = Url::parse(text.trim()).map_err(|e| EnvironmentError::Invalid {
         url: text.to_owned(),
@@ -66,6 +94,13 @@ pub fn parse_base_url(text: &str) -> Result<Url, EnvironmentError> {
 }
 
 /// Whether the URL's host is loopback (`localhost`, 127.0.0.0/8, `[::1]`).
+///
+/// ```
+/// use lupl_api::{is_loopback, reqwest::Url};
+/// assert!(is_loopback(&Url::parse("http://127.8.0.1:9/").expect("url")));
+/// assert!(is_loopback(&Url::parse("http://[::1]/").expect("url")));
+/// assert!(!is_loopback(&Url::parse("https://localhost.example/").expect("url")));
+/// ```
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -77,16 +112,34 @@ pub fn is_loopback(url: &Url) -> bool {
 
 impl Environment {
     /// A Production environment at an explicit base URL.
+    ///
+    /// ```
+    /// let production = lupl_api::Environment::production("https://openapi.lupl.example")?;
+    /// assert!(production.is_production());
+    /// # Ok::<(), lupl_api::EnvironmentError>(())
+    /// ```
     pub fn production(base_url: &str) -> Result<Self, EnvironmentError> {
         parse_base_url(base_url).map(Environment::Production)
     }
 
     /// A custom environment at an explicit base URL (`http` only on loopback).
+    ///
+    /// ```
+    /// use lupl_api::Environment;
+    /// assert!(Environment::custom("http://127.0.0.1:8080").is_ok());
+    /// assert!(Environment::custom("http://sandbox.example").is_err());
+    /// ```
     pub fn custom(base_url: &str) -> Result<Self, EnvironmentError> {
         parse_base_url(base_url).map(Environment::Custom)
     }
 
     /// The base URL requests go to, without a trailing slash.
+    ///
+    /// ```
+    /// let env = lupl_api::Environment::custom("http://127.0.0.1:8080/")?;
+    /// assert_eq!(env.base_url(), "http://127.0.0.1:8080");
+    /// # Ok::<(), lupl_api::EnvironmentError>(())
+    /// ```
     pub fn base_url(&self) -> String {
         let url = match self {
             Environment::Stage => return STAGE_BASE_URL.to_owned(),
@@ -96,6 +149,11 @@ impl Environment {
     }
 
     /// The base URL, parsed (once, for Stage).
+    ///
+    /// ```
+    /// let url = lupl_api::Environment::Stage.url();
+    /// assert_eq!(url.host_str(), Some("openapi-stage.stage.lupl.com"));
+    /// ```
     pub fn url(&self) -> &Url {
         static STAGE: std::sync::LazyLock<Url> = std::sync::LazyLock::new(|| {
             // A constant; the client tests exercise it.
@@ -108,6 +166,13 @@ impl Environment {
     }
 
     /// A short name for messages: `stage`, `production` or the base URL.
+    ///
+    /// ```
+    /// use lupl_api::Environment;
+    /// assert_eq!(Environment::Stage.name(), "stage");
+    /// assert_eq!(Environment::production("https://api.example")?.name(), "production");
+    /// # Ok::<(), lupl_api::EnvironmentError>(())
+    /// ```
     pub fn name(&self) -> String {
         match self {
             Environment::Stage => "stage".to_owned(),
@@ -141,6 +206,14 @@ impl Environment {
 
     /// Whether `url` points at this environment's host (same scheme, host
     /// and port), so that a token issued for it may be sent there.
+    ///
+    /// ```
+    /// use lupl_api::{Environment, reqwest::Url};
+    /// let env = Environment::custom("http://127.0.0.1:8080")?;
+    /// assert!(env.owns(&Url::parse("http://127.0.0.1:8080/api/1.0/pms/providerconfig").expect("url")));
+    /// assert!(!env.owns(&Url::parse("http://127.0.0.1:9090/").expect("url")));
+    /// # Ok::<(), lupl_api::EnvironmentError>(())
+    /// ```
     pub fn owns(&self, url: &Url) -> bool {
         let base = self.url();
         base.scheme() == url.scheme()
@@ -150,6 +223,16 @@ impl Environment {
 
     /// The HTTP client settings this toolkit uses: rustls, 30 s timeouts,
     /// its user agent; add to them before building.
+    ///
+    /// ```
+    /// use lupl_api::{ClientState, Environment};
+    /// let http = Environment::http_client_builder()
+    ///     .timeout(std::time::Duration::from_secs(5))
+    ///     .build()?;
+    /// let client = Environment::Stage.client_with(http, ClientState::default());
+    /// # drop(client);
+    /// # Ok::<(), lupl_api::reqwest::Error>(())
+    /// ```
     pub fn http_client_builder() -> reqwest::ClientBuilder {
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(30))
@@ -158,6 +241,12 @@ impl Environment {
     }
 
     /// An HTTP client with [`Environment::http_client_builder`]'s settings.
+    ///
+    /// ```
+    /// let http = lupl_api::Environment::http_client()?;
+    /// # drop(http);
+    /// # Ok::<(), lupl_api::Error>(())
+    /// ```
     pub fn http_client() -> Result<reqwest::Client, Error> {
         Self::http_client_builder()
             .build()
@@ -166,13 +255,26 @@ impl Environment {
 
     /// A client for this environment with no middleware: requests go out as
     /// they are, without a token unless the caller adds one.
+    ///
+    /// ```
+    /// let client = lupl_api::Environment::custom("http://127.0.0.1:8080")?.client()?;
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+    /// # Ok::<(), lupl_api::Error>(())
+    /// ```
     pub fn client(&self) -> Result<Client, Error> {
         Ok(self.client_with(Self::http_client()?, ClientState::default()))
     }
 
     /// A client for this environment over the given HTTP client and state.
+    ///
+    /// ```
+    /// use lupl_api::{ClientState, Environment};
+    /// let client = Environment::Stage.client_with(Environment::http_client()?, ClientState::default());
+    /// assert_eq!(client.base_url(), lupl_api::STAGE_BASE_URL);
+    /// # Ok::<(), lupl_api::Error>(())
+    /// ```
     pub fn client_with(&self, http: reqwest::Client, state: ClientState) -> Client {
-        Client::new_with_client(&self.base_url(), http, state)
+        Client::new(&self.base_url(), http, state)
     }
 }
 

@@ -1,18 +1,45 @@
 //! One error type for every outcome of a call, documented or not.
 
-use crate::GeneratedError;
+use crate::EnvironmentError;
 use reqwest::header::{HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::StatusCode;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
 use std::time::{Duration, SystemTime};
+
+/// An error from another layer (middleware, configuration), kept whole so
+/// that callers can downcast it.
+///
+/// ```
+/// let e: lupl_api::BoxError = "no token".into();
+/// let err = lupl_api::Error::Middleware(e);
+/// assert_eq!(err.to_string(), "no token");
+/// ```
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The `errors` member of a 400 body: messages by key (a parameter name, a
 /// JSON path such as `$.pmsId`, `""` for an empty body, or a member path such
 /// as `config.baseUrl`).
+///
+/// ```
+/// let mut errors = lupl_api::ValidationErrors::new();
+/// errors.insert("config.baseUrl".into(), vec!["The baseUrl field is required.".into()]);
+/// let err = lupl_api::Error::BadRequest { errors, trace_id: None };
+/// assert_eq!(err.to_string(), "400 Bad Request: config.baseUrl: The baseUrl field is required.");
+/// ```
 pub type ValidationErrors = BTreeMap<String, Vec<String>>;
 
 /// The value of a `Retry-After` header (RFC 9110 §10.2.3).
+///
+/// ```
+/// use lupl_api::RetryAfter;
+/// use std::time::{Duration, SystemTime};
+/// assert_eq!(RetryAfter::parse("12"), Some(RetryAfter::Seconds(12)));
+/// let at = RetryAfter::parse("Sun, 06 Nov 1994 08:49:37 GMT").expect("an HTTP-date");
+/// assert_eq!(at.delay_from(SystemTime::now()), Duration::ZERO); // long past
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryAfter {
     /// A number of whole seconds.
@@ -23,6 +50,12 @@ pub enum RetryAfter {
 
 impl RetryAfter {
     /// Parses either form; `None` for anything else.
+    ///
+    /// ```
+    /// use lupl_api::RetryAfter;
+    /// assert_eq!(RetryAfter::parse(" 3 "), Some(RetryAfter::Seconds(3)));
+    /// assert_eq!(RetryAfter::parse("soon"), None);
+    /// ```
     pub fn parse(value: &str) -> Option<Self> {
         let value = value.trim();
         if let Ok(seconds) = value.parse::<u64>() {
@@ -32,6 +65,15 @@ impl RetryAfter {
     }
 
     /// How long to wait from `now` (zero for a date in the past).
+    ///
+    /// ```
+    /// use lupl_api::RetryAfter;
+    /// use std::time::{Duration, SystemTime};
+    /// let now = SystemTime::now();
+    /// let at = RetryAfter::At(now + Duration::from_secs(30));
+    /// assert_eq!(at.delay_from(now), Duration::from_secs(30));
+    /// assert_eq!(RetryAfter::Seconds(5).delay_from(now), Duration::from_secs(5));
+    /// ```
     pub fn delay_from(&self, now: SystemTime) -> Duration {
         match self {
             RetryAfter::Seconds(s) => Duration::from_secs(*s),
@@ -40,6 +82,13 @@ impl RetryAfter {
     }
 
     /// Reads the `Retry-After` header of a response.
+    ///
+    /// ```
+    /// use lupl_api::{reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER}, RetryAfter};
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+    /// assert_eq!(RetryAfter::from_headers(&headers), Some(RetryAfter::Seconds(7)));
+    /// ```
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
         headers
             .get(RETRY_AFTER)
@@ -49,6 +98,25 @@ impl RetryAfter {
 }
 
 /// What went wrong with a call.
+///
+/// Every documented refusal of the API has its own variant; the other
+/// statuses keep their body. Errors of the layers around the call (the
+/// middleware that fetches tokens, the environment, request builders) keep
+/// their own type as the [`source`](std::error::Error::source), so `?` works
+/// across them and a caller can still tell them apart:
+///
+/// ```no_run
+/// # async fn run(client: lupl_api::Client, pms_id: lupl_api::uuid::Uuid) {
+/// use lupl_api::Error;
+/// match client.get_provider_config().pms_id(pms_id).send().await {
+///     Ok(config) => println!("{config:?}"),
+///     Err(Error::Forbidden) => eprintln!("not your provider, or no such provider"),
+///     Err(Error::BadRequest { errors, .. }) => eprintln!("refused: {errors:?}"),
+///     Err(e @ Error::Middleware(_)) => eprintln!("no token: {e}"),
+///     Err(e) => eprintln!("{e}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -69,6 +137,9 @@ pub enum Error {
     /// 403: the caller may not access the resource, or it does not exist.
     #[error("403 Forbidden: not yours to access, or it does not exist")]
     Forbidden,
+    /// 413: the body is larger than the API accepts.
+    #[error("413 Payload Too Large: the request body is larger than the API accepts")]
+    PayloadTooLarge,
     /// 415: the body was not sent as JSON.
     #[error("415 Unsupported Media Type: the body must be JSON")]
     UnsupportedMediaType,
@@ -99,12 +170,65 @@ pub enum Error {
     /// The request never got an answer: DNS, connect, TLS, timeout.
     #[error("transport error: {0}")]
     Transport(#[source] reqwest::Error),
-    /// The request could not be built.
+    /// The request could not be built: a parameter not set, or a value that
+    /// breaks the spec's constraints (the message names the member).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
-    /// The client's middleware (tokens, limits) refused or failed.
+    /// The client's middleware refused or failed before sending (for
+    /// `lupl-auth`, its source is a `lupl_auth::AuthError`: Auth0
+    /// unreachable, credentials rejected, wrong environment).
     #[error("{0}")]
-    Middleware(String),
+    Middleware(#[source] BoxError),
+    /// The client could not be set up: a bad base URL
+    /// ([`EnvironmentError`]), or settings another crate reads (for
+    /// `lupl-auth`, a `ConfigError` or `SettingsError`) as the source.
+    #[error("{0}")]
+    Configuration(#[source] BoxError),
+}
+
+impl From<EnvironmentError> for Error {
+    /// ```
+    /// fn client() -> Result<lupl_api::Client, lupl_api::Error> {
+    ///     lupl_api::Environment::custom("ftp://files.example")?.client()
+    /// }
+    /// assert!(matches!(client(), Err(lupl_api::Error::Configuration(_))));
+    /// ```
+    fn from(e: EnvironmentError) -> Self {
+        Error::Configuration(Box::new(e))
+    }
+}
+
+impl From<crate::types::error::ConversionError> for Error {
+    /// A builder's value broke a constraint of the spec.
+    ///
+    /// ```
+    /// use lupl_api::types::ProviderField;
+    /// fn field() -> Result<ProviderField, lupl_api::Error> {
+    ///     Ok(ProviderField::builder().key("9lives").label("Lives").type_("number").try_into()?)
+    /// }
+    /// let err = field().unwrap_err();
+    /// assert!(err.to_string().contains("key"), "{err}");
+    /// ```
+    fn from(e: crate::types::error::ConversionError) -> Self {
+        Error::InvalidRequest(e.to_string())
+    }
+}
+
+tokio::task_local! {
+    /// The middleware's error of the call in progress: progenitor's error
+    /// type carries only a string, so the typed error waits here for
+    /// [`Error::from_call`].
+    static MIDDLEWARE_ERROR: RefCell<Option<BoxError>>;
+}
+
+/// Keeps a middleware's error for the call in progress; returns its message
+/// for progenitor's `Error::Custom`.
+pub(crate) fn park_middleware_error(e: BoxError) -> String {
+    let message = e.to_string();
+    // Outside `from_call` (never, for calls through the face) the message
+    // alone is kept.
+    let _ = MIDDLEWARE_ERROR.try_with(|slot| *slot.borrow_mut() = Some(e));
+    message
 }
 
 fn summarize(errors: &ValidationErrors) -> String {
@@ -131,22 +255,46 @@ fn truncate(body: &str) -> String {
 
 impl Error {
     /// The HTTP status, when there was a response.
+    ///
+    /// ```
+    /// use lupl_api::Error;
+    /// assert_eq!(Error::Forbidden.status().map(|s| s.as_u16()), Some(403));
+    /// assert_eq!(Error::InvalidRequest("pms_id was not initialized".into()).status(), None);
+    /// ```
     pub fn status(&self) -> Option<StatusCode> {
         Some(match self {
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::UnexpectedStatus { status, .. } | Error::Decode { status, .. } => *status,
             Error::Transport(e) => return e.status(),
-            Error::InvalidRequest(_) | Error::Middleware(_) => return None,
+            Error::InvalidRequest(_) | Error::Middleware(_) | Error::Configuration(_) => {
+                return None;
+            }
         })
     }
 
-    /// Turns the generated client's error into this one, reading the body of
-    /// a non-2xx response.
-    pub async fn from_generated(error: GeneratedError) -> Self {
+    /// Runs one generated call and turns its outcome into this crate's:
+    /// the value on success, every other outcome a variant.
+    pub(crate) async fn from_call<T, E>(
+        call: impl Future<
+            Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+        >,
+    ) -> Result<T, Error> {
+        MIDDLEWARE_ERROR
+            .scope(RefCell::new(None), async move {
+                match call.await {
+                    Ok(value) => Ok(value.into_inner()),
+                    Err(e) => Err(Self::from_progenitor(e).await),
+                }
+            })
+            .await
+    }
+
+    async fn from_progenitor<E>(error: progenitor_client::Error<E>) -> Self {
         match error {
             progenitor_client::Error::UnexpectedResponse(response) => {
                 Self::from_response(response).await
@@ -160,7 +308,13 @@ impl Error {
             | progenitor_client::Error::InvalidUpgrade(e)
             | progenitor_client::Error::ResponseBodyError(e) => Error::Transport(e),
             progenitor_client::Error::InvalidRequest(msg) => Error::InvalidRequest(msg),
-            progenitor_client::Error::Custom(msg) => Error::Middleware(msg),
+            progenitor_client::Error::Custom(msg) => {
+                let parked = MIDDLEWARE_ERROR
+                    .try_with(|slot| slot.borrow_mut().take())
+                    .ok()
+                    .flatten();
+                Error::Middleware(parked.unwrap_or_else(|| msg.into()))
+            }
             progenitor_client::Error::ErrorResponse(rv) => Error::UnexpectedStatus {
                 status: rv.status(),
                 body: String::new(),
@@ -169,7 +323,7 @@ impl Error {
     }
 
     /// Classifies a response by status, reading its body.
-    pub async fn from_response(response: reqwest::Response) -> Self {
+    async fn from_response(response: reqwest::Response) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
         match response.bytes().await {
@@ -179,7 +333,7 @@ impl Error {
     }
 
     /// Classifies a response already read: status, headers and body.
-    pub fn from_parts(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+    fn from_parts(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
         let text = || String::from_utf8_lossy(body).into_owned();
         match status {
             StatusCode::BAD_REQUEST => {
@@ -202,6 +356,7 @@ impl Error {
                     .map(str::to_owned),
             },
             StatusCode::FORBIDDEN => Error::Forbidden,
+            StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType,
             StatusCode::TOO_MANY_REQUESTS => Error::TooManyRequests {
                 retry_after: RetryAfter::from_headers(headers),

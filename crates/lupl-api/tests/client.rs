@@ -1,9 +1,15 @@
-//! The generated client and its face against a wiremock server: what each
-//! operation sends, and how every documented status decodes.
+//! The client against a wiremock server: what each operation sends, how
+//! every documented status decodes, and that typed round trips lose nothing.
 
-use lupl_api::types::{OrganizationFields, ProviderConfiguration};
-use lupl_api::{Client, Environment, Error, RetryAfter};
+use lupl_api::types::{
+    OrganizationFields, ProviderAuthentication, ProviderConfiguration, ProviderField,
+    SetOrganizationConfigRequest, SetProviderConfigRequest,
+};
+use lupl_api::{
+    BoxError, Client, ClientState, Environment, Error, Middleware, MiddlewareFuture, RetryAfter,
+};
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use uuid::Uuid;
 use wiremock::matchers::{body_json, header, method, path, query_param};
@@ -25,6 +31,25 @@ fn pms() -> Uuid {
 }
 fn org() -> Uuid {
     ORG.parse().expect("uuid")
+}
+
+async fn get_provider(client: &Client) -> Result<Option<ProviderConfiguration>, Error> {
+    client.get_provider_config().pms_id(pms()).send().await
+}
+
+async fn put_provider(client: &Client, config: ProviderConfiguration) -> Result<(), Error> {
+    let body = SetProviderConfigRequest::builder()
+        .pms_id(pms())
+        .config(config);
+    client.set_provider_config().body(body).send().await
+}
+
+async fn put_organization(client: &Client, fields: OrganizationFields) -> Result<(), Error> {
+    let body = SetOrganizationConfigRequest::builder()
+        .organization_id(org())
+        .pms_id(pms())
+        .fields(fields);
+    client.set_organization_config().body(body).send().await
 }
 
 async fn server() -> (MockServer, Client) {
@@ -58,11 +83,7 @@ async fn get_provider_config_sends_query_and_decodes_the_config() {
         .expect(1)
         .mount(&server)
         .await;
-    let config = client
-        .provider_config(&pms())
-        .await
-        .expect("ok")
-        .expect("some");
+    let config = get_provider(&client).await.expect("ok").expect("some");
     assert_eq!(config.name.as_str(), "ACME Inc.");
     assert_eq!(serde_json::to_value(&config).expect("serializes"), acme());
 }
@@ -73,8 +94,16 @@ async fn a_null_body_is_none() {
         ResponseTemplate::new(200).set_body_raw("null", "application/json; charset=utf-8"),
     )
     .await;
-    assert_eq!(client.provider_config(&pms()).await.expect("ok"), None);
-    assert_eq!(client.organization_config(&org()).await.expect("ok"), None);
+    assert_eq!(get_provider(&client).await.expect("ok"), None);
+    assert_eq!(
+        client
+            .get_organization_config()
+            .organization_id(org())
+            .send()
+            .await
+            .expect("ok"),
+        None
+    );
 }
 
 #[tokio::test]
@@ -89,71 +118,79 @@ async fn set_provider_config_posts_the_json_body() {
         .mount(&server)
         .await;
     let config: ProviderConfiguration = serde_json::from_value(acme()).expect("decodes");
-    client
-        .put_provider_config(&pms(), config)
-        .await
-        .expect("stored");
+    put_provider(&client, config).await.expect("stored");
 }
 
+/// The read-modify-write: members the typed model does not know,
+/// at every open level, come back as they were, with only the change.
 #[tokio::test]
-async fn the_raw_json_write_keeps_unknown_members_and_decodes_errors() {
+async fn a_typed_read_modify_write_keeps_unknown_members() {
+    let mut stored = acme();
+    stored["x-acme-tier"] = json!("gold");
+    stored["authentication"]["audience"] = json!("urn:acme");
+    stored["fields"][0]["x-hint"] = json!({"nested": [1, 2.5, null]});
     let (server, client) = server().await;
-    let mut config = acme();
-    config["vendorExtension"] = json!({"kept": true});
-    config["authentication"]["audience"] = json!("urn:acme");
+    Mock::given(method("GET"))
+        .and(path("/api/1.0/pms/providerconfig"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&stored))
+        .mount(&server)
+        .await;
+    let mut expected = stored.clone();
+    expected["description"] = json!("Changed");
     Mock::given(method("POST"))
         .and(path("/api/1.0/pms/providerconfig"))
-        .and(header("content-type", "application/json"))
-        .and(header("api-version", "1.0"))
-        .and(body_json(json!({"pmsId": PMS, "config": config})))
+        .and(body_json(json!({"pmsId": PMS, "config": expected})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
         .expect(1)
         .mount(&server)
         .await;
-    client
-        .put_provider_config_json(&pms(), &config)
+    let mut config = get_provider(&client).await.expect("read").expect("some");
+    assert_eq!(config.extra["x-acme-tier"], "gold");
+    config.description = Some("Changed".parse().expect("valid description"));
+    put_provider(&client, config)
         .await
-        .expect("stored");
-    let err = client
-        .put_provider_config_json(&pms(), &json!({"name": 1}))
-        .await
-        .expect_err("no mock matches a different body");
-    assert_eq!(err.status(), Some(reqwest::StatusCode::NOT_FOUND), "{err}");
+        .expect("written back whole");
 }
 
 #[tokio::test]
-async fn the_raw_read_returns_the_stored_json_whole() {
-    let mut config = acme();
-    config["vendorExtension"] = json!([1, 2]);
-    let (server, client) = server().await;
-    Mock::given(method("GET"))
-        .and(path("/api/1.0/pms/providerconfig"))
-        .and(query_param("pmsId", PMS))
-        .and(header("api-version", "1.0"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&config))
-        .mount(&server)
-        .await;
-    assert_eq!(
-        client.provider_config_json(&pms()).await.expect("read"),
-        config
-    );
-    let (_server, client) = answering(ResponseTemplate::new(200).set_body_string("{")).await;
-    assert!(matches!(
-        client.provider_config_json(&pms()).await,
-        Err(Error::Decode { .. })
-    ));
+async fn authentication_is_tagged_by_its_type() {
+    let mut stored = acme();
+    stored["authentication"] =
+        json!({"type": "apiKey", "headerName": "X-Api-Key", "field": "apiKey"});
+    stored["fields"] = json!([{"key": "apiKey", "label": "API key", "type": "string"}]);
+    let (_server, client) = answering(ResponseTemplate::new(200).set_body_json(&stored)).await;
+    let config = get_provider(&client).await.expect("read").expect("some");
+    match &config.authentication {
+        ProviderAuthentication::ApiKey(key) => assert_eq!(key.header_name.as_str(), "X-Api-Key"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(serde_json::to_value(&config).expect("encodes"), stored);
 }
 
-#[test]
-fn the_raw_calls_use_the_specs_path() {
-    let ops = lupl_spec::Spec::workspace().operations();
-    for id in ["getProviderConfig", "setProviderConfig"] {
-        let op = ops
-            .iter()
-            .find(|o| o.operation_id == id)
-            .expect("the operation exists");
-        assert_eq!(op.path, lupl_api::PROVIDER_CONFIG_PATH, "{id}");
+#[tokio::test]
+async fn a_request_that_breaks_the_spec_is_refused_before_sending_and_names_the_member() {
+    let (server, client) = server().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let err = client
+        .set_provider_config()
+        .body_map(|b| b.pms_id(pms()))
+        .send()
+        .await
+        .expect_err("config is required");
+    match &err {
+        Error::InvalidRequest(message) => assert!(message.contains("config"), "{message}"),
+        other => panic!("{other:?}"),
     }
+    let err = client
+        .get_provider_config()
+        .send()
+        .await
+        .expect_err("pms_id is required");
+    assert!(err.to_string().contains("pms_id"), "{err}");
 }
 
 #[tokio::test]
@@ -181,12 +218,13 @@ async fn organization_operations_send_the_documented_request() {
         .mount(&server)
         .await;
     let fields: OrganizationFields = serde_json::from_value(fields).expect("decodes");
-    client
-        .put_organization_config(&org(), &pms(), fields.clone())
+    put_organization(&client, fields.clone())
         .await
         .expect("stored");
     let got = client
-        .organization_config(&org())
+        .get_organization_config()
+        .organization_id(org())
+        .send()
         .await
         .expect("ok")
         .expect("some");
@@ -204,7 +242,7 @@ async fn every_request_says_its_api_version() {
         .expect(1)
         .mount(&server)
         .await;
-    assert_eq!(client.provider_config(&pms()).await.expect("ok"), None);
+    assert_eq!(get_provider(&client).await.expect("ok"), None);
 }
 
 #[tokio::test]
@@ -217,7 +255,7 @@ async fn bad_request_keeps_the_errors_map() {
             .set_body_raw(body.to_string(), "application/problem+json; charset=utf-8"),
     )
     .await;
-    match client.provider_config(&pms()).await {
+    match get_provider(&client).await {
         Err(Error::BadRequest { errors, trace_id }) => {
             assert_eq!(errors["pmsId"], ["The value 'asdf' is not valid."]);
             assert_eq!(trace_id.as_deref(), Some("00-abc-def-00"));
@@ -230,7 +268,7 @@ async fn bad_request_keeps_the_errors_map() {
 async fn unauthorized_keeps_the_challenge() {
     let (_server, client) =
         answering(ResponseTemplate::new(401).insert_header("WWW-Authenticate", "Bearer")).await;
-    match client.provider_config(&pms()).await {
+    match get_provider(&client).await {
         Err(Error::Unauthorized { challenge }) => assert_eq!(challenge.as_deref(), Some("Bearer")),
         other => panic!("{other:?}"),
     }
@@ -243,7 +281,7 @@ async fn forbidden_with_an_empty_object_or_an_empty_body() {
         ResponseTemplate::new(403),
     ] {
         let (_server, client) = answering(response).await;
-        let err = client.provider_config(&pms()).await.expect_err("403");
+        let err = get_provider(&client).await.expect_err("403");
         assert!(matches!(err, Error::Forbidden), "{err:?}");
     }
 }
@@ -259,11 +297,96 @@ async fn unsupported_media_type() {
         .mount(&server)
         .await;
     let fields: OrganizationFields = serde_json::from_value(json!({})).expect("decodes");
-    let err = client
-        .put_organization_config(&org(), &pms(), fields)
-        .await
-        .expect_err("415");
+    let err = put_organization(&client, fields).await.expect_err("415");
     assert!(matches!(err, Error::UnsupportedMediaType), "{err:?}");
+}
+
+#[tokio::test]
+async fn payload_too_large() {
+    let (server, client) = server().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(413))
+        .mount(&server)
+        .await;
+    let config: ProviderConfiguration = serde_json::from_value(acme()).expect("decodes");
+    let err = put_provider(&client, config).await.expect_err("413");
+    assert!(matches!(err, Error::PayloadTooLarge), "{err:?}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(413));
+}
+
+/// A middleware whose `before` always fails with its own error type.
+#[derive(Debug)]
+struct Refusing;
+
+#[derive(Debug)]
+struct NoToken;
+
+impl std::fmt::Display for NoToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no token today")
+    }
+}
+
+impl std::error::Error for NoToken {}
+
+impl Middleware for Refusing {
+    fn before<'a>(
+        &'a self,
+        _: &'a mut reqwest::Request,
+        _: &'static str,
+    ) -> MiddlewareFuture<'a, Result<(), BoxError>> {
+        Box::pin(async { Err(Box::new(NoToken) as BoxError) })
+    }
+    fn execute<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        _: &'static str,
+    ) -> MiddlewareFuture<'a, reqwest::Result<reqwest::Response>> {
+        Box::pin(http.execute(request))
+    }
+}
+
+#[tokio::test]
+async fn the_middlewares_error_arrives_typed_and_nothing_is_sent() {
+    let (server, _) = server().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let client = Environment::custom(&server.uri())
+        .expect("loopback")
+        .client_with(
+            Environment::http_client().expect("http"),
+            ClientState::with_middleware(Arc::new(Refusing)),
+        );
+    let err = get_provider(&client).await.expect_err("refused");
+    assert!(matches!(err, Error::Middleware(_)), "{err:?}");
+    let source = std::error::Error::source(&err).expect("a source");
+    assert!(source.downcast_ref::<NoToken>().is_some(), "{source:?}");
+    assert_eq!(err.to_string(), "no token today");
+}
+
+#[test]
+fn question_mark_works_across_environment_and_builder_errors() {
+    fn build(base_url: &str, key: &str) -> Result<ProviderField, Error> {
+        Environment::custom(base_url)?;
+        Ok(ProviderField::builder()
+            .key(key)
+            .label("Region")
+            .type_("string")
+            .try_into()?)
+    }
+    assert!(matches!(
+        build("ftp://x", "region"),
+        Err(Error::Configuration(_))
+    ));
+    match build("http://127.0.0.1", "9") {
+        Err(Error::InvalidRequest(m)) => assert!(m.contains("key"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(build("http://127.0.0.1", "region").is_ok());
 }
 
 #[tokio::test]
@@ -274,7 +397,7 @@ async fn too_many_requests_with_seconds() {
             .set_body_json(json!({"statusCode": 429, "message": "Rate limit is exceeded. Try again in 12 seconds."})),
     )
     .await;
-    match client.provider_config(&pms()).await {
+    match get_provider(&client).await {
         Err(Error::TooManyRequests { retry_after }) => {
             assert_eq!(retry_after, Some(RetryAfter::Seconds(12)));
         }
@@ -289,7 +412,7 @@ async fn too_many_requests_with_an_http_date() {
         ResponseTemplate::new(429).insert_header("Retry-After", httpdate::fmt_http_date(at)),
     )
     .await;
-    match client.provider_config(&pms()).await {
+    match get_provider(&client).await {
         Err(Error::TooManyRequests {
             retry_after: Some(r),
         }) => {
@@ -304,7 +427,7 @@ async fn too_many_requests_with_an_http_date() {
 #[tokio::test]
 async fn any_other_status_keeps_status_and_body() {
     let (_server, client) = answering(ResponseTemplate::new(500).set_body_string("boom")).await;
-    match client.provider_config(&pms()).await {
+    match get_provider(&client).await {
         Err(Error::UnexpectedStatus { status, body }) => {
             assert_eq!(status.as_u16(), 500);
             assert_eq!(body, "boom");
@@ -316,14 +439,14 @@ async fn any_other_status_keeps_status_and_body() {
 #[tokio::test]
 async fn an_undecodable_body_is_a_decode_error_that_keeps_the_body() {
     let (_server, client) = answering(ResponseTemplate::new(200).set_body_string("<html>")).await;
-    let err = client.provider_config(&pms()).await.expect_err("decode");
+    let err = get_provider(&client).await.expect_err("decode");
     match err {
         Error::Decode { body, .. } => assert_eq!(body, "<html>"),
         other => panic!("{other:?}"),
     }
     let (_server, client) =
         answering(ResponseTemplate::new(400).set_body_string("gateway says no")).await;
-    match client.provider_config(&pms()).await {
+    match get_provider(&client).await {
         Err(Error::Decode { status, body, .. }) => {
             assert_eq!((status.as_u16(), body.as_str()), (400, "gateway says no"));
         }
@@ -341,7 +464,7 @@ async fn a_closed_port_is_a_transport_error() {
         .expect("env")
         .client()
         .expect("client");
-    let err = client.provider_config(&pms()).await.expect_err("no server");
+    let err = get_provider(&client).await.expect_err("no server");
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
 }
 

@@ -18,7 +18,8 @@ use std::path::PathBuf;
 ///     #[command(flatten)]
 ///     settings: lupl_auth::SettingsArgs,
 /// }
-/// let cli = Cli::parse_from(["tool", "--base-url", "http://127.0.0.1:8080", "--rate-limit", "100/1"]);
+/// let cli =
+///     Cli::parse_from(["tool", "--base-url", "http://127.0.0.1:8080", "--rate-limit", "100/1"]);
 /// assert_eq!(cli.settings.base_url.as_deref(), Some("http://127.0.0.1:8080"));
 /// ```
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -62,11 +63,42 @@ pub struct SettingsArgs {
 impl SettingsArgs {
     /// Settles the settings: these flags, then the process environment,
     /// then the config file's profile.
+    ///
+    /// ```no_run
+    /// use clap::Parser;
+    /// use lupl_auth::{ClientBuilder, SettingsArgs};
+    ///
+    /// #[derive(Parser)]
+    /// struct Cli {
+    ///     #[command(flatten)]
+    ///     settings: SettingsArgs,
+    /// }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let resolved = Cli::parse().settings.resolve()?;
+    /// let client = ClientBuilder::from_settings(resolved.settings)
+    ///     .rate_limit(resolved.rate_limit)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
     pub fn resolve(&self) -> Result<Resolved, SettingsError> {
         self.resolve_with(&|name| std::env::var(name).ok())
     }
 
     /// As [`SettingsArgs::resolve`], with another environment.
+    ///
+    /// ```
+    /// use lupl_auth::{RateLimit, SettingsArgs};
+    ///
+    /// let args = SettingsArgs { rate_limit: Some("100/1".into()), ..SettingsArgs::default() };
+    /// let env = |name: &str| match name {
+    ///     "LUPL_TOKEN" => Some("tok-acme".to_owned()),
+    ///     "LUPL_RATE_LIMIT" => Some("50/1".to_owned()),
+    ///     _ => None, // no HOME: no config file either
+    /// };
+    /// let resolved = args.resolve_with(&env)?;
+    /// assert_eq!(resolved.rate_limit, RateLimit::new(100, 1), "the flag wins");
+    /// # Ok::<(), lupl_auth::SettingsError>(())
+    /// ```
     pub fn resolve_with(
         &self,
         env: &dyn Fn(&str) -> Option<String>,

@@ -14,6 +14,12 @@ use std::time::Duration;
 use url::Url;
 
 /// How the client secret travels in a client-credentials request.
+///
+/// ```
+/// use lupl_auth::SecretIn;
+///
+/// assert_eq!(SecretIn::default(), SecretIn::Body, "Auth0's default");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SecretIn {
     /// `client_secret` in the form body (Auth0's default).
@@ -24,6 +30,21 @@ pub enum SecretIn {
 }
 
 /// A token request.
+///
+/// ```no_run
+/// use lupl_auth::{Grant, SecretString, TokenEndpoint};
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// # let url = "https://auth0.example/oauth/token".parse()?;
+/// # let endpoint = TokenEndpoint::new(url, reqwest::Client::new());
+/// let refresh_token = SecretString::from("s3cret-refresh");
+/// let grant = Grant::RefreshToken {
+///     client_id: "my-client",
+///     client_secret: None, // a public client
+///     refresh_token: &refresh_token,
+/// };
+/// let issued = endpoint.request(&grant).await?;
+/// # Ok(()) }
+/// ```
 pub enum Grant<'a> {
     /// `grant_type=client_credentials`.
     ClientCredentials {
@@ -48,6 +69,21 @@ pub enum Grant<'a> {
 }
 
 /// What the token endpoint issued.
+///
+/// `Debug` never shows the tokens.
+///
+/// ```
+/// use lupl_auth::{Issued, SecretString};
+/// use std::time::Duration;
+///
+/// let issued = Issued {
+///     access_token: SecretString::from("tok-acme"),
+///     expires_in: Some(Duration::from_secs(86_400)),
+///     refresh_token: Some(SecretString::from("s3cret-refresh")),
+/// };
+/// let shown = format!("{issued:?}");
+/// assert!(!shown.contains("tok-acme") && !shown.contains("s3cret-refresh"), "{shown}");
+/// ```
 pub struct Issued {
     /// The access token.
     pub access_token: SecretString,
@@ -72,6 +108,28 @@ impl fmt::Debug for Issued {
 
 /// Why no token could be had. Never contains a secret: only the status,
 /// Auth0's error code and its description.
+///
+/// ```
+/// use lupl_auth::AuthError;
+/// use std::time::{Duration, SystemTime};
+///
+/// /// How long to wait before asking Auth0 again, if waiting can help.
+/// fn retry_in(error: &AuthError) -> Option<Duration> {
+///     match error {
+///         AuthError::TooManyRequests { retry_after, .. } => Some(
+///             retry_after.map_or(Duration::from_secs(1), |r| r.delay_from(SystemTime::now())),
+///         ),
+///         AuthError::Transport { .. } => Some(Duration::from_secs(1)),
+///         _ => None, // fix the settings instead
+///     }
+/// }
+/// let refused = AuthError::InvalidClient { status: 401, description: "Unauthorized".into() };
+/// assert_eq!(retry_in(&refused), None);
+/// assert_eq!(
+///     refused.to_string(),
+///     "Auth0 rejected the client credentials (invalid_client, 401): Unauthorized"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
@@ -133,9 +191,14 @@ pub enum AuthError {
         /// The start of the body.
         body: String,
     },
-    /// The token endpoint could not be reached.
-    #[error("cannot reach the token endpoint: {0}")]
-    Transport(String),
+    /// The token endpoint could not be reached (DNS, connect, TLS, timeout).
+    #[error("cannot reach the token endpoint {url}: {message}")]
+    Transport {
+        /// The token endpoint's URL.
+        url: String,
+        /// What the HTTP client said, without the URL.
+        message: String,
+    },
     /// This client has no way to get a new token (a static token was refused).
     #[error("the static token was refused and there is no way to get another")]
     NoRefresh,
@@ -151,6 +214,17 @@ pub enum AuthError {
 
 impl AuthError {
     /// The same error with `f` applied to every text that came from Auth0.
+    ///
+    /// ```
+    /// use lupl_auth::AuthError;
+    ///
+    /// let error = AuthError::Unexpected { status: 500, body: "echo: s3cret".into() };
+    /// let scrubbed = error.map_text(|text| text.replace("s3cret", "[redacted]"));
+    /// assert_eq!(
+    ///     scrubbed,
+    ///     AuthError::Unexpected { status: 500, body: "echo: [redacted]".into() }
+    /// );
+    /// ```
     pub fn map_text(self, f: impl Fn(String) -> String) -> Self {
         use AuthError::*;
         match self {
@@ -224,6 +298,26 @@ struct ErrorBody {
 }
 
 /// Auth0's token endpoint.
+///
+/// ```no_run
+/// use lupl_auth::{AuthError, Grant, SecretIn, SecretString, TokenEndpoint};
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let http = lupl_api::Environment::http_client()?;
+/// let endpoint = TokenEndpoint::new("https://auth0.example/oauth/token".parse()?, http);
+/// let secret = SecretString::from("s3cret");
+/// let grant = Grant::ClientCredentials {
+///     client_id: "my-client",
+///     client_secret: &secret,
+///     audience: "https://stage.api.lupl.com",
+///     secret_in: SecretIn::Body,
+/// };
+/// match endpoint.request(&grant).await {
+///     Ok(issued) => println!("a token for {:?}", issued.expires_in),
+///     Err(AuthError::InvalidClient { .. }) => eprintln!("check LUPL_CLIENT_SECRET"),
+///     Err(other) => return Err(other.into()),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct TokenEndpoint {
     url: Url,
@@ -232,16 +326,58 @@ pub struct TokenEndpoint {
 
 impl TokenEndpoint {
     /// The endpoint at `url`, over `http`.
+    ///
+    /// ```
+    /// use lupl_auth::TokenEndpoint;
+    ///
+    /// let url = url::Url::parse("https://auth0.example/oauth/token")?;
+    /// let endpoint = TokenEndpoint::new(url, reqwest::Client::new()); // no request yet
+    /// # Ok::<(), url::ParseError>(())
+    /// ```
     pub fn new(url: Url, http: reqwest::Client) -> Self {
         Self { url, http }
     }
 
     /// The endpoint's URL.
+    ///
+    /// ```
+    /// use lupl_auth::TokenEndpoint;
+    ///
+    /// let url = url::Url::parse("https://auth0.example/oauth/token")?;
+    /// let endpoint = TokenEndpoint::new(url, reqwest::Client::new());
+    /// assert_eq!(endpoint.url().host_str(), Some("auth0.example"));
+    /// # Ok::<(), url::ParseError>(())
+    /// ```
     pub fn url(&self) -> &Url {
         &self.url
     }
 
+    fn unreachable(&self, e: reqwest::Error) -> AuthError {
+        AuthError::Transport {
+            url: self.url.to_string(),
+            message: e.without_url().to_string(),
+        }
+    }
+
     /// Requests a token.
+    ///
+    /// ```no_run
+    /// use lupl_auth::{Grant, SecretIn, SecretString, TokenEndpoint};
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let url = "https://auth0.example/oauth/token".parse()?;
+    /// # let endpoint = TokenEndpoint::new(url, reqwest::Client::new());
+    /// let secret = SecretString::from("s3cret");
+    /// let issued = endpoint
+    ///     .request(&Grant::ClientCredentials {
+    ///         client_id: "my-client",
+    ///         client_secret: &secret,
+    ///         audience: "https://stage.api.lupl.com",
+    ///         secret_in: SecretIn::Basic, // `client_secret_basic`
+    ///     })
+    ///     .await?;
+    /// println!("valid for {:?}", issued.expires_in);
+    /// # Ok(()) }
+    /// ```
     pub async fn request(&self, grant: &Grant<'_>) -> Result<Issued, AuthError> {
         let mut form: Vec<(&str, &str)> = Vec::new();
         let mut request = self.http.post(self.url.clone());
@@ -280,13 +416,10 @@ impl TokenEndpoint {
             .form(&form)
             .send()
             .await
-            .map_err(|e| AuthError::Transport(e.without_url().to_string()))?;
+            .map_err(|e| self.unreachable(e))?;
         let status = response.status();
         let retry_after = RetryAfter::from_headers(response.headers());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| AuthError::Transport(e.without_url().to_string()))?;
+        let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
         if status.is_success() {
             let body: TokenBody =
                 serde_json::from_slice(&bytes).map_err(|_| AuthError::Unexpected {

@@ -14,10 +14,10 @@ use std::sync::Arc;
 /// Builds an authenticated, rate-limited client.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// # async fn run() -> Result<(), lupl_api::Error> {
 /// let client = lupl_auth::ClientBuilder::from_env()?.build()?;
-/// let pms_id = "4efafdc0-2783-4af6-9cac-d2b2be27a080".parse()?;
-/// let config = client.provider_config(&pms_id).await?;
+/// let pms_id = lupl_api::uuid::uuid!("4efafdc0-2783-4af6-9cac-d2b2be27a080");
+/// let config = client.get_provider_config().pms_id(pms_id).send().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -32,6 +32,19 @@ pub struct ClientBuilder {
 }
 
 /// A built client and the parts behind it.
+///
+/// ```
+/// use lupl_api::Environment;
+/// use lupl_auth::{ClientBuilder, Credentials, RateLimit, SecretString};
+///
+/// let environment = Environment::custom("http://127.0.0.1:8080")?;
+/// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+/// let built = ClientBuilder::new(environment, credentials).build_parts()?;
+/// assert_eq!(built.client.base_url(), "http://127.0.0.1:8080");
+/// assert_eq!(built.limiter.limit(), RateLimit::default());
+/// assert!(!built.tokens.can_refresh(), "a static token");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Built {
     /// The client: clones share tokens, limiter and pause.
@@ -47,6 +60,15 @@ pub struct Built {
 impl ClientBuilder {
     /// A builder for `environment` with `credentials`, the documented rate
     /// limit, three retries and no disk cache.
+    ///
+    /// ```
+    /// use lupl_api::Environment;
+    /// use lupl_auth::{ClientBuilder, Credentials, SecretString};
+    ///
+    /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// let builder = ClientBuilder::new(Environment::Stage, credentials);
+    /// assert_eq!(builder.environment(), &Environment::Stage);
+    /// ```
     pub fn new(environment: Environment, credentials: Credentials) -> Self {
         Self {
             environment,
@@ -60,56 +82,175 @@ impl ClientBuilder {
     }
 
     /// A builder from the `LUPL_*` environment variables.
+    ///
+    /// ```
+    /// match lupl_auth::ClientBuilder::from_env() {
+    ///     Ok(builder) => println!("talking to {}", builder.environment()),
+    ///     Err(e) => eprintln!("{e}"), // names the variable to set
+    /// }
+    /// ```
     pub fn from_env() -> Result<Self, ConfigError> {
         Settings::from_env().map(Self::from_settings)
     }
 
     /// A builder from settings.
+    ///
+    /// ```
+    /// use lupl_auth::{ClientBuilder, Settings};
+    ///
+    /// let settings = Settings::from_lookup(|name| match name {
+    ///     "LUPL_TOKEN" => Some("tok-acme".into()),
+    ///     "LUPL_BASE_URL" => Some("http://127.0.0.1:8080".into()),
+    ///     _ => None,
+    /// })?;
+    /// let builder = ClientBuilder::from_settings(settings);
+    /// assert_eq!(builder.environment().base_url(), "http://127.0.0.1:8080");
+    /// # Ok::<(), lupl_auth::ConfigError>(())
+    /// ```
     pub fn from_settings(settings: Settings) -> Self {
         Self::new(settings.environment, settings.credentials)
     }
 
     /// The client-side quota (default 1000 per 60 s).
+    ///
+    /// ```
+    /// use lupl_api::Environment;
+    /// use lupl_auth::{ClientBuilder, Credentials, RateLimit, SecretString};
+    ///
+    /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// let built = ClientBuilder::new(Environment::custom("http://127.0.0.1:8080")?, credentials)
+    ///     .rate_limit(RateLimit::parse("100/1")?)
+    ///     .build_parts()?;
+    /// assert_eq!(built.limiter.limit(), RateLimit::new(100, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = limit;
         self
     }
 
     /// Retry settings.
+    ///
+    /// ```
+    /// use lupl_api::Environment;
+    /// use lupl_auth::{ClientBuilder, Credentials, RetryPolicy, SecretString};
+    ///
+    /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// let no_retries = RetryPolicy { max_retries: 0, ..RetryPolicy::default() };
+    /// let client = ClientBuilder::new(Environment::Stage, credentials)
+    ///     .retry(no_retries)
+    ///     .build()?;
+    /// # Ok::<(), lupl_api::Error>(())
+    /// ```
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
     }
 
     /// Keep tokens in this file across processes.
+    ///
+    /// ```
+    /// use lupl_api::Environment;
+    /// use lupl_auth::{ClientBuilder, Credentials, SecretString, TokenCache};
+    ///
+    /// let file = std::env::temp_dir().join(format!("lupl-auth-doc-{}.json", std::process::id()));
+    /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// let client = ClientBuilder::new(Environment::Stage, credentials)
+    ///     .token_cache(TokenCache::new(&file)) // written after the first fetch from Auth0
+    ///     .build()?;
+    /// assert!(!file.exists());
+    /// # Ok::<(), lupl_api::Error>(())
+    /// ```
     pub fn token_cache(mut self, cache: TokenCache) -> Self {
         self.cache = Some(cache);
         self
     }
 
     /// The clock (tests use [`crate::ManualClock`]).
+    ///
+    /// ```
+    /// use lupl_api::Environment;
+    /// use lupl_auth::{ClientBuilder, Credentials, ManualClock, SecretString};
+    /// use std::{sync::Arc, time::Duration};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), lupl_api::Error> {
+    /// let clock = Arc::new(ManualClock::auto());
+    /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// let built = ClientBuilder::new(Environment::Stage, credentials)
+    ///     .clock(clock.clone())
+    ///     .build_parts()?;
+    /// built.limiter.pause_for(Duration::from_secs(30)); // as after a 429
+    /// built.limiter.acquire().await; // no real waiting
+    /// assert_eq!(clock.sleeps(), [Duration::from_secs(30)]);
+    /// # Ok(()) }
+    /// ```
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
 
     /// The HTTP client (default: [`Environment::http_client`]).
+    ///
+    /// ```
+    /// use lupl_api::Environment;
+    /// use lupl_auth::{ClientBuilder, Credentials, SecretString};
+    /// use std::time::Duration;
+    ///
+    /// let http = Environment::http_client_builder()
+    ///     .timeout(Duration::from_secs(5))
+    ///     .build()?;
+    /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// let client = ClientBuilder::new(Environment::Stage, credentials)
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn http_client(mut self, http: lupl_api::reqwest::Client) -> Self {
         self.http = Some(http);
         self
     }
 
     /// The environment the client will talk to.
+    ///
+    /// ```
+    /// use lupl_api::Environment;
+    /// use lupl_auth::{ClientBuilder, Credentials, SecretString};
+    ///
+    /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// let environment = Environment::custom("http://127.0.0.1:8080")?;
+    /// let builder = ClientBuilder::new(environment, credentials);
+    /// assert_eq!(builder.environment().name(), "http://127.0.0.1:8080");
+    /// # Ok::<(), lupl_api::EnvironmentError>(())
+    /// ```
     pub fn environment(&self) -> &Environment {
         &self.environment
     }
 
-    /// Builds the client.
+    /// Builds the client. Nothing is sent until its first call.
+    ///
+    /// ```
+    /// use lupl_api::Environment;
+    /// use lupl_auth::{ClientBuilder, Credentials, SecretString};
+    ///
+    /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// let client = ClientBuilder::new(Environment::Stage, credentials).build()?;
+    /// assert_eq!(client.base_url(), lupl_api::STAGE_BASE_URL);
+    /// assert!(client.state().middleware().is_some(), "tokens, limits and retries");
+    /// # Ok::<(), lupl_api::Error>(())
+    /// ```
     pub fn build(self) -> Result<Client, lupl_api::Error> {
         self.build_parts().map(|b| b.client)
     }
 
     /// Builds the client and hands out its parts.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let built = lupl_auth::ClientBuilder::from_env()?.build_parts()?;
+    /// built.tokens.token().await?; // bad credentials fail here, before any call
+    /// let client = built.client;
+    /// # Ok(()) }
+    /// ```
     pub fn build_parts(self) -> Result<Built, lupl_api::Error> {
         let http = match self.http {
             Some(h) => h,

@@ -13,6 +13,26 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A cached token.
+///
+/// ```
+/// use lupl_auth::{CachedToken, SecretString, TokenCache};
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-cached", std::process::id()));
+/// let cache = TokenCache::new(dir.join("tokens.json"));
+/// let expires_at = UNIX_EPOCH + Duration::from_secs(4_000_000_000); // whole seconds
+/// let entry = CachedToken {
+///     access_token: SecretString::from("tok-acme"),
+///     expires_at: Some(expires_at),
+///     refresh_token: None,
+/// };
+/// cache.store("key", &entry)?;
+/// let loaded = cache.load("key").expect("stored");
+/// assert_eq!(loaded.expires_at, Some(expires_at));
+/// assert!(loaded.refresh_token.is_none());
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct CachedToken {
     /// The access token.
     pub access_token: SecretString,
@@ -32,6 +52,17 @@ struct Entry {
 }
 
 /// The cache file.
+///
+/// ```no_run
+/// use lupl_auth::{ClientBuilder, TokenCache};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut builder = ClientBuilder::from_env()?;
+/// if let Some(path) = TokenCache::default_path() {
+///     builder = builder.token_cache(TokenCache::new(path));
+/// }
+/// let client = builder.build()?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct TokenCache {
     path: PathBuf,
@@ -39,19 +70,45 @@ pub struct TokenCache {
 
 impl TokenCache {
     /// A cache at `path` (created on first save).
+    ///
+    /// ```
+    /// use lupl_auth::TokenCache;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-new", std::process::id()));
+    /// let cache = TokenCache::new(dir.join("tokens.json"));
+    /// assert!(!cache.path().exists(), "nothing written yet");
+    /// ```
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into() }
     }
 
-    /// `$XDG_CACHE_HOME/lupl/tokens.json`, else `~/.cache/lupl/tokens.json`.
+    /// `$XDG_CACHE_HOME/lupl/tokens.json`, else `~/.cache/lupl/tokens.json`
+    /// (an empty or relative `XDG_CACHE_HOME` is ignored, as the XDG base
+    /// directory specification says).
+    ///
+    /// ```
+    /// use lupl_auth::TokenCache;
+    ///
+    /// if let Some(path) = TokenCache::default_path() {
+    ///     assert!(path.ends_with("lupl/tokens.json"));
+    /// }
+    /// ```
     pub fn default_path() -> Option<PathBuf> {
         let base = std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
             .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
         Some(base.join("lupl").join("tokens.json"))
     }
 
     /// The cache key of a client.
+    ///
+    /// ```
+    /// use lupl_auth::TokenCache;
+    ///
+    /// let key = TokenCache::key("https://auth0.example/oauth/token", "https://api", "my-client");
+    /// assert_eq!(key, "https://auth0.example/oauth/token https://api my-client");
+    /// ```
     pub fn key(token_url: &str, audience: &str, client_id: &str) -> String {
         format!("{token_url} {audience} {client_id}")
     }
@@ -64,6 +121,19 @@ impl TokenCache {
     }
 
     /// The entry for `key`, if the file holds a readable one.
+    ///
+    /// ```
+    /// use lupl_auth::TokenCache;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-load", std::process::id()));
+    /// let cache = TokenCache::new(dir.join("tokens.json"));
+    /// assert!(cache.load("any key").is_none(), "no file yet");
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(cache.path(), "not json")?;
+    /// assert!(cache.load("any key").is_none(), "a corrupt file is no error");
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn load(&self, key: &str) -> Option<CachedToken> {
         let entry = self.read_all().remove(key)?;
         Some(CachedToken {
@@ -77,6 +147,29 @@ impl TokenCache {
 
     /// Stores the entry for `key`, keeping the others (a corrupt file is
     /// replaced). Errors are returned for logging; callers go on without.
+    ///
+    /// ```
+    /// use lupl_auth::{CachedToken, ExposeSecret, SecretString, TokenCache};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-store", std::process::id()));
+    /// let cache = TokenCache::new(dir.join("tokens.json"));
+    /// let key = TokenCache::key("https://auth0.example/oauth/token", "https://api", "my-client");
+    /// let entry = CachedToken {
+    ///     access_token: SecretString::from("tok-acme"),
+    ///     expires_at: None,
+    ///     refresh_token: Some(SecretString::from("s3cret-refresh")),
+    /// };
+    /// cache.store(&key, &entry)?;
+    /// let loaded = cache.load(&key).expect("stored");
+    /// assert_eq!(loaded.access_token.expose_secret(), "tok-acme");
+    /// # #[cfg(unix)]
+    /// # {
+    /// use std::os::unix::fs::PermissionsExt;
+    /// assert_eq!(std::fs::metadata(cache.path())?.permissions().mode() & 0o777, 0o600);
+    /// # }
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn store(&self, key: &str, token: &CachedToken) -> std::io::Result<()> {
         let mut all = self.read_all();
         all.insert(
@@ -105,6 +198,14 @@ impl TokenCache {
     }
 
     /// The file's path.
+    ///
+    /// ```
+    /// use lupl_auth::TokenCache;
+    /// use std::path::Path;
+    ///
+    /// let cache = TokenCache::new("cache/tokens.json");
+    /// assert_eq!(cache.path(), Path::new("cache/tokens.json"));
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }

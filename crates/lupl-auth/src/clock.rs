@@ -9,9 +9,38 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Notify, oneshot};
 
 /// A future that completes after a sleep.
+///
+/// ```
+/// use lupl_auth::{Clock, ManualClock, Sleep};
+/// use std::time::Duration;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let clock = ManualClock::auto();
+/// let nap: Sleep = clock.sleep(Duration::from_secs(5));
+/// nap.await; // at once: an auto clock just moves forward
+/// assert_eq!(clock.sleeps(), [Duration::from_secs(5)]);
+/// # }
+/// ```
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// Where time comes from.
+///
+/// The builder, the token source and the limiter take an `Arc<dyn Clock>`:
+/// [`SystemClock`] in production, [`ManualClock`] in tests.
+///
+/// ```
+/// use lupl_auth::{Clock, ManualClock};
+/// use std::sync::Arc;
+/// use std::time::{Duration, Instant};
+///
+/// /// How long ago `then` was, by whatever clock the client runs on.
+/// fn age(clock: &dyn Clock, then: Instant) -> Duration {
+///     clock.now() - then
+/// }
+/// let clock: Arc<dyn Clock> = Arc::new(ManualClock::held());
+/// let issued = clock.now();
+/// assert_eq!(age(&*clock, issued), Duration::ZERO, "a held clock stands still");
+/// ```
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// Monotonic now.
     fn now(&self) -> Instant;
@@ -22,6 +51,16 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 }
 
 /// The real clock: `Instant::now`, `SystemTime::now`, `tokio::time::sleep`.
+///
+/// ```
+/// use lupl_auth::{Clock, SystemClock};
+/// use std::time::{Instant, SystemTime};
+///
+/// let before = (Instant::now(), SystemTime::now());
+/// let clock = SystemClock;
+/// assert!(clock.now() >= before.0);
+/// assert!(clock.system_now() >= before.1);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
@@ -44,6 +83,19 @@ impl Clock for SystemClock {
 /// sleep waits until [`ManualClock::advance`] moves the clock past its
 /// wake-up time, so a test can look at the world while everyone sleeps.
 /// Every sleep is recorded.
+///
+/// ```
+/// use lupl_auth::{Clock, ManualClock};
+/// use std::time::Duration;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let clock = ManualClock::auto();
+/// let start = clock.now();
+/// clock.sleep(Duration::from_secs(30)).await; // returns at once
+/// assert_eq!(clock.now() - start, Duration::from_secs(30));
+/// assert_eq!(clock.sleeps(), [Duration::from_secs(30)]);
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct ManualClock {
     start: Instant,
@@ -72,11 +124,37 @@ impl ManualClock {
     }
 
     /// Sleeps return at once and move the clock.
+    ///
+    /// ```
+    /// use lupl_auth::{Clock, ManualClock};
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let clock = ManualClock::auto();
+    /// let wall = clock.system_now();
+    /// clock.sleep(Duration::from_secs(3600)).await;
+    /// assert_eq!(clock.system_now(), wall + Duration::from_secs(3600));
+    /// # }
+    /// ```
     pub fn auto() -> Self {
         Self::with_mode(true)
     }
 
     /// Sleeps wait for [`ManualClock::advance`].
+    ///
+    /// ```
+    /// use lupl_auth::{Clock, ManualClock};
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let clock = ManualClock::held();
+    /// let nap = clock.sleep(Duration::from_secs(10)); // waiting from now on
+    /// clock.advance(Duration::from_secs(9));
+    /// assert_eq!(clock.sleeping(), 1, "not yet due");
+    /// clock.advance(Duration::from_secs(1));
+    /// nap.await; // woken by the advance
+    /// # }
+    /// ```
     pub fn held() -> Self {
         Self::with_mode(false)
     }
@@ -86,6 +164,16 @@ impl ManualClock {
     }
 
     /// Moves the clock forward, waking the sleepers whose time has come.
+    ///
+    /// ```
+    /// use lupl_auth::{Clock, ManualClock};
+    /// use std::time::Duration;
+    ///
+    /// let clock = ManualClock::held();
+    /// let start = clock.now();
+    /// clock.advance(Duration::from_millis(1500));
+    /// assert_eq!(clock.now() - start, Duration::from_millis(1500));
+    /// ```
     pub fn advance(&self, by: Duration) {
         let mut inner = self.lock();
         inner.offset += by;
@@ -100,16 +188,57 @@ impl ManualClock {
     }
 
     /// Every sleep requested so far.
+    ///
+    /// ```
+    /// use lupl_auth::{Clock, ManualClock};
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let clock = ManualClock::auto();
+    /// for ms in [200, 400] {
+    ///     clock.sleep(Duration::from_millis(ms)).await;
+    /// }
+    /// assert_eq!(clock.sleeps(), [Duration::from_millis(200), Duration::from_millis(400)]);
+    /// # }
+    /// ```
     pub fn sleeps(&self) -> Vec<Duration> {
         self.lock().sleeps.clone()
     }
 
     /// How many sleeps are waiting (held mode).
+    ///
+    /// ```
+    /// use lupl_auth::{Clock, ManualClock};
+    /// use std::time::Duration;
+    ///
+    /// let clock = ManualClock::held();
+    /// let _short = clock.sleep(Duration::from_secs(1));
+    /// let _long = clock.sleep(Duration::from_secs(60));
+    /// assert_eq!(clock.sleeping(), 2);
+    /// clock.advance(Duration::from_secs(1));
+    /// assert_eq!(clock.sleeping(), 1, "the short one woke");
+    /// ```
     pub fn sleeping(&self) -> usize {
         self.lock().sleepers.len()
     }
 
     /// Waits until at least `n` sleeps are waiting (held mode).
+    ///
+    /// ```
+    /// use lupl_auth::{Clock, ManualClock};
+    /// use std::{sync::Arc, time::Duration};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let clock = Arc::new(ManualClock::held());
+    /// let sleeper = tokio::spawn({
+    ///     let clock = clock.clone();
+    ///     async move { clock.sleep(Duration::from_secs(10)).await }
+    /// });
+    /// clock.until_sleeping(1).await; // the task is asleep now
+    /// clock.advance(Duration::from_secs(10));
+    /// sleeper.await.expect("woken");
+    /// # }
+    /// ```
     pub async fn until_sleeping(&self, n: usize) {
         loop {
             let registered = self.registered.notified();

@@ -7,6 +7,18 @@ use crate::tokens::Credentials;
 use lupl_api::{Environment, STAGE_BASE_URL, parse_base_url};
 
 /// Where to connect and how to authenticate.
+///
+/// ```
+/// use lupl_api::Environment;
+/// use lupl_auth::{Credentials, SecretString, Settings};
+///
+/// let settings = Settings {
+///     environment: Environment::custom("http://127.0.0.1:8080")?,
+///     credentials: Credentials::Static(SecretString::from("tok-acme")),
+/// };
+/// assert!(!format!("{settings:?}").contains("tok-acme"), "Debug redacts the token");
+/// # Ok::<(), lupl_api::EnvironmentError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The deployment.
@@ -18,6 +30,17 @@ pub struct Settings {
 /// A missing, contradictory or invalid setting; always names the setting
 /// the way the user sets it (`LUPL_CLIENT_ID`, `--client-id`, or a
 /// profile's `client_id`).
+///
+/// ```
+/// use lupl_auth::{ConfigError, Settings};
+///
+/// let error = Settings::from_lookup(|_| None).unwrap_err(); // nothing set
+/// assert!(matches!(
+///     &error,
+///     ConfigError::Missing { variable, .. } if variable == "LUPL_CLIENT_ID"
+/// ));
+/// assert!(error.to_string().starts_with("LUPL_CLIENT_ID is not set: set LUPL_TOKEN"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// A needed setting is not set.
@@ -48,9 +71,37 @@ pub enum ConfigError {
     },
 }
 
+impl From<ConfigError> for lupl_api::Error {
+    /// So that `?` takes settings, environment and call errors alike in a
+    /// function returning `lupl_api::Error`; the setting's error is the
+    /// [`Configuration`](lupl_api::Error::Configuration) variant's source.
+    ///
+    /// ```
+    /// fn client() -> Result<lupl_api::Client, lupl_api::Error> {
+    ///     let settings = lupl_auth::Settings::from_lookup(|_| None)?; // no credentials
+    ///     lupl_auth::ClientBuilder::from_settings(settings).build()
+    /// }
+    /// let err = client().unwrap_err();
+    /// let source = std::error::Error::source(&err).expect("the ConfigError");
+    /// assert!(source.downcast_ref::<lupl_auth::ConfigError>().is_some());
+    /// ```
+    fn from(e: ConfigError) -> Self {
+        lupl_api::Error::Configuration(Box::new(e))
+    }
+}
+
 impl ConfigError {
     /// Whether it is about credentials (token, client, Auth0), not about
     /// where to connect.
+    ///
+    /// ```
+    /// use lupl_auth::Settings;
+    ///
+    /// let no_credentials = Settings::from_lookup(|_| None).unwrap_err();
+    /// assert!(no_credentials.is_credentials());
+    /// let bad_env = Settings::from_lookup(|name| (name == "LUPL_ENV").then(|| "qa".into()));
+    /// assert!(!bad_env.unwrap_err().is_credentials());
+    /// ```
     pub fn is_credentials(&self) -> bool {
         let about = |v: &str| {
             crate::profile::CREDENTIAL_VARIABLES
@@ -66,6 +117,21 @@ impl ConfigError {
     }
 
     /// The same error with every `LUPL_*` name passed through `name`.
+    ///
+    /// ```
+    /// use lupl_auth::Settings;
+    ///
+    /// let flag = |v: &str| format!("--{}", v[5..].to_ascii_lowercase().replace('_', "-"));
+    /// let error = Settings::from_lookup(|_| None).unwrap_err().renamed(&flag);
+    /// assert!(error.to_string().starts_with("--client-id is not set"));
+    /// let conflict = Settings::from_lookup(|name| match name {
+    ///     "LUPL_ENV" => Some("stage".into()),
+    ///     "LUPL_BASE_URL" => Some("http://127.0.0.1:8080".into()),
+    ///     _ => None,
+    /// });
+    /// let error = conflict.unwrap_err().renamed(&flag); // `LUPL_ENV=stage` keeps `=stage`
+    /// assert!(error.to_string().starts_with("--env=stage and --base-url are both set"));
+    /// ```
     pub fn renamed(self, name: &dyn Fn(&str) -> String) -> Self {
         // "LUPL_ENV=stage" keeps its value part.
         let rename = |v: String| match v.split_once('=') {
@@ -154,8 +220,29 @@ impl Settings {
     }
 }
 
-/// `LUPL_ENV` and `LUPL_BASE_URL`.
-pub fn environment(get: &dyn Fn(&str) -> Option<String>) -> Result<Environment, ConfigError> {
+/// `LUPL_ENV` and `LUPL_BASE_URL`, as [`Settings::from_lookup`] and
+/// [`crate::resolve`] read them.
+///
+/// ```
+/// use lupl_api::Environment;
+/// use lupl_auth::Settings;
+///
+/// let with = |env: &'static str, base_url: Option<&'static str>| {
+///     Settings::from_lookup(move |name| match name {
+///         "LUPL_TOKEN" => Some("tok-acme".into()),
+///         "LUPL_ENV" => Some(env.into()),
+///         "LUPL_BASE_URL" => base_url.map(Into::into),
+///         _ => None,
+///     })
+/// };
+/// assert_eq!(with("stage", None)?.environment, Environment::Stage);
+/// assert!(with("production", None).is_err(), "Production's host is not published");
+/// assert!(with("production", Some("https://api.example"))?.environment.is_production());
+/// # Ok::<(), lupl_auth::ConfigError>(())
+/// ```
+pub(crate) fn environment(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<Environment, ConfigError> {
     let base = |url: &str| parse_base_url(url).map_err(|e| invalid("LUPL_BASE_URL", e.to_string()));
     let env = get("LUPL_ENV").map(|e| e.to_ascii_lowercase());
     match (env.as_deref(), get("LUPL_BASE_URL")) {

@@ -4,10 +4,11 @@
 //! thought about tokens, throttling or transient failures:
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run() -> Result<(), lupl_api::Error> {
 //! use lupl_auth::{ClientBuilder, Settings};
 //! let client = ClientBuilder::from_settings(Settings::from_env()?).build()?;
-//! let config = client.provider_config(&"4efafdc0-2783-4af6-9cac-d2b2be27a080".parse()?).await?;
+//! let pms_id = lupl_api::uuid::uuid!("4efafdc0-2783-4af6-9cac-d2b2be27a080");
+//! let config = client.get_provider_config().pms_id(pms_id).send().await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -37,6 +38,21 @@ mod clock;
 mod config;
 mod limiter;
 mod middleware;
+/// The config file's profiles, as [`resolve`] reads them.
+///
+/// ```
+/// use lupl_auth::profile::{self, ConfigFile};
+///
+/// let file: ConfigFile = toml::from_str(r#"
+///     [profile.production]
+///     base_url = "https://api.example"
+/// "#)?;
+/// let (name, chosen) = file.select(None, Some("production"))?.expect("named like the env");
+/// assert_eq!(name, "production");
+/// assert_eq!(chosen.get("LUPL_BASE_URL"), Some("https://api.example"));
+/// assert!(profile::CREDENTIAL_VARIABLES.contains(&"LUPL_TOKEN"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub mod profile;
 mod retry;
 mod sources;

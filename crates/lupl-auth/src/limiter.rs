@@ -15,6 +15,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A quota: `requests` in any `per` (a sliding window on the server).
+///
+/// ```
+/// use lupl_auth::RateLimit;
+/// use std::time::Duration;
+///
+/// let sandbox = RateLimit { requests: 100, per: Duration::from_secs(1) };
+/// assert_eq!(sandbox, RateLimit::new(100, 1));
+/// assert_eq!(RateLimit::default(), RateLimit::new(1000, 60), "Lupl's documented policy");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     /// Requests allowed in any window.
@@ -35,6 +44,15 @@ impl Default for RateLimit {
 
 impl RateLimit {
     /// `requests` per `seconds`.
+    ///
+    /// ```
+    /// use lupl_auth::RateLimit;
+    /// use std::time::Duration;
+    ///
+    /// const SANDBOX: RateLimit = RateLimit::new(100, 1);
+    /// assert_eq!(SANDBOX.requests, 100);
+    /// assert_eq!(SANDBOX.per, Duration::from_secs(1));
+    /// ```
     pub const fn new(requests: u32, seconds: u64) -> Self {
         Self {
             requests,
@@ -43,6 +61,14 @@ impl RateLimit {
     }
 
     /// The longest window [`RateLimit::parse`] takes: a day.
+    ///
+    /// ```
+    /// use lupl_auth::RateLimit;
+    ///
+    /// let max = RateLimit::MAX_SECONDS;
+    /// assert_eq!(RateLimit::parse(&format!("1/{max}")), Ok(RateLimit::new(1, max)));
+    /// assert!(RateLimit::parse(&format!("1/{}", max + 1)).is_err());
+    /// ```
     pub const MAX_SECONDS: u64 = 86_400;
 
     /// Parses `CALLS/SECONDS`, e.g. `1000/60`: CALLS from 1 to 4294967295,
@@ -84,6 +110,14 @@ impl RateLimit {
     /// later slot back by that millisecond (the GCRA counts from the late
     /// send); one cell of slack absorbs it. The send log, not the burst,
     /// keeps every window within the quota.
+    ///
+    /// ```
+    /// use lupl_auth::RateLimit;
+    ///
+    /// assert_eq!(RateLimit::default().burst(), 10); // 1 % of 1000
+    /// assert_eq!(RateLimit::new(100, 1).burst(), 2); // at least 2
+    /// assert_eq!(RateLimit::new(1, 1).burst(), 1); // never above the quota
+    /// ```
     pub fn burst(&self) -> u32 {
         (self.requests / 100).max(2).min(self.requests.max(1))
     }
@@ -91,6 +125,14 @@ impl RateLimit {
     /// Kept between a request and the one `requests` later, beyond the
     /// window, for jitter between when the client sends and when the server
     /// counts: 1 % of the window, at least 20 ms.
+    ///
+    /// ```
+    /// use lupl_auth::RateLimit;
+    /// use std::time::Duration;
+    ///
+    /// assert_eq!(RateLimit::default().margin(), Duration::from_millis(600)); // 1 % of 60 s
+    /// assert_eq!(RateLimit::new(100, 1).margin(), Duration::from_millis(20)); // at least 20 ms
+    /// ```
     pub fn margin(&self) -> Duration {
         (self.per / 100).max(Duration::from_millis(20))
     }
@@ -113,6 +155,20 @@ impl GovernorClock for ClockAdapter {
 /// log of the last `requests` send times guarantees that no window of
 /// `per + margin` ever holds more than `requests` of them (a GCRA alone lets
 /// `burst + rate × window` through, over the quota; see FINDINGS.md).
+///
+/// ```
+/// use lupl_auth::{ManualClock, RateLimit, RateLimiter};
+/// use std::{sync::Arc, time::Duration};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let clock = Arc::new(ManualClock::auto()); // sleeps return at once
+/// let limiter = RateLimiter::new(RateLimit::new(2, 1), clock.clone());
+/// assert_eq!(limiter.acquire().await, Duration::ZERO);
+/// assert_eq!(limiter.acquire().await, Duration::ZERO);
+/// // The third waits out the window (1 s) and its margin (20 ms).
+/// assert_eq!(limiter.acquire().await, Duration::from_millis(1020));
+/// # }
+/// ```
 pub struct RateLimiter {
     limit: RateLimit,
     gcra: Gcra<NotKeyed, InMemoryState, ClockAdapter, NoOpMiddleware<Instant>>,
@@ -133,10 +189,28 @@ impl fmt::Debug for RateLimiter {
 
 impl RateLimiter {
     /// A limiter for `limit` on `clock`.
+    ///
+    /// Share it (in an `Arc`) between everything that spends the same quota.
+    ///
+    /// ```
+    /// use lupl_auth::{RateLimit, RateLimiter, SystemClock};
+    /// use std::sync::Arc;
+    ///
+    /// let limiter = Arc::new(RateLimiter::new(RateLimit::default(), Arc::new(SystemClock)));
+    /// let for_another_task = limiter.clone();
+    /// assert_eq!(for_another_task.limit(), RateLimit::new(1000, 60));
+    /// ```
     pub fn new(limit: RateLimit, clock: Arc<dyn Clock>) -> Self {
+        // A limit of 0 requests would never let one through: read it as 1.
+        let limit = RateLimit {
+            requests: limit.requests.max(1),
+            ..limit
+        };
         let burst = NonZeroU32::new(limit.burst()).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(limit.per / limit.requests.max(1))
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        // A period below a nanosecond (over 10^9 requests per second) is no
+        // limit for the GCRA; the window below still counts every send.
+        let quota = Quota::with_period(limit.per / limit.requests)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
             .allow_burst(burst);
         Self {
             limit,
@@ -149,12 +223,34 @@ impl RateLimiter {
     }
 
     /// The quota this limiter keeps to.
+    ///
+    /// ```
+    /// use lupl_auth::{RateLimit, RateLimiter, SystemClock};
+    /// use std::sync::Arc;
+    ///
+    /// let limiter = RateLimiter::new(RateLimit::new(100, 1), Arc::new(SystemClock));
+    /// assert_eq!(limiter.limit(), RateLimit::new(100, 1));
+    /// ```
     pub fn limit(&self) -> RateLimit {
         self.limit
     }
 
     /// Waits until a request may go: first out any pause, then for a slot.
     /// Returns how long it waited.
+    ///
+    /// ```
+    /// use lupl_auth::{ManualClock, RateLimit, RateLimiter};
+    /// use std::{sync::Arc, time::Duration};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let limiter = RateLimiter::new(RateLimit::new(1000, 60), Arc::new(ManualClock::auto()));
+    /// for _ in 0..10 {
+    ///     assert_eq!(limiter.acquire().await, Duration::ZERO); // the burst: 1 %
+    /// }
+    /// // Then one every 60 ms (60 s / 1000).
+    /// assert_eq!(limiter.acquire().await, Duration::from_millis(60));
+    /// # }
+    /// ```
     pub async fn acquire(&self) -> Duration {
         let mut waited = Duration::ZERO;
         loop {
@@ -205,6 +301,18 @@ impl RateLimiter {
 
     /// Holds every request of this client until `delay` has passed (never
     /// shortening a pause already in force).
+    ///
+    /// ```
+    /// use lupl_auth::{ManualClock, RateLimit, RateLimiter};
+    /// use std::{sync::Arc, time::Duration};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let limiter = RateLimiter::new(RateLimit::default(), Arc::new(ManualClock::auto()));
+    /// limiter.pause_for(Duration::from_secs(30)); // a 429 said `Retry-After: 30`
+    /// limiter.pause_for(Duration::from_secs(5)); // does not shorten it
+    /// assert_eq!(limiter.acquire().await, Duration::from_secs(30));
+    /// # }
+    /// ```
     pub fn pause_for(&self, delay: Duration) {
         let until = self.clock.now() + delay;
         let nanos = u64::try_from(until.duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX);

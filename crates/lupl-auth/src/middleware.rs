@@ -8,13 +8,32 @@ use crate::limiter::RateLimiter;
 use crate::retry::RetryPolicy;
 use crate::tokens::TokenSource;
 use lupl_api::reqwest::{self, Method, StatusCode, header};
-use lupl_api::{Environment, Middleware, MiddlewareFuture, RetryAfter};
+use lupl_api::{BoxError, Environment, Middleware, MiddlewareFuture, RetryAfter};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
 /// The middleware of an authenticated, rate-limited client.
+///
+/// [`crate::ClientBuilder`] attaches one. Before each request it refuses
+/// hosts other than the environment's, then adds the bearer token:
+///
+/// ```
+/// use lupl_api::{Environment, Middleware, reqwest::{Method, Request}};
+/// use lupl_auth::{AuthError, ClientBuilder, Credentials, SecretString};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lupl_api::BoxError> {
+/// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+/// let built = ClientBuilder::new(Environment::Stage, credentials).build_parts()?;
+/// let mut request = Request::new(Method::GET, Environment::Stage.url().join("/x")?);
+/// built.middleware.before(&mut request, "getProviderConfig").await?;
+/// assert_eq!(request.headers()["authorization"], "Bearer tok-acme");
+/// let mut elsewhere = Request::new(Method::GET, "https://elsewhere.example/x".parse()?);
+/// let refused = built.middleware.before(&mut elsewhere, "getProviderConfig").await.unwrap_err();
+/// assert!(matches!(refused.downcast_ref(), Some(AuthError::WrongEnvironment { .. })));
+/// # Ok(()) }
+/// ```
 pub struct AuthMiddleware {
     environment: Environment,
     tokens: Arc<TokenSource>,
@@ -34,7 +53,26 @@ impl fmt::Debug for AuthMiddleware {
 }
 
 impl AuthMiddleware {
-    /// Middleware for `environment` with these parts.
+    /// Middleware for `environment` with these parts (what
+    /// [`crate::ClientBuilder::build_parts`] does).
+    ///
+    /// ```
+    /// use lupl_api::{ClientState, Environment};
+    /// use lupl_auth::{AuthMiddleware, Credentials, RateLimit, RateLimiter, RetryPolicy};
+    /// use lupl_auth::{SecretString, SystemClock, TokenSource};
+    /// use std::sync::Arc;
+    ///
+    /// let (environment, clock) = (Environment::Stage, Arc::new(SystemClock));
+    /// let http = Environment::http_client()?;
+    /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// let tokens = Arc::new(TokenSource::new(credentials, http.clone(), clock.clone(), None));
+    /// let limiter = Arc::new(RateLimiter::new(RateLimit::default(), clock.clone()));
+    /// let retry = RetryPolicy::default();
+    /// let middleware = AuthMiddleware::new(environment.clone(), tokens, limiter, retry, clock);
+    /// let state = ClientState::with_middleware(Arc::new(middleware));
+    /// let client = environment.client_with(http, state);
+    /// # Ok::<(), lupl_api::Error>(())
+    /// ```
     pub fn new(
         environment: Environment,
         tokens: Arc<TokenSource>,
@@ -153,14 +191,14 @@ impl Middleware for AuthMiddleware {
         &'a self,
         request: &'a mut reqwest::Request,
         _operation_id: &'static str,
-    ) -> MiddlewareFuture<'a, Result<(), String>> {
+    ) -> MiddlewareFuture<'a, Result<(), BoxError>> {
         Box::pin(async move {
-            self.guard(request).map_err(|e| e.to_string())?;
-            let token = self.tokens.token().await.map_err(|e| e.to_string())?;
+            self.guard(request)?;
+            let token = self.tokens.token().await?;
             let value = token
                 .header()
                 .cloned()
-                .ok_or_else(|| "the access token is not a valid HTTP header value".to_owned())?;
+                .ok_or("the access token is not a valid HTTP header value")?;
             request.headers_mut().insert(header::AUTHORIZATION, value);
             Ok(())
         })

@@ -29,6 +29,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The credential variables, taken from one source as a group.
+///
+/// ```
+/// use lupl_auth::profile::CREDENTIAL_VARIABLES;
+///
+/// assert!(CREDENTIAL_VARIABLES.contains(&"LUPL_CLIENT_SECRET"));
+/// assert!(!CREDENTIAL_VARIABLES.contains(&"LUPL_BASE_URL"), "where to connect is not one");
+/// ```
 pub const CREDENTIAL_VARIABLES: [&str; 7] = [
     "LUPL_TOKEN",
     "LUPL_CLIENT_ID",
@@ -40,6 +47,21 @@ pub const CREDENTIAL_VARIABLES: [&str; 7] = [
 ];
 
 /// The whole file.
+///
+/// ```
+/// use lupl_auth::profile::ConfigFile;
+///
+/// let file: ConfigFile = toml::from_str(r#"
+///     default = "sandbox"
+///     [profile.sandbox]
+///     base_url = "http://127.0.0.1:8080"
+///     token = "tok-acme"
+/// "#)?;
+/// assert_eq!(file.default.as_deref(), Some("sandbox"));
+/// assert_eq!(file.profile["sandbox"].get("LUPL_BASE_URL"), Some("http://127.0.0.1:8080"));
+/// assert!(!format!("{file:?}").contains("tok-acme"), "Debug redacts secrets");
+/// # Ok::<(), toml::de::Error>(())
+/// ```
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
@@ -51,6 +73,18 @@ pub struct ConfigFile {
 }
 
 /// One profile: each member is the `LUPL_*` variable of the same name.
+///
+/// ```
+/// use lupl_auth::profile::Profile;
+///
+/// let sandbox = Profile {
+///     base_url: Some("http://127.0.0.1:8080".into()),
+///     token: Some("s3cret".into()),
+///     ..Profile::default()
+/// };
+/// let shown = format!("{sandbox:?}");
+/// assert!(shown.contains("127.0.0.1") && !shown.contains("s3cret"), "{shown}");
+/// ```
 #[derive(Default, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
@@ -96,6 +130,15 @@ impl fmt::Debug for Profile {
 
 impl Profile {
     /// The value of the `LUPL_*` variable `name`, if the profile sets it.
+    ///
+    /// ```
+    /// use lupl_auth::profile::Profile;
+    ///
+    /// let profile = Profile { rate_limit: Some("100/1".into()), ..Profile::default() };
+    /// assert_eq!(profile.get("LUPL_RATE_LIMIT"), Some("100/1"));
+    /// assert_eq!(profile.get("LUPL_ENV"), None, "not set");
+    /// assert_eq!(profile.get("LUPL_PROFILE"), None, "not a profile setting");
+    /// ```
     pub fn get(&self, name: &str) -> Option<&str> {
         let value = match name {
             "LUPL_ENV" => &self.env,
@@ -120,17 +163,52 @@ impl Profile {
 
 /// Where the config file is: `$LUPL_CONFIG`, else
 /// `$XDG_CONFIG_HOME/lupl/config.toml`, else `~/.config/lupl/config.toml`.
+///
+/// ```
+/// use lupl_auth::profile::default_path;
+/// use std::path::Path;
+///
+/// let home = |name: &str| (name == "HOME").then(|| "/home/me".to_owned());
+/// let path = default_path(&home).expect("from HOME");
+/// assert_eq!(path, Path::new("/home/me/.config/lupl/config.toml"));
+/// let explicit = |name: &str| (name == "LUPL_CONFIG").then(|| "lupl.toml".to_owned());
+/// assert_eq!(default_path(&explicit).as_deref(), Some(Path::new("lupl.toml")));
+/// assert_eq!(default_path(&|_| None), None);
+/// let relative = |name: &str| match name {
+///     "XDG_CONFIG_HOME" => Some("".to_owned()),
+///     "HOME" => Some("/home/me".to_owned()),
+///     _ => None,
+/// };
+/// assert_eq!(default_path(&relative).as_deref(), Some(Path::new("/home/me/.config/lupl/config.toml")));
+/// ```
 pub fn default_path(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     if let Some(p) = var("LUPL_CONFIG") {
         return Some(PathBuf::from(p));
     }
+    // An empty or relative XDG_CONFIG_HOME is ignored (XDG base directories).
     let base = var("XDG_CONFIG_HOME")
         .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
         .or_else(|| var("HOME").map(|h| Path::new(&h).join(".config")))?;
     Some(base.join("lupl").join("config.toml"))
 }
 
 /// Reads the file; a missing file is an empty one unless `required`.
+///
+/// ```
+/// use lupl_auth::{SettingsError, profile};
+///
+/// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-load", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("config.toml");
+/// assert!(profile::load(&path, false)?.profile.is_empty(), "no file: no profiles");
+/// assert!(matches!(profile::load(&path, true), Err(SettingsError::Read { .. })));
+/// std::fs::write(&path, "[profile.stage]\nclient_id = \"my-client\"\n")?;
+/// let file = profile::load(&path, true)?;
+/// assert_eq!(file.profile["stage"].get("LUPL_CLIENT_ID"), Some("my-client"));
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn load(path: &Path, required: bool) -> Result<ConfigFile, SettingsError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -170,6 +248,22 @@ pub fn load(path: &Path, required: bool) -> Result<ConfigFile, SettingsError> {
 }
 
 /// Whether users other than the owner may read the file (Unix mode bits).
+///
+/// ```
+/// use lupl_auth::profile::readable_by_others;
+/// use std::{fs::Permissions, os::unix::fs::PermissionsExt};
+///
+/// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-mode", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("config.toml");
+/// std::fs::write(&path, "")?;
+/// std::fs::set_permissions(&path, Permissions::from_mode(0o600))?;
+/// assert!(!readable_by_others(&path));
+/// std::fs::set_permissions(&path, Permissions::from_mode(0o644))?;
+/// assert!(readable_by_others(&path));
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[cfg(unix)]
 pub fn readable_by_others(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
@@ -177,6 +271,11 @@ pub fn readable_by_others(path: &Path) -> bool {
 }
 
 /// Whether users other than the owner may read the file.
+///
+/// ```
+/// // Without Unix mode bits there is nothing to check.
+/// assert!(!lupl_auth::profile::readable_by_others(std::path::Path::new("config.toml")));
+/// ```
 #[cfg(not(unix))]
 pub fn readable_by_others(_: &Path) -> bool {
     false
@@ -187,6 +286,19 @@ impl ConfigFile {
     /// (`--profile`/`LUPL_PROFILE`), else the one named like the
     /// environment (`--env production` → `[profile.production]`), else
     /// `default`, else none.
+    ///
+    /// ```
+    /// use lupl_auth::profile::ConfigFile;
+    ///
+    /// let file: ConfigFile =
+    ///     toml::from_str("default = \"stage\"\n[profile.stage]\n[profile.production]\n")?;
+    /// let name = |asked, env| file.select(asked, env).map(|p| p.map(|(name, _)| name));
+    /// assert_eq!(name(Some("production"), Some("stage"))?.as_deref(), Some("production"));
+    /// assert_eq!(name(None, Some("PRODUCTION"))?.as_deref(), Some("production"));
+    /// assert_eq!(name(None, None)?.as_deref(), Some("stage"), "the default");
+    /// assert!(name(Some("sandbox"), None).is_err(), "no such profile");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn select(
         &self,
         name: Option<&str>,

@@ -4,6 +4,15 @@ use reqwest::StatusCode;
 use std::time::Duration;
 
 /// Retry settings.
+///
+/// ```
+/// use lupl_auth::RetryPolicy;
+/// use std::time::Duration;
+///
+/// let patient = RetryPolicy { max_retries: 5, ..RetryPolicy::default() };
+/// assert_eq!(patient.base_delay, Duration::from_millis(200));
+/// assert_eq!(patient.max_retry_after, Duration::from_secs(120));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries after the first attempt (429s, transient failures of GETs).
@@ -29,6 +38,16 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Exponential backoff with full jitter: uniform in `[0, min(max, base·2^n)]`.
+    ///
+    /// ```
+    /// use lupl_auth::RetryPolicy;
+    /// use std::time::Duration;
+    ///
+    /// let policy = RetryPolicy::default(); // base 200 ms, max 10 s
+    /// assert!(policy.backoff(0) <= Duration::from_millis(200));
+    /// assert!(policy.backoff(2) <= Duration::from_millis(800));
+    /// assert!(policy.backoff(30) <= Duration::from_secs(10), "capped at max_delay");
+    /// ```
     pub fn backoff(&self, attempt: u32) -> Duration {
         let ceiling = self
             .base_delay
@@ -39,6 +58,18 @@ impl RetryPolicy {
 
     /// The wait after a 429: `Retry-After` capped, plus up to 10 % jitter so
     /// paused clients do not all come back at the same instant.
+    ///
+    /// ```
+    /// use lupl_auth::RetryPolicy;
+    /// use std::time::Duration;
+    ///
+    /// let policy = RetryPolicy::default();
+    /// let wait = policy.after_throttle(Some(Duration::from_secs(30)));
+    /// assert!((Duration::from_secs(30)..=Duration::from_secs(33)).contains(&wait));
+    /// let capped = policy.after_throttle(Some(Duration::from_secs(3600)));
+    /// assert!(capped <= Duration::from_secs(132), "max_retry_after (120 s) + 10 %");
+    /// assert!(policy.after_throttle(None) >= Duration::from_secs(1)); // no header: 1 s
+    /// ```
     pub fn after_throttle(&self, retry_after: Option<Duration>) -> Duration {
         let base = retry_after
             .unwrap_or(Duration::from_secs(1))
@@ -48,6 +79,15 @@ impl RetryPolicy {
 
     /// Whether a failed GET is worth another try: the server did not
     /// process it, or may not have.
+    ///
+    /// ```
+    /// use lupl_auth::RetryPolicy;
+    /// use reqwest::StatusCode;
+    ///
+    /// assert!(RetryPolicy::transient(StatusCode::SERVICE_UNAVAILABLE));
+    /// assert!(!RetryPolicy::transient(StatusCode::NOT_IMPLEMENTED)); // 501 will not change
+    /// assert!(!RetryPolicy::transient(StatusCode::BAD_REQUEST));
+    /// ```
     pub fn transient(status: StatusCode) -> bool {
         matches!(status.as_u16(), 500 | 502 | 503 | 504)
     }

@@ -11,6 +11,22 @@ use crate::profile::{self, CREDENTIAL_VARIABLES};
 use std::path::{Path, PathBuf};
 
 /// Which config file to read.
+///
+/// ```
+/// use lupl_auth::{ConfigFileChoice, SettingsError, Sources, resolve};
+///
+/// assert_eq!(ConfigFileChoice::default(), ConfigFileChoice::None);
+/// let missing = std::env::temp_dir().join(format!("lupl-auth-doc-{}.toml", std::process::id()));
+/// let env = |name: &str| (name == "LUPL_TOKEN").then(|| "tok-acme".to_owned());
+/// let sources = Sources {
+///     flags: vec![],
+///     env: &env,
+///     config: ConfigFileChoice::Path(missing), // must exist
+///     profile: None,
+///     cli: false,
+/// };
+/// assert!(matches!(resolve(&sources), Err(SettingsError::Read { .. })));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ConfigFileChoice {
     /// None (a library reading only the environment).
@@ -24,6 +40,29 @@ pub enum ConfigFileChoice {
 }
 
 /// Where settings come from, in precedence order.
+///
+/// ```
+/// use lupl_auth::{ConfigFileChoice, RateLimit, Sources, resolve};
+///
+/// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-sources", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let config = dir.join("config.toml");
+/// let text = "[profile.sandbox]\nbase_url = \"http://127.0.0.1:8080\"\nrate_limit = \"100/1\"\n";
+/// std::fs::write(&config, text)?;
+/// let env = |name: &str| (name == "LUPL_RATE_LIMIT").then(|| "50/1".to_owned());
+/// let sources = Sources {
+///     flags: vec![("LUPL_TOKEN", "tok-acme".into(), "--token-file")], // read from its file
+///     env: &env,
+///     config: ConfigFileChoice::Path(config),
+///     profile: Some("sandbox".into()),
+///     cli: true,
+/// };
+/// let resolved = resolve(&sources)?;
+/// assert_eq!(resolved.settings.environment.base_url(), "http://127.0.0.1:8080"); // profile
+/// assert_eq!(resolved.rate_limit, RateLimit::new(50, 1)); // the environment wins
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Sources<'a> {
     /// Command-line values by `LUPL_*` name (a secret already read from
     /// its file), each with the flag that set it.
@@ -51,6 +90,21 @@ impl std::fmt::Debug for Sources<'_> {
 }
 
 /// Settled settings.
+///
+/// ```
+/// use lupl_api::Environment;
+/// use lupl_auth::{ClientBuilder, ConfigFileChoice, RateLimit, Sources, resolve};
+///
+/// let env = |name: &str| (name == "LUPL_TOKEN").then(|| "tok-acme".to_owned());
+/// let none = ConfigFileChoice::None;
+/// let sources = Sources { flags: vec![], env: &env, config: none, profile: None, cli: false };
+/// let resolved = resolve(&sources)?;
+/// assert_eq!(resolved.settings.environment, Environment::Stage);
+/// assert!(!resolved.explicit_environment, "Stage by default");
+/// assert_eq!(resolved.rate_limit, RateLimit::default());
+/// let builder = ClientBuilder::from_settings(resolved.settings).rate_limit(resolved.rate_limit);
+/// # Ok::<(), lupl_auth::SettingsError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Resolved {
     /// Where to connect and how to authenticate.
@@ -64,6 +118,25 @@ pub struct Resolved {
 
 /// Why settings cannot be settled. Each names the setting or file and
 /// says what to do.
+///
+/// ```
+/// use lupl_auth::{ConfigFileChoice, SettingsError, Sources, resolve};
+///
+/// let env = |name: &str| match name {
+///     "LUPL_TOKEN" => Some("tok-acme".to_owned()),
+///     "LUPL_RATE_LIMIT" => Some("fast".to_owned()),
+///     _ => None,
+/// };
+/// let none = ConfigFileChoice::None;
+/// let sources = Sources { flags: vec![], env: &env, config: none, profile: None, cli: false };
+/// let error = resolve(&sources).unwrap_err();
+/// assert!(matches!(
+///     &error,
+///     SettingsError::RateLimit { setting, .. } if setting == "LUPL_RATE_LIMIT"
+/// ));
+/// let message = r#"LUPL_RATE_LIMIT "fast": expected CALLS/SECONDS, e.g. 1000/60"#;
+/// assert_eq!(error.to_string(), message);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
     /// A missing, contradictory or invalid setting.
@@ -126,10 +199,36 @@ pub enum SettingsError {
     },
 }
 
+impl From<SettingsError> for lupl_api::Error {
+    /// The settings' error as the
+    /// [`Configuration`](lupl_api::Error::Configuration) variant's source.
+    ///
+    /// ```
+    /// let err = lupl_api::Error::from(lupl_auth::SettingsError::Exposed {
+    ///     path: "/home/me/.config/lupl/secret".into(),
+    /// });
+    /// assert!(matches!(err, lupl_api::Error::Configuration(_)));
+    /// ```
+    fn from(e: SettingsError) -> Self {
+        lupl_api::Error::Configuration(Box::new(e))
+    }
+}
+
 impl SettingsError {
     /// Whether the error is about credentials (missing, contradictory, or
     /// kept where others can read them) rather than about where to connect
     /// or how the command was written.
+    ///
+    /// ```
+    /// use lupl_auth::{ConfigFileChoice, Sources, resolve};
+    ///
+    /// let env = |_: &str| -> Option<String> { None };
+    /// let none = ConfigFileChoice::None;
+    /// let sources = Sources { flags: vec![], env: &env, config: none, profile: None, cli: true };
+    /// let error = resolve(&sources).unwrap_err();
+    /// assert!(error.is_credentials());
+    /// assert!(error.to_string().starts_with("--client-id (or LUPL_CLIENT_ID) is not set"));
+    /// ```
     pub fn is_credentials(&self) -> bool {
         match self {
             SettingsError::Config { credentials, .. } => *credentials,
@@ -311,6 +410,26 @@ fn flag_of(sources: &Sources, name: &str) -> String {
 
 /// Reads a secret from `path` (`-`: standard input), trimmed. A file must
 /// not be readable by others, and must not be empty.
+///
+/// ```
+/// use lupl_auth::{SettingsError, read_secret};
+/// # #[cfg(unix)]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::{fs::Permissions, os::unix::fs::PermissionsExt};
+///
+/// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-secret", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("token");
+/// std::fs::write(&path, "tok-acme\n")?;
+/// std::fs::set_permissions(&path, Permissions::from_mode(0o600))?;
+/// assert_eq!(read_secret(&path, "a bearer token")?, "tok-acme");
+/// std::fs::set_permissions(&path, Permissions::from_mode(0o644))?;
+/// assert!(matches!(read_secret(&path, "a bearer token"), Err(SettingsError::Exposed { .. })));
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok(()) }
+/// # #[cfg(not(unix))]
+/// # fn main() {}
+/// ```
 pub fn read_secret(path: &Path, what: &'static str) -> Result<String, SettingsError> {
     let text = if path == Path::new("-") {
         let mut text = String::new();

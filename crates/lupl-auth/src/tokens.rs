@@ -12,6 +12,25 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// How this client authenticates.
+///
+/// `Debug` never shows the token, the client secret or the refresh token.
+///
+/// ```
+/// use lupl_auth::{Credentials, SecretIn, SecretString};
+///
+/// let ci = Credentials::Static(SecretString::from("tok-acme"));
+/// assert_eq!(format!("{ci:?}"), "Credentials::Static([redacted])");
+/// let app = Credentials::Auth0 {
+///     token_url: "https://auth0.example/oauth/token".parse()?,
+///     client_id: "my-client".into(),
+///     client_secret: Some(SecretString::from("s3cret")),
+///     audience: Some("https://stage.api.lupl.com".into()),
+///     refresh_token: None,
+///     secret_in: SecretIn::Body,
+/// };
+/// assert!(!format!("{app:?}").contains("s3cret"));
+/// # Ok::<(), url::ParseError>(())
+/// ```
 #[derive(Clone)]
 pub enum Credentials {
     /// A bearer token someone else obtained (scripts, CI).
@@ -65,6 +84,18 @@ impl fmt::Debug for Credentials {
 }
 
 /// An access token and when it stops being usable. Cheap to clone.
+///
+/// ```
+/// use lupl_auth::{Credentials, SecretString, SystemClock, TokenSource};
+/// use std::sync::Arc;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lupl_auth::AuthError> {
+/// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+/// let source = TokenSource::new(credentials, reqwest::Client::new(), Arc::new(SystemClock), None);
+/// let token = source.token().await?;
+/// assert!(!format!("{token:?}").contains("tok-acme"), "Debug redacts it");
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct AccessToken {
     value: SecretString,
@@ -90,12 +121,42 @@ impl AccessToken {
     }
 
     /// The token.
+    ///
+    /// ```
+    /// use lupl_auth::{Credentials, ExposeSecret, SecretString, SystemClock, TokenSource};
+    /// use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), lupl_auth::AuthError> {
+    /// # let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// # let clock = Arc::new(SystemClock);
+    /// # let source = TokenSource::new(credentials, reqwest::Client::new(), clock, None);
+    /// let token = source.token().await?;
+    /// assert_eq!(token.secret().expose_secret(), "tok-acme");
+    /// # Ok(()) }
+    /// ```
     pub fn secret(&self) -> &SecretString {
         &self.value
     }
 
     /// The `Authorization` header value (sensitive), if the token is a valid
     /// header value.
+    ///
+    /// ```
+    /// use lupl_auth::{Credentials, SecretString, SystemClock, TokenSource};
+    /// use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), lupl_auth::AuthError> {
+    /// let source = |token: &str| {
+    ///     let credentials = Credentials::Static(SecretString::from(token));
+    ///     TokenSource::new(credentials, reqwest::Client::new(), Arc::new(SystemClock), None)
+    /// };
+    /// let token = source("tok-acme").token().await?;
+    /// let header = token.header().expect("a valid header value");
+    /// assert_eq!(header, "Bearer tok-acme");
+    /// assert!(header.is_sensitive());
+    /// assert!(source("tok\nacme").token().await?.header().is_none());
+    /// # Ok(()) }
+    /// ```
     pub fn header(&self) -> Option<&HeaderValue> {
         self.header.as_ref()
     }
@@ -112,6 +173,14 @@ impl fmt::Debug for AccessToken {
 
 /// How long before expiry a token is replaced: 60 s, or 10 % of its
 /// lifetime when that is shorter (a 5-minute token is replaced after 4.5).
+///
+/// ```
+/// use lupl_auth::refresh_margin;
+/// use std::time::Duration;
+///
+/// assert_eq!(refresh_margin(Duration::from_secs(86_400)), Duration::from_secs(60));
+/// assert_eq!(refresh_margin(Duration::from_secs(300)), Duration::from_secs(30));
+/// ```
 pub fn refresh_margin(lifetime: Duration) -> Duration {
     Duration::from_secs(60).min(lifetime / 10)
 }
@@ -119,9 +188,28 @@ pub fn refresh_margin(lifetime: Duration) -> Duration {
 struct State {
     current: Option<AccessToken>,
     refresh_token: Option<SecretString>,
+    /// The last token the API refused: never taken from the disk cache
+    /// again, where it may still look fresh.
+    refused: Option<HeaderValue>,
 }
 
 /// Hands out access tokens for one environment's client.
+///
+/// A client built by [`crate::ClientBuilder`] has one ([`crate::Built::tokens`]);
+/// on its own it serves tools that only need a token (`lupl token`).
+///
+/// ```
+/// use lupl_auth::{Credentials, SecretString, SystemClock, TokenSource};
+/// use std::sync::Arc;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lupl_auth::AuthError> {
+/// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+/// let source = TokenSource::new(credentials, reqwest::Client::new(), Arc::new(SystemClock), None);
+/// let token = source.token().await?; // a static token: no request
+/// assert_eq!(token.header().expect("valid"), "Bearer tok-acme");
+/// assert!(!format!("{source:?}").contains("tok-acme"));
+/// # Ok(()) }
+/// ```
 pub struct TokenSource {
     credentials: Credentials,
     endpoint: Option<TokenEndpoint>,
@@ -142,7 +230,27 @@ impl fmt::Debug for TokenSource {
 }
 
 impl TokenSource {
-    /// A source for `credentials`, fetching over `http`.
+    /// A source for `credentials`, fetching over `http`. Nothing is fetched
+    /// (or read from `cache`) until the first [`TokenSource::token`].
+    ///
+    /// ```
+    /// use lupl_auth::{Credentials, SecretIn, SecretString, SystemClock, TokenCache, TokenSource};
+    /// use std::sync::Arc;
+    ///
+    /// let credentials = Credentials::Auth0 {
+    ///     token_url: "https://auth0.example/oauth/token".parse()?,
+    ///     client_id: "my-client".into(),
+    ///     client_secret: Some(SecretString::from("s3cret")),
+    ///     audience: Some("https://stage.api.lupl.com".into()),
+    ///     refresh_token: None,
+    ///     secret_in: SecretIn::Body,
+    /// };
+    /// let http = lupl_api::Environment::http_client()?;
+    /// let cache = TokenCache::default_path().map(TokenCache::new);
+    /// let source = TokenSource::new(credentials, http, Arc::new(SystemClock), cache);
+    /// assert!(source.can_refresh());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(
         credentials: Credentials,
         http: reqwest::Client,
@@ -172,12 +280,23 @@ impl TokenSource {
             state: RwLock::new(State {
                 current,
                 refresh_token,
+                refused: None,
             }),
             refreshing: tokio::sync::Mutex::new(()),
         }
     }
 
     /// Whether a refused token can be replaced.
+    ///
+    /// ```
+    /// use lupl_auth::{Credentials, SecretString, SystemClock, TokenSource};
+    /// use std::sync::Arc;
+    ///
+    /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// let clock = Arc::new(SystemClock);
+    /// let source = TokenSource::new(credentials, reqwest::Client::new(), clock, None);
+    /// assert!(!source.can_refresh(), "nobody can issue another static token");
+    /// ```
     pub fn can_refresh(&self) -> bool {
         self.endpoint.is_some()
     }
@@ -193,6 +312,19 @@ impl TokenSource {
 
     /// A token that is good for at least the refresh margin, fetching one if
     /// needed. Concurrent callers share one fetch.
+    ///
+    /// ```no_run
+    /// use lupl_auth::{Settings, SystemClock, TokenSource};
+    /// use std::sync::Arc;
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let settings = Settings::from_env()?; // LUPL_CLIENT_ID, LUPL_CLIENT_SECRET, ...
+    /// let http = lupl_api::Environment::http_client()?;
+    /// let source = TokenSource::new(settings.credentials, http, Arc::new(SystemClock), None);
+    /// let first = source.token().await?; // asks Auth0
+    /// let again = source.token().await?; // reused until shortly before expiry
+    /// assert_eq!(first.header(), again.header());
+    /// # Ok(()) }
+    /// ```
     pub async fn token(&self) -> Result<AccessToken, AuthError> {
         if let Some(token) = self.fresh() {
             return Ok(token);
@@ -211,12 +343,29 @@ impl TokenSource {
     /// Drops the token sent as `refused` (the `Authorization` value the API
     /// answered 401 to) so the next [`TokenSource::token`] fetches another —
     /// unless a concurrent caller already replaced it.
+    ///
+    /// A static token cannot be replaced, so it stays:
+    ///
+    /// ```
+    /// use lupl_auth::{Credentials, SecretString, SystemClock, TokenSource};
+    /// use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), lupl_auth::AuthError> {
+    /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
+    /// let clock = Arc::new(SystemClock);
+    /// let source = TokenSource::new(credentials, reqwest::Client::new(), clock, None);
+    /// let sent = source.token().await?.header().cloned().expect("valid");
+    /// source.invalidate(&sent); // the API answered 401 to it
+    /// assert_eq!(source.token().await?.header(), Some(&sent));
+    /// # Ok(()) }
+    /// ```
     pub fn invalidate(&self, refused: &HeaderValue) {
         if let Ok(mut state) = self.state.write()
             && state.current.as_ref().and_then(AccessToken::header) == Some(refused)
             && self.endpoint.is_some()
         {
             state.current = None;
+            state.refused = Some(refused.clone());
         }
     }
 
@@ -255,6 +404,14 @@ impl TokenSource {
             cached.access_token,
             Some(self.clock.now() + remaining - margin),
         );
+        let refused = self
+            .state
+            .read()
+            .map(|state| state.refused.is_some() && state.refused.as_ref() == token.header())
+            .unwrap_or(false);
+        if refused {
+            return None;
+        }
         if let Ok(mut state) = self.state.write() {
             state.current = Some(token.clone());
             if let Some(r) = cached.refresh_token {

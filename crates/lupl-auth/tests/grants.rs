@@ -216,5 +216,9 @@ async fn an_unreachable_endpoint_is_a_transport_error() {
         secret_in: SecretIn::Body,
     };
     let err = source(credentials).token().await.expect_err("closed");
-    assert!(matches!(err, AuthError::Transport(_)), "{err:?}");
+    match &err {
+        AuthError::Transport { url: named, .. } => assert_eq!(named, &url),
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains(&url), "{err}");
 }

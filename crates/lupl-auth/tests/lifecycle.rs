@@ -12,6 +12,21 @@ use std::time::Duration;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// `setOrganizationConfig` for the organization `pms()` (the ids do not
+/// matter to these tests).
+async fn put_organization(
+    client: &lupl_api::Client,
+    fields: serde_json::Value,
+) -> Result<(), Error> {
+    let fields: lupl_api::types::OrganizationFields =
+        serde_json::from_value(fields).expect("fields");
+    let body = lupl_api::types::SetOrganizationConfigRequest::builder()
+        .organization_id(pms())
+        .pms_id(pms())
+        .fields(fields);
+    client.set_organization_config().body(body).send().await
+}
+
 #[tokio::test]
 async fn a_hundred_tasks_on_an_expired_token_cause_one_token_request() {
     let (auth0, api) = (MockServer::start().await, MockServer::start().await);
@@ -26,13 +41,13 @@ async fn a_hundred_tasks_on_an_expired_token_cause_one_token_request() {
         .await;
     let clock = Arc::new(ManualClock::auto());
     let client = client(&api, client_credentials(&auth0), clock.clone());
-    client.provider_config(&pms()).await.expect("first call");
+    get_provider(&client).await.expect("first call");
     // Past the refresh margin: the token must be replaced, once.
     clock.advance(Duration::from_secs(3600 - 30));
     let tasks: Vec<_> = (0..100)
         .map(|_| {
             let client = client.clone();
-            tokio::spawn(async move { client.provider_config(&pms()).await })
+            tokio::spawn(async move { get_provider(&client).await })
         })
         .collect();
     for t in tasks {
@@ -55,12 +70,9 @@ async fn a_token_is_reused_until_its_refresh_margin() {
         .await;
     let clock = Arc::new(ManualClock::auto());
     let client = client(&api, client_credentials(&auth0), clock.clone());
-    client.provider_config(&pms()).await.expect("call");
+    get_provider(&client).await.expect("call");
     clock.advance(Duration::from_secs(3600 - 61));
-    client
-        .provider_config(&pms())
-        .await
-        .expect("still the same token");
+    get_provider(&client).await.expect("still the same token");
     auth0.verify().await;
 }
 
@@ -90,9 +102,9 @@ async fn a_rotated_refresh_token_replaces_the_old_one_which_is_never_sent_again(
         secret_in: SecretIn::Body,
     };
     let client = client(&api, credentials, clock.clone());
-    client.provider_config(&pms()).await.expect("with at-1");
+    get_provider(&client).await.expect("with at-1");
     clock.advance(Duration::from_secs(600));
-    client.provider_config(&pms()).await.expect("with at-2");
+    get_provider(&client).await.expect("with at-2");
     auth0.verify().await;
     let sent: Vec<_> = api
         .received_requests()
@@ -126,7 +138,7 @@ async fn a_401_refreshes_once_and_retries_once_and_a_second_401_is_returned() {
         client_credentials(&auth0),
         Arc::new(ManualClock::auto()),
     );
-    let err = client.provider_config(&pms()).await.expect_err("401");
+    let err = get_provider(&client).await.expect_err("401");
     assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
 }
 
@@ -163,9 +175,7 @@ async fn a_401_then_a_fresh_token_succeeds_even_for_a_post() {
         client_credentials(&auth0),
         Arc::new(ManualClock::auto()),
     );
-    let fields = serde_json::from_value(json!({"region": "eu"})).expect("fields");
-    client
-        .put_organization_config(&pms(), &pms(), fields)
+    put_organization(&client, json!({"region": "eu"}))
         .await
         .expect("retried once");
 }
@@ -184,7 +194,7 @@ async fn a_static_token_refused_is_returned_without_retry() {
         Arc::new(ManualClock::auto()),
     );
     assert!(matches!(
-        client.provider_config(&pms()).await,
+        get_provider(&client).await,
         Err(Error::Unauthorized { .. })
     ));
 }
@@ -239,14 +249,14 @@ async fn every_task_waits_out_a_429(retry_after: impl Fn(&ManualClock) -> String
     // The first task is throttled and sleeps out the pause…
     let first = {
         let client = client.clone();
-        tokio::spawn(async move { client.provider_config(&pms()).await })
+        tokio::spawn(async move { get_provider(&client).await })
     };
     sleeping(&clock, 1).await;
     // …and every other task of the client waits too, without sending.
     let others: Vec<_> = (0..10)
         .map(|_| {
             let client = client.clone();
-            tokio::spawn(async move { client.provider_config(&pms()).await })
+            tokio::spawn(async move { get_provider(&client).await })
         })
         .collect();
     sleeping(&clock, 11).await;
@@ -301,7 +311,7 @@ async fn retries_stop_at_the_bound() {
         client_credentials(&auth0),
         Arc::new(ManualClock::auto()),
     );
-    let err = client.provider_config(&pms()).await.expect_err("throttled");
+    let err = get_provider(&client).await.expect_err("throttled");
     assert!(matches!(err, Error::TooManyRequests { .. }), "{err:?}");
 }
 
@@ -327,14 +337,8 @@ async fn a_get_is_retried_after_a_500_and_a_post_is_not() {
         client_credentials(&auth0),
         Arc::new(ManualClock::auto()),
     );
-    assert!(client.provider_config(&pms()).await.is_err());
-    let fields = serde_json::from_value(json!({})).expect("fields");
-    assert!(
-        client
-            .put_organization_config(&pms(), &pms(), fields)
-            .await
-            .is_err()
-    );
+    assert!(get_provider(&client).await.is_err());
+    assert!(put_organization(&client, json!({})).await.is_err());
 }
 
 /// A server that accepts connections and drops them at once; counts them.
@@ -366,10 +370,9 @@ async fn a_dropped_connection_retries_a_get_but_not_a_post() {
         .build()
         .expect("client");
         let result = if is_get {
-            client.provider_config(&pms()).await.map(|_| ())
+            get_provider(&client).await.map(|_| ())
         } else {
-            let fields = serde_json::from_value(json!({})).expect("fields");
-            client.put_organization_config(&pms(), &pms(), fields).await
+            put_organization(&client, json!({})).await
         };
         assert!(matches!(result, Err(Error::Transport(_))), "{result:?}");
         assert_eq!(count.load(Ordering::SeqCst), expected, "get={is_get}");
@@ -397,7 +400,7 @@ async fn a_token_is_never_sent_to_another_environments_host() {
     let rogue = Environment::custom(&elsewhere.uri())
         .expect("env")
         .client_with(lupl_api::reqwest::Client::new(), state);
-    let err = rogue.provider_config(&pms()).await.expect_err("refused");
+    let err = get_provider(&rogue).await.expect_err("refused");
     assert!(err.to_string().contains("refusing to send"), "{err}");
     assert!(!err.to_string().contains("stage-token"));
     elsewhere.verify().await;
@@ -430,7 +433,7 @@ async fn the_disk_cache_is_private_reused_and_survives_corruption() {
         .token_cache(TokenCache::new(&file))
         .build()
         .expect("client");
-        client.provider_config(&pms()).await.expect("call");
+        get_provider(&client).await.expect("call");
     }
     auth0.verify().await;
     use std::os::unix::fs::PermissionsExt;
@@ -451,4 +454,45 @@ fn the_refresh_margin_is_60s_or_a_tenth_of_the_lifetime() {
         lupl_auth::refresh_margin(Duration::from_secs(300)),
         Duration::from_secs(30)
     );
+}
+
+/// A 401 drops the token for good: the re-authentication does not take the
+/// refused token back from the disk cache, where it still looks fresh.
+#[tokio::test]
+async fn a_401_is_not_answered_with_the_same_token_from_the_disk_cache() {
+    let (auth0, api) = (MockServer::start().await, MockServer::start().await);
+    Mock::given(method("POST"))
+        .respond_with(token_response("at-revoked", 86400))
+        .up_to_n_times(1)
+        .mount(&auth0)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(token_response("at-new", 86400))
+        .mount(&auth0)
+        .await;
+    Mock::given(header("authorization", "Bearer at-revoked"))
+        .respond_with(ResponseTemplate::new(401))
+        .expect(1)
+        .mount(&api)
+        .await;
+    Mock::given(header("authorization", "Bearer at-new"))
+        .respond_with(null_200())
+        .expect(1)
+        .mount(&api)
+        .await;
+    let dir = std::env::temp_dir().join(format!("lupl-cache-401-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let client = builder(
+        &api,
+        client_credentials(&auth0),
+        Arc::new(lupl_auth::SystemClock),
+    )
+    .token_cache(TokenCache::new(dir.join("tokens.json")))
+    .build()
+    .expect("client");
+    get_provider(&client)
+        .await
+        .expect("re-authenticated with a new token");
+    let _ = std::fs::remove_dir_all(&dir);
 }

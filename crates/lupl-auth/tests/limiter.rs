@@ -5,6 +5,7 @@ use lupl_api::Environment;
 use lupl_auth::{ClientBuilder, Credentials, RateLimit, RateLimiter, RetryPolicy};
 use lupl_model::{Fixture, Sandbox};
 use std::sync::Arc;
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_429_from_the_model_at_20_per_second() {
@@ -26,7 +27,7 @@ async fn no_429_from_the_model_at_20_per_second() {
     })
     .build()
     .expect("client");
-    let pms = "4efafdc0-2783-4af6-9cac-d2b2be27a080"
+    let pms: lupl_api::uuid::Uuid = "4efafdc0-2783-4af6-9cac-d2b2be27a080"
         .parse()
         .expect("uuid");
     let tasks: Vec<_> = (0..6)
@@ -34,7 +35,7 @@ async fn no_429_from_the_model_at_20_per_second() {
             let client = client.clone();
             tokio::spawn(async move {
                 for _ in 0..8 {
-                    client.provider_config(&pms).await?;
+                    client.get_provider_config().pms_id(pms).send().await?;
                 }
                 Ok::<_, lupl_api::Error>(())
             })
@@ -81,4 +82,27 @@ async fn the_window_log_never_admits_more_than_the_quota() {
     // And it does not starve: 500 requests take about 10 windows.
     let total = admitted[499].duration_since(admitted[0]);
     assert!(total < span * 11, "{total:?}");
+}
+
+/// Limits at the edges of `RateLimit::new` (whose fields are public, so
+/// `parse`'s checks do not guard them): 0 requests is read as 1, not as no
+/// limit; a rate above 10^9 per second is not slowed to 1 per second.
+#[tokio::test]
+async fn zero_requests_is_one_and_a_huge_rate_is_not_throttled() {
+    let clock = Arc::new(lupl_auth::ManualClock::auto());
+    let zero = RateLimiter::new(RateLimit::new(0, 1), clock.clone());
+    assert_eq!(zero.limit().requests, 1);
+    let start = lupl_auth::Clock::now(&*clock);
+    zero.acquire().await;
+    zero.acquire().await;
+    let waited = lupl_auth::Clock::now(&*clock).duration_since(start);
+    assert!(waited >= Duration::from_secs(1), "waited {waited:?}");
+
+    let huge = RateLimiter::new(RateLimit::new(u32::MAX, 1), clock.clone());
+    let start = lupl_auth::Clock::now(&*clock);
+    for _ in 0..1000 {
+        huge.acquire().await;
+    }
+    let waited = lupl_auth::Clock::now(&*clock).duration_since(start);
+    assert!(waited < Duration::from_millis(10), "waited {waited:?}");
 }

@@ -68,7 +68,7 @@ async fn no_secret_in_debug_errors_or_traces_of_a_failing_run() {
     seen.push(format!("{built:?}"));
     // 401 → re-authentication → Auth0 refuses (its description echoes the
     // secret, which must be scrubbed) → the 401 is returned.
-    let err = built.client.provider_config(&pms()).await.expect_err("401");
+    let err = get_provider(&built.client).await.expect_err("401");
     seen.push(format!("{err:?}"));
     seen.push(err.to_string());
     // The token source itself now fails with a typed error.

@@ -60,20 +60,25 @@ impl fmt::Display for Failure {
     }
 }
 
+/// A settings error: about credentials (exit 3) or the rest (exit 2).
+fn settings_failure(credentials: bool, message: String) -> Failure {
+    if credentials {
+        Failure::auth(message)
+    } else {
+        Failure::usage(message)
+    }
+}
+
 impl From<lupl_auth::SettingsError> for Failure {
     fn from(e: lupl_auth::SettingsError) -> Self {
-        if e.is_credentials() {
-            Failure::auth(e.to_string())
-        } else {
-            Failure::usage(e.to_string())
-        }
+        settings_failure(e.is_credentials(), e.to_string())
     }
 }
 
 impl From<lupl_auth::AuthError> for Failure {
     fn from(e: lupl_auth::AuthError) -> Self {
         match e {
-            lupl_auth::AuthError::Transport(_) => Failure::new(
+            lupl_auth::AuthError::Transport { .. } => Failure::new(
                 exit::NETWORK,
                 format!("{e} (check the network and the Auth0 domain or token URL)"),
             ),
@@ -82,10 +87,33 @@ impl From<lupl_auth::AuthError> for Failure {
     }
 }
 
+impl From<lupl_auth::ConfigError> for Failure {
+    fn from(e: lupl_auth::ConfigError) -> Self {
+        settings_failure(e.is_credentials(), e.to_string())
+    }
+}
+
 impl From<Error> for Failure {
+    /// The middleware's and the settings' own errors decide their exit code
+    /// (an unreachable Auth0 is a network failure, rejected credentials an
+    /// authentication one); the API's answers are refusals but for 401.
     fn from(e: Error) -> Self {
-        match &e {
-            Error::Unauthorized { .. } | Error::Middleware(_) => Failure::auth(format!(
+        match e {
+            Error::Middleware(source) => match source.downcast::<lupl_auth::AuthError>() {
+                Ok(auth) => (*auth).into(),
+                Err(other) => Failure::auth(other.to_string()),
+            },
+            Error::Configuration(source) => {
+                let source = match source.downcast::<lupl_auth::SettingsError>() {
+                    Ok(settings) => return (*settings).into(),
+                    Err(other) => other,
+                };
+                match source.downcast::<lupl_auth::ConfigError>() {
+                    Ok(config) => (*config).into(),
+                    Err(other) => Failure::usage(other.to_string()),
+                }
+            }
+            Error::Unauthorized { .. } => Failure::auth(format!(
                 "{e} (check LUPL_TOKEN, the LUPL_CLIENT_* settings or the config file's profile)"
             )),
             Error::Transport(_) => Failure::new(
@@ -94,5 +122,17 @@ impl From<Error> for Failure {
             ),
             _ => Failure::refused(e.to_string()),
         }
+    }
+}
+
+/// Whether a call failed before reaching the API because Auth0 could not
+/// be reached (a network failure, not a credentials one).
+pub fn is_auth0_unreachable(e: &Error) -> bool {
+    match e {
+        Error::Middleware(source) => matches!(
+            source.downcast_ref::<lupl_auth::AuthError>(),
+            Some(lupl_auth::AuthError::Transport { .. })
+        ),
+        _ => false,
     }
 }

@@ -9,7 +9,7 @@
 use crate::failure::{Failure, exit};
 use crate::journal::{self, Earlier, Entry, Journal, Outcome, Status};
 use crate::rows::{Row, RowProblem, Rows};
-use lupl_api::types::OrganizationFields;
+use lupl_api::types::{OrganizationFields, SetOrganizationConfigRequest};
 use lupl_api::{Client, Error};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -116,6 +116,7 @@ fn outcome_of(result: Result<(), Error>) -> Outcome {
             (Status::Http(400), errors.keys().cloned().collect())
         }
         Err(Error::Transport(_)) => (Status::Network, Vec::new()),
+        Err(e) if crate::failure::is_auth0_unreachable(e) => (Status::Network, Vec::new()),
         Err(Error::Middleware(_)) => (Status::Auth, Vec::new()),
         Err(e) => (
             e.status()
@@ -290,10 +291,11 @@ pub async fn run(
             let client = client.clone();
             let pms_id = plan.pms_id;
             in_flight.spawn(async move {
-                let fields = OrganizationFields(row.fields.clone());
-                let result = client
-                    .put_organization_config(&row.organization_id, &pms_id, fields)
-                    .await;
+                let body = SetOrganizationConfigRequest::builder()
+                    .organization_id(row.organization_id)
+                    .pms_id(pms_id)
+                    .fields(OrganizationFields(row.fields.clone()));
+                let result = client.set_organization_config().body(body).send().await;
                 (row, digest, attempt, outcome_of(result))
             });
         }
@@ -361,7 +363,10 @@ pub async fn run(
 
 /// True when the organization's stored configuration is the row's.
 async fn stored(client: &Client, pms_id: Uuid, row: &Row) -> bool {
-    match client.organization_config(&row.organization_id).await {
+    let read = client
+        .get_organization_config()
+        .organization_id(row.organization_id);
+    match read.send().await {
         Ok(Some(config)) => serde_json::to_value(config).ok() == Some(body(pms_id, row)),
         _ => false,
     }

@@ -475,29 +475,27 @@ fn set_many_refuses_unusable_files_with_exit_2() {
 }
 
 #[tokio::test]
-async fn provider_set_keeps_unknown_members_and_locates_the_servers_keys() {
+async fn provider_set_keeps_unknown_members_and_refuses_a_broken_file_before_sending() {
     let sandbox = Sandbox::start().await.expect("sandbox");
     let url = sandbox.base_url();
     let mut config = acme();
     config["vendorExtension"] = json!({"tier": "gold"});
+    config["authentication"]["x-acme"] = json!(1);
     assert_eq!(provider_round_trip(url, "ext.json", &config), config);
 
     let bad = file(
         "bad-set.json",
         "{\n  \"pmsId\": \"4efafdc0-2783-4af6-9cac-d2b2be27a080\",\n  \"config\": {\"name\": \"\", \"baseUrl\": \"https://x\",\n    \"authentication\": {\"type\": \"none\"}, \"endpoints\": {\"hours\": \"/h\"}}\n}\n",
     );
-    let out = lupl(
-        Some(url),
-        Some("tok-acme"),
-        &[
-            "provider",
-            "set",
-            "--pms-id",
-            PMS,
-            "--file",
-            bad.to_str().expect("p"),
-        ],
-    );
+    let set_bad = [
+        "provider",
+        "set",
+        "--pms-id",
+        PMS,
+        "--file",
+        bad.to_str().expect("p"),
+    ];
+    let out = lupl(Some(url), Some("tok-acme"), &set_bad);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("bad-set.json:3:22: config.name:"), "{err}");
@@ -505,7 +503,56 @@ async fn provider_set_keeps_unknown_members_and_locates_the_servers_keys() {
         err.contains("bad-set.json:4:32: config.authentication.type:"),
         "{err}"
     );
+    assert!(err.contains("bad-set.json breaks 2 rule(s)"), "{err}");
+    let get = lupl(
+        Some(url),
+        Some("tok-acme"),
+        &["provider", "get", "--pms-id", PMS],
+    );
+    let stored: Value = serde_json::from_str(&stdout(&get)).expect("json");
+    assert_eq!(stored, config, "the broken file was never sent");
+}
+
+/// A refusal only the server knows (a live API stricter than the model) is
+/// still reported at the file's lines.
+#[tokio::test]
+async fn provider_set_locates_the_servers_keys_in_the_file() {
+    let sandbox = Sandbox::start_with_handler(lupl_model::Fixture::builtin(), |model| {
+        std::sync::Arc::new(move |request: &lupl_model::ModelRequest| {
+            if request.method == "POST" {
+                let body = json!({"status": 400, "errors": {"config.endpoints.hours": ["Not on this server."]}});
+                lupl_model::ModelResponse {
+                    status: 400,
+                    headers: vec![("Content-Type".into(), "application/problem+json".into())],
+                    body: body.to_string().into_bytes(),
+                }
+            } else {
+                model.handle(request)
+            }
+        })
+    })
+    .await
+    .expect("sandbox");
+    let path = file(
+        "strict.json",
+        &serde_json::to_string_pretty(&acme()).expect("json"),
+    );
+    let args = [
+        "provider",
+        "set",
+        "--pms-id",
+        PMS,
+        "--file",
+        path.to_str().expect("p"),
+    ];
+    let out = lupl(Some(sandbox.base_url()), Some("tok-acme"), &args);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
     assert!(err.contains("the server refused"), "{err}");
+    assert!(
+        err.contains("strict.json:") && err.contains("config.endpoints.hours: Not on this server."),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -684,6 +731,47 @@ async fn token_prints_a_fresh_token_from_auth0_and_never_the_secret() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("access_denied"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("s3cret"));
+}
+
+/// A call through the client's middleware: an Auth0 that cannot be reached
+/// is a network failure (exit 4, naming the token URL), a rejected secret a
+/// credentials one (exit 3).
+#[tokio::test]
+async fn a_call_exits_4_when_auth0_is_unreachable_and_3_when_it_rejects_the_secret() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let get = |token_url: &str| {
+        command(
+            Some(sandbox.base_url()),
+            None,
+            &["provider", "get", "--pms-id", PMS],
+        )
+        .env("LUPL_CLIENT_ID", "cid")
+        .env("LUPL_CLIENT_SECRET", "s3cret-value")
+        .env("LUPL_TOKEN_URL", token_url)
+        .env("LUPL_AUDIENCE", "https://stage.api.lupl.com")
+        .output()
+        .expect("runs")
+    };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let token_url = format!("http://{}/oauth/token", closed.local_addr().expect("addr"));
+    drop(closed);
+    let out = get(&token_url);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&token_url), "{}", stderr(&out));
+
+    let auth0 = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": "invalid_client", "error_description": "Invalid client secret"}),
+        ))
+        .mount(&auth0)
+        .await;
+    let out = get(&format!("{}/oauth/token", auth0.uri()));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("invalid_client"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("s3cret"), "{}", stderr(&out));
 }
 
 #[test]

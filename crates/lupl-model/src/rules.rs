@@ -55,9 +55,27 @@ pub fn placeholders(text: &str) -> Vec<&str> {
     out
 }
 
-/// CONTRACT.md: "absolute `https` URL" — placeholders stand for host or path
-/// text, so each is replaced by a plain label before parsing.
+/// CONTRACT.md: "absolute `https` URL", read as an absolute URI (RFC 3986
+/// §4.3): the scheme `https` in any case (§3.1), `//` and an authority with
+/// a host, as the WHATWG URL parser reads it (a port up to 65535, IPv4 and
+/// IPv6 literals well formed), and no white space or control character
+/// anywhere: a URL is taken as sent, never trimmed or re-encoded.
+/// Placeholders stand for host or path text, so each is replaced by a plain
+/// label before parsing. openapi.json's URL pattern says the same wherever
+/// a pattern can (`tests/tests/rules_agree_with_spec.rs`).
 fn is_https_url(text: &str) -> bool {
+    const SCHEME: &str = "https://";
+    let has_scheme = text
+        .get(..SCHEME.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(SCHEME));
+    // The WHATWG parser skips extra slashes and backslashes after the
+    // scheme; an absolute URI has the authority right after `//`.
+    if !has_scheme
+        || text[SCHEME.len()..].starts_with(['/', '\\'])
+        || text.chars().any(is_space_or_control)
+    {
+        return false;
+    }
     let mut concrete = text.to_owned();
     for name in placeholders(text) {
         concrete = concrete.replace(&format!("{{{name}}}"), "placeholder");
@@ -66,6 +84,12 @@ fn is_https_url(text: &str) -> bool {
         Ok(url) => url.scheme() == "https" && url.host_str().is_some_and(|h| !h.is_empty()),
         Err(_) => false,
     }
+}
+
+/// White space (Unicode `White_Space`), a control character, or U+FEFF
+/// (a byte order mark): never part of a URL.
+fn is_space_or_control(c: char) -> bool {
+    c.is_whitespace() || c.is_control() || c == '\u{feff}'
 }
 
 /// RFC 9110 token: a valid header name.

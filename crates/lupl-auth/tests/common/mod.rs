@@ -11,6 +11,14 @@ use wiremock::{Match, MockServer, Request, ResponseTemplate};
 pub const SECRET: &str = "s3cr3t-client-value";
 pub const PMS: &str = "4efafdc0-2783-4af6-9cac-d2b2be27a080";
 
+/// `getProviderConfig` for `pms()`, the call most tests make.
+#[allow(dead_code)] // not every test binary uses it
+pub async fn get_provider(
+    client: &Client,
+) -> Result<Option<lupl_api::types::ProviderConfiguration>, lupl_api::Error> {
+    client.get_provider_config().pms_id(pms()).send().await
+}
+
 pub fn pms() -> lupl_api::uuid::Uuid {
     PMS.parse().expect("uuid")
 }

@@ -1,0 +1,34 @@
+//! The README's "Using the client" program is the example CI builds
+//! (`crates/lupl-auth/examples/read_modify_write.rs`, between its
+//! `README:begin` and `README:end` lines), and it stays at most 15 lines.
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../").to_owned() + path)
+        .expect("the file exists")
+}
+
+#[test]
+fn using_the_client_is_the_compiled_example() {
+    let readme = read("README.md");
+    let section = readme
+        .split("## Using the client")
+        .nth(1)
+        .expect("README has a \"Using the client\" section");
+    let shown = section
+        .split("```rust\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section starts with a Rust block");
+    let example = read("crates/lupl-auth/examples/read_modify_write.rs");
+    let compiled = example
+        .split("// README:begin\n")
+        .nth(1)
+        .and_then(|rest| rest.split("// README:end").next())
+        .expect("the example marks the README's part");
+    assert_eq!(shown, compiled, "README and example differ");
+    assert!(
+        compiled.lines().count() <= 15,
+        "the README program has {} lines",
+        compiled.lines().count()
+    );
+}
