@@ -6,6 +6,7 @@ mod auth;
 mod load;
 mod sandbox;
 mod set_many;
+mod state;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -52,6 +53,13 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         concurrency: u16,
     },
+    /// Writes per second with `--state` at 100, 100,000 and 1,000,000
+    /// organizations in the state, beside the sandbox without it.
+    State {
+        /// Seconds per cell.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
     /// Sends N sequential GETs with one client (`bare` or `full`) to a
     /// server at URL: for profiling the client under callgrind.
     #[command(hide = true)]
@@ -91,6 +99,7 @@ fn main() -> ExitCode {
                 per_second,
                 concurrency,
             } => set_many::run(rows, per_second, concurrency).await,
+            Command::State { seconds } => state::run(seconds).await,
             Command::Profile { which, url, n } => auth::profile(&which, &url, n).await,
             Command::ServeBaseline => sandbox::serve_baseline().await,
         }

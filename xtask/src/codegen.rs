@@ -93,7 +93,8 @@ pub fn generate(spec_text: &str, spec_name: &str) -> Result<String, CodegenError
         syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
     face::default_extra_maps(&mut generated);
     let unions = face::unions(&prepared.unions);
-    let operations = face::operations_face(&generated, &documented);
+    let operations =
+        face::operations_face(&generated, &documented).map_err(CodegenError::Problems)?;
     let items = &generated.items;
     let module = quote::quote! {
         /// progenitor's client and typify's types. Only the types are public

@@ -10,11 +10,15 @@
 //! tagged enum over the members' generated structs (`lupl_api::types`),
 //! which typify does not make.
 
-use crate::normalize::Union;
+use crate::normalize::{Problem, Union, escape_pointer_token};
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use std::collections::BTreeMap;
+
+/// The methods `lupl_api::Client` has by hand (`crates/lupl-api/src/client.rs`;
+/// a test keeps the two equal): an operation may not take their names.
+pub const CLIENT_METHODS: [&str; 4] = ["new", "base_url", "state", "api_version"];
 
 /// Where the face's unions live, for typify's `with_replacement`.
 pub fn union_path(union: &Union) -> String {
@@ -36,8 +40,8 @@ pub fn unions(unions: &[Union]) -> TokenStream {
             "{doc}\n\nThe `{tag}` member is the variant: it is read and written by serde, never set by hand."
         );
         let names = variant_names(u);
-        let variants = u.variants.iter().zip(&names).map(|((value, member), variant)| {
-            let ty = type_ident(member);
+        let variants = u.variants.iter().zip(&names).map(|(v, variant)| {
+            let (value, ty) = (&v.tag, type_ident(&v.schema));
             let doc = format!("`\"{tag}\": \"{value}\"`: a [`types::{ty}`].");
             quote! {
                 #[doc = #doc]
@@ -45,14 +49,21 @@ pub fn unions(unions: &[Union]) -> TokenStream {
                 #variant(types::#ty),
             }
         });
-        let conversions = u.variants.iter().zip(&names).map(|((_, member), variant)| {
-            let ty = type_ident(member);
-            quote! {
+        let conversions = u.variants.iter().zip(&names).map(|(v, variant)| {
+            let ty = type_ident(&v.schema);
+            let from = quote! {
                 impl ::std::convert::From<types::#ty> for #name {
                     fn from(value: types::#ty) -> Self {
                         Self::#variant(value)
                     }
                 }
+            };
+            // typify makes builders for members with properties only.
+            if !v.has_properties {
+                return from;
+            }
+            quote! {
+                #from
                 impl ::std::convert::TryFrom<types::builder::#ty> for #name {
                     type Error = types::error::ConversionError;
                     fn try_from(
@@ -126,21 +137,24 @@ pub fn default_extra_maps(file: &mut syn::File) {
     walk(&mut file.items);
 }
 
-/// A Rust type name as typify makes it from a schema name.
+/// A Rust type name as typify makes it from a schema name
+/// (`typify_impl::util::sanitize` with `Case::Pascal`).
 fn type_ident(name: &str) -> Ident {
-    let mut out = String::new();
-    let mut upper = true;
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            if upper {
-                out.extend(c.to_uppercase());
+    use heck::ToPascalCase;
+    let cleaned: String = name
+        .replace('\'', "")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
             } else {
-                out.push(c);
+                '-'
             }
-            upper = false;
-        } else {
-            upper = true;
-        }
+        })
+        .collect();
+    let mut out = cleaned.to_pascal_case();
+    if !out.chars().next().is_some_and(char::is_alphabetic) {
+        out.insert(0, 'X');
     }
     Ident::new(&out, Span::call_site())
 }
@@ -149,33 +163,34 @@ fn type_ident(name: &str) -> Ident {
 /// (`OAuth2Authentication`, `ApiKeyAuthentication` → `OAuth2`, `ApiKey`),
 /// else the tag values in upper camel case.
 fn variant_names(u: &Union) -> Vec<Ident> {
-    let names: Vec<String> = u
+    let names: Vec<Vec<char>> = u
         .variants
         .iter()
-        .map(|(_, m)| type_ident(m).to_string())
+        .map(|v| type_ident(&v.schema).to_string().chars().collect())
         .collect();
     let first = names.first().cloned().unwrap_or_default();
     let mut suffix = first.len();
     for n in &names {
         let common = first
-            .chars()
+            .iter()
             .rev()
-            .zip(n.chars().rev())
+            .zip(n.iter().rev())
             .take_while(|(a, b)| a == b)
             .count();
         suffix = suffix.min(common);
     }
     let stems: Vec<String> = names
         .iter()
-        .map(|n| n[..n.len() - suffix].to_owned())
+        .map(|n| n[..n.len() - suffix].iter().collect())
         .collect();
-    if names.len() > 1 && stems.iter().all(|s| !s.is_empty()) {
+    let usable = |s: &String| s.chars().next().is_some_and(char::is_alphabetic);
+    if names.len() > 1 && stems.iter().all(usable) {
         stems
             .iter()
             .map(|s| Ident::new(s, Span::call_site()))
             .collect()
     } else {
-        u.variants.iter().map(|(v, _)| type_ident(v)).collect()
+        u.variants.iter().map(|v| type_ident(&v.tag)).collect()
     }
 }
 
@@ -376,19 +391,8 @@ fn public_type(ty: &str) -> String {
         .replace("types::", "lupl_api::types::")
 }
 
-/// The operation's documentation without progenitor's uncompiled example,
-/// with its documented answers and a compiled example (`no_run`) that calls
-/// this crate's face.
-fn method_doc(
-    op: &Operation,
-    answers: &str,
-    setters: &[(String, String)],
-    returns: &str,
-) -> String {
-    let text = match op.docs.find("```ignore") {
-        Some(i) => op.docs[..i].trim_end(),
-        None => op.docs.trim_end(),
-    };
+/// A compiled example (`no_run`) of one call through this crate's face.
+fn example(method: &Ident, setters: &[(String, String)], returns: &str) -> String {
     let params: String = setters
         .iter()
         .map(|(name, ty)| format!(", {name}: {}", public_type(ty)))
@@ -403,19 +407,46 @@ fn method_doc(
         ("let value = ", "\n# let _ = value;")
     };
     format!(
-        "{text}{answers}\n\nReturns `{}`.\n\n```no_run\n# async fn example(client: &lupl_api::Client{params}) -> Result<(), lupl_api::Error> {{\n{binding}client\n    .{}(){calls}\n    .send()\n    .await?;{used}\n# Ok(()) }}\n```",
-        public_type(returns),
-        op.method
+        "```no_run\n# async fn example(client: &lupl_api::Client{params}) -> Result<(), lupl_api::Error> {{\n{binding}client\n    .{method}(){calls}\n    .send()\n    .await?;{used}\n# Ok(()) }}\n```"
+    )
+}
+
+/// The operation's documentation without progenitor's uncompiled example,
+/// with its documented answers and an example.
+fn method_doc(op: &Operation, answers: &str, example: &str, returns: &str) -> String {
+    let text = match op.docs.find("```ignore") {
+        Some(i) => op.docs[..i].trim_end(),
+        None => op.docs.trim_end(),
+    };
+    format!(
+        "{text}{answers}\n\nReturns `{}`.\n\n{example}",
+        public_type(returns)
     )
 }
 
 /// The operations' face: a method per operation on `crate::Client`, and a
-/// request builder per operation whose `send` returns `crate::Error`.
-pub fn operations_face(file: &syn::File, spec: &OpenAPI) -> TokenStream {
+/// request builder per operation whose `send` returns `crate::Error`. An
+/// operation whose method would take the name of a hand-written one is a
+/// [`Problem`].
+pub fn operations_face(file: &syn::File, spec: &OpenAPI) -> Result<TokenStream, Vec<Problem>> {
     let builders = builders(file);
     let mut methods = Vec::new();
     let mut structs = Vec::new();
+    let mut problems = Vec::new();
     for op in operations(file) {
+        if CLIENT_METHODS.contains(&op.method.to_string().as_str()) {
+            let pointer = method_and_path(&op.docs)
+                .map(|(m, p)| format!("/paths/{}/{m}/operationId", escape_pointer_token(&p)))
+                .unwrap_or_default();
+            problems.push(Problem::new(
+                pointer,
+                format!(
+                    "the operation's method `{}` would clash with lupl_api::Client::{}; choose another operationId",
+                    op.method, op.method
+                ),
+            ));
+            continue;
+        }
         let Some(fns) = builders.get(&op.builder.to_string()) else {
             continue;
         };
@@ -471,9 +502,11 @@ pub fn operations_face(file: &syn::File, spec: &OpenAPI) -> TokenStream {
         let answers = method_and_path(&op.docs)
             .map(|(m, p)| documented_answers(spec, &m, &p))
             .unwrap_or_default();
-        let doc = method_doc(&op, &answers, &plain, &returns.to_string().replace(' ', ""));
+        let returns_text = returns.to_string().replace(' ', "");
+        let example = example(method, &plain, &returns_text);
+        let doc = method_doc(&op, &answers, &example, &returns_text);
         let builder_doc = format!(
-            "The request of [`Client::{method}`](crate::Client::{method}): set its parameters, then [`send`]({builder}::send) it."
+            "The request of [`Client::{method}`](crate::Client::{method}): set its parameters, then [`send`]({builder}::send) it.\n\n{example}"
         );
         methods.push(quote! {
             #[doc = #doc]
@@ -496,12 +529,15 @@ pub fn operations_face(file: &syn::File, spec: &OpenAPI) -> TokenStream {
             }
         });
     }
-    quote! {
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(quote! {
         #[allow(unused_imports)]
-        use super::progenitor::types;
+        use super::progenitor::{types, ByteStream};
         impl crate::Client {
             #(#methods)*
         }
         #(#structs)*
-    }
+    })
 }

@@ -32,7 +32,8 @@ impl fmt::Display for Problem {
 }
 
 impl Problem {
-    fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+    /// A problem at `pointer`.
+    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             pointer: pointer.into(),
             message: message.into(),
@@ -76,9 +77,12 @@ pub fn prepare(text: &str) -> Result<Prepared, Vec<Problem>> {
         )]
     })?;
     lift_ref_siblings(&mut doc);
-    let unions = discriminated_unions(&doc);
+    let unions = discriminated_unions(&doc)?;
     untag_union_members(&mut doc, &unions);
-    keep_what_the_server_stores(&mut doc);
+    let clashes = keep_what_the_server_stores(&mut doc, "");
+    if !clashes.is_empty() {
+        return Err(clashes);
+    }
     let spec = serde_json::from_value(doc).map_err(|e| {
         vec![Problem::new(
             "",
@@ -121,53 +125,131 @@ pub struct Union {
     pub name: String,
     /// The discriminating property (`type`).
     pub property: String,
-    /// `(tag value, member schema name)`, in the document's order.
-    pub variants: Vec<(String, String)>,
+    /// The members, in the document's order.
+    pub variants: Vec<Variant>,
     /// The schema's description.
     pub description: Option<String>,
 }
 
+/// One member of a [`Union`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// The value of the discriminating property (`oauth2`).
+    pub tag: String,
+    /// The member's schema name (`OAuth2Authentication`).
+    pub schema: String,
+    /// Whether the member has properties besides the tag (and so a
+    /// generated builder).
+    pub has_properties: bool,
+}
+
 const SCHEMA_REF: &str = "#/components/schemas/";
 
-/// Every named `oneOf` with a `discriminator` whose members are all `$ref`s
-/// to named schemas. A member's tag is its `mapping` key, else its name.
-pub fn discriminated_unions(doc: &Value) -> Vec<Union> {
-    let Some(schemas) = doc
+/// Every `oneOf` with a `discriminator`, as [`Union`]s: each must be a
+/// named schema whose members are `$ref`s to named schemas used nowhere
+/// else, one tag each. Any other shape is a [`Problem`]: typify would make
+/// it an untagged enum whose variants carry the tag as a field, which the
+/// face does not offer.
+pub fn discriminated_unions(doc: &Value) -> Result<Vec<Union>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let empty = serde_json::Map::new();
+    let schemas = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
-    else {
-        return Vec::new();
-    };
+        .unwrap_or(&empty);
+    // A discriminator anywhere but on a named schema.
+    discriminators_elsewhere(doc, "", &mut problems);
     let mut out = Vec::new();
     for (name, schema) in schemas {
-        let (Some(property), Some(members)) = (
-            schema
-                .pointer("/discriminator/propertyName")
-                .and_then(Value::as_str),
-            schema.get("oneOf").and_then(Value::as_array),
-        ) else {
+        let Some(property) = schema
+            .pointer("/discriminator/propertyName")
+            .and_then(Value::as_str)
+        else {
             continue;
         };
-        let tag_of = |member: &str| -> String {
-            schema
+        let pointer = format!("/components/schemas/{}", escape_pointer_token(name));
+        let Some(members) = schema.get("oneOf").and_then(Value::as_array) else {
+            problems.push(Problem::new(
+                format!("{pointer}/discriminator"),
+                "a discriminator needs a oneOf of named schemas beside it",
+            ));
+            continue;
+        };
+        // A mapping value is a reference or a bare schema name (OpenAPI 3.0).
+        let mapping: Vec<(String, String)> = schema
+            .pointer("/discriminator/mapping")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(tag, r)| {
+                        let r = r.as_str()?;
+                        Some((
+                            tag.clone(),
+                            r.strip_prefix(SCHEMA_REF).unwrap_or(r).to_owned(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut variants = Vec::new();
+        for (i, m) in members.iter().enumerate() {
+            let Some(member) = m
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix(SCHEMA_REF))
+                .filter(|member| schemas.contains_key(*member))
+            else {
+                problems.push(Problem::new(
+                    format!("{pointer}/oneOf/{i}"),
+                    "each member of a oneOf with a discriminator must be a $ref to a named schema; move this one to components/schemas",
+                ));
+                continue;
+            };
+            let tags: Vec<&String> = mapping
+                .iter()
+                .filter(|(_, m)| m == member)
+                .map(|(t, _)| t)
+                .collect();
+            if tags.len() > 1 {
+                problems.push(Problem::new(
+                    format!("{pointer}/discriminator/mapping"),
+                    format!("{member} has {} tags; give each member one", tags.len()),
+                ));
+                continue;
+            }
+            let tag = tags
+                .first()
+                .map_or_else(|| member.to_owned(), |t| (*t).clone());
+            let full = format!("{SCHEMA_REF}{member}");
+            let uses = count_refs(doc, &full);
+            // The oneOf's own $ref, and the mapping's if it is a reference.
+            let in_mapping = schema
                 .pointer("/discriminator/mapping")
                 .and_then(Value::as_object)
-                .and_then(|mapping| {
-                    mapping.iter().find_map(|(tag, r)| {
-                        (r.as_str()?.strip_prefix(SCHEMA_REF)? == member).then(|| tag.clone())
-                    })
-                })
-                .unwrap_or_else(|| member.to_owned())
-        };
-        let variants: Option<Vec<(String, String)>> = members
-            .iter()
-            .map(|m| {
-                let member = m.get("$ref")?.as_str()?.strip_prefix(SCHEMA_REF)?;
-                schemas.get(member)?;
-                Some((tag_of(member), member.to_owned()))
-            })
-            .collect();
-        if let Some(variants) = variants.filter(|v| !v.is_empty()) {
+                .map_or(0, |m| {
+                    m.values().filter(|v| v.as_str() == Some(&full)).count()
+                });
+            let own = 1 + in_mapping;
+            if uses > own {
+                problems.push(Problem::new(
+                    format!("/components/schemas/{}", escape_pointer_token(member)),
+                    format!(
+                        "{member} is a member of the discriminated union {name} and is also used on its own; the union's members lose their `{property}` property to the union, so give the other use a schema of its own"
+                    ),
+                ));
+                continue;
+            }
+            let has_properties = schemas[member]
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_some_and(|p| p.keys().any(|k| k != property));
+            variants.push(Variant {
+                tag,
+                schema: member.to_owned(),
+                has_properties,
+            });
+        }
+        if !variants.is_empty() {
             out.push(Union {
                 name: name.clone(),
                 property: property.to_owned(),
@@ -179,7 +261,61 @@ pub fn discriminated_unions(doc: &Value) -> Vec<Union> {
             });
         }
     }
-    out
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// How often `reference` is a `$ref` (or a mapping value) in `doc`.
+fn count_refs(doc: &Value, reference: &str) -> usize {
+    match doc {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) if s == reference && (k == "$ref" || is_mapping_key(map)) => 1,
+                other => count_refs(other, reference),
+            })
+            .sum(),
+        Value::Array(items) => items.iter().map(|v| count_refs(v, reference)).sum(),
+        _ => 0,
+    }
+}
+
+/// A mapping object's values are references too; a mapping has no `$ref`,
+/// `type` or `properties` of its own.
+fn is_mapping_key(map: &serde_json::Map<String, Value>) -> bool {
+    !map.contains_key("$ref") && !map.contains_key("type") && !map.contains_key("properties")
+}
+
+/// Refuses a `discriminator` that is not directly on a named schema.
+fn discriminators_elsewhere(value: &Value, pointer: &str, problems: &mut Vec<Problem>) {
+    let named = pointer.starts_with("/components/schemas/")
+        && pointer["/components/schemas/".len()..].matches('/').count() == 0;
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("discriminator") && !named {
+                problems.push(Problem::new(
+                    format!("{pointer}/discriminator"),
+                    "a oneOf with a discriminator must be a named schema (components/schemas) for the client to make it a tagged enum; move it there and $ref it",
+                ));
+            }
+            for (k, v) in map {
+                discriminators_elsewhere(
+                    v,
+                    &format!("{pointer}/{}", escape_pointer_token(k)),
+                    problems,
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                discriminators_elsewhere(v, &format!("{pointer}/{i}"), problems);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Removes the discriminating property from each union member's schema.
@@ -191,8 +327,11 @@ pub fn discriminated_unions(doc: &Value) -> Vec<Union> {
 /// makes an untagged enum of structs that each carry the tag.
 pub fn untag_union_members(doc: &mut Value, unions: &[Union]) {
     for union in unions {
-        for (_, member) in &union.variants {
-            let pointer = format!("/components/schemas/{}", escape_pointer_token(member));
+        for variant in &union.variants {
+            let pointer = format!(
+                "/components/schemas/{}",
+                escape_pointer_token(&variant.schema)
+            );
             let Some(Value::Object(schema)) = doc.pointer_mut(&pointer) else {
                 continue;
             };
@@ -217,7 +356,8 @@ pub fn untag_union_members(doc: &mut Value, unions: &[Union]) {
 ///   nullable without the default, so it is an `Option`: absent stays absent
 ///   and `[]` or `false` stay as sent (typify would otherwise skip an empty
 ///   array and fill a default in).
-pub fn keep_what_the_server_stores(doc: &mut Value) {
+pub fn keep_what_the_server_stores(doc: &mut Value, pointer: &str) -> Vec<Problem> {
+    let mut problems = Vec::new();
     match doc {
         Value::Object(map) => {
             let has_properties = map
@@ -227,6 +367,16 @@ pub fn keep_what_the_server_stores(doc: &mut Value) {
             if has_properties {
                 match map.get("additionalProperties") {
                     None | Some(Value::Bool(true)) => {
+                        // typify keeps unknown members in a field `extra`.
+                        if map
+                            .get("properties")
+                            .is_some_and(|p| p.get("extra").is_some())
+                        {
+                            problems.push(Problem::new(
+                                format!("{pointer}/properties/extra"),
+                                "an object that admits unknown members keeps them in a field named `extra`, which this property would clash with; rename it or set additionalProperties: false",
+                            ));
+                        }
                         map.insert(
                             "additionalProperties".into(),
                             Value::Object(serde_json::Map::new()),
@@ -253,11 +403,19 @@ pub fn keep_what_the_server_stores(doc: &mut Value) {
                     }
                 }
             }
-            map.values_mut().for_each(keep_what_the_server_stores);
+            for (k, v) in map.iter_mut() {
+                let at = format!("{pointer}/{}", escape_pointer_token(k));
+                problems.extend(keep_what_the_server_stores(v, &at));
+            }
         }
-        Value::Array(items) => items.iter_mut().for_each(keep_what_the_server_stores),
+        Value::Array(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                problems.extend(keep_what_the_server_stores(v, &format!("{pointer}/{i}")));
+            }
+        }
         _ => {}
     }
+    problems
 }
 
 /// Normalizes a parsed document for progenitor. Pure: the same input always

@@ -1,9 +1,11 @@
 //! A schema update is `cargo xtask codegen` and nothing else: operations
-//! added to openapi.json (a DELETE on an existing path, a GET on a new one)
-//! become methods of `lupl_api::Client` that return `lupl_api::Error`, with
-//! no hand-written code. The test generates the client from such a
-//! document, builds a copy of `lupl-api` around it, and calls the new
-//! methods against a wiremock server.
+//! added to openapi.json (a DELETE on an existing path, a GET on a new one,
+//! one answering CSV, one answering a new discriminated union whose members
+//! have an acronym in their name or only the tag) become methods of
+//! `lupl_api::Client` that return `lupl_api::Error`, with no hand-written
+//! code. The test generates the client from such a document, builds a copy
+//! of `lupl-api` around it, and calls the new methods against a wiremock
+//! server.
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -46,6 +48,23 @@ fn extended_spec() -> String {
         "summary": "List the caller's PMS providers",
         "responses": list_responses
     }});
+    spec["paths"]["/api/1.0/pms/export"] = json!({"get": {
+        "operationId": "exportProviders",
+        "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}}
+    }});
+    spec["paths"]["/api/1.0/pets"] = json!({"get": {
+        "operationId": "getPet",
+        "responses": {"200": {"description": "A pet", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Pet"}}}}}
+    }});
+    spec["components"]["schemas"]["Pet"] = json!({
+        "oneOf": [{"$ref": "#/components/schemas/APIDog"}, {"$ref": "#/components/schemas/NoCat"}],
+        "discriminator": {"propertyName": "kind", "mapping": {"dog": "APIDog", "none": "#/components/schemas/NoCat"}}
+    });
+    spec["components"]["schemas"]["APIDog"] = json!({"type": "object", "required": ["kind", "bark"],
+        "properties": {"kind": {"type": "string", "enum": ["dog"]}, "bark": {"type": "string"}}});
+    spec["components"]["schemas"]["NoCat"] = json!({"type": "object", "required": ["kind"],
+        "properties": {"kind": {"type": "string", "enum": ["none"]}}});
     serde_json::to_string_pretty(&spec).expect("json")
 }
 
@@ -115,7 +134,7 @@ fn standalone_manifest() -> String {
     toml::to_string(&manifest).expect("toml")
 }
 
-const CALLS: &str = r#"
+const CALLS: &str = r##"
 use lupl_api::uuid::uuid;
 use lupl_api::{Environment, Error};
 use wiremock::matchers::{method, path, query_param};
@@ -143,8 +162,26 @@ async fn the_new_operations_are_methods_of_the_client() {
     deleted.expect("deleted");
     let listed: Result<Vec<lupl_api::uuid::Uuid>, Error> = client.list_providers().send().await;
     assert!(matches!(listed, Err(Error::Forbidden)), "{listed:?}");
+
+    Mock::given(method("GET"))
+        .and(path("/api/1.0/pms/export"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("a,b\n", "text/csv"))
+        .mount(&server)
+        .await;
+    let csv = client.export_providers().send().await.expect("csv");
+    drop(csv);
+    Mock::given(method("GET"))
+        .and(path("/api/1.0/pets"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"kind":"dog","bark":"woof"}"#, "application/json"))
+        .mount(&server)
+        .await;
+    match client.get_pet().send().await.expect("a pet") {
+        lupl_api::types::Pet::ApiDog(dog) => assert_eq!(dog.bark, "woof"),
+        other => panic!("{other:?}"),
+    }
+    let _none: lupl_api::types::Pet = serde_json::from_str(r#"{"kind":"none"}"#).expect("a tag-only member");
 }
-"#;
+"##;
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");

@@ -190,3 +190,112 @@ fn derived_ids_escape_punctuation() {
         "delete_orgs_by_org_id_users"
     );
 }
+
+/// The workspace's openapi.json with `edit` applied, as generator input.
+fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let path = xtask::workspace_root().join(codegen::SPEC_PATH);
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("spec")).expect("json");
+    edit(&mut spec);
+    spec.to_string()
+}
+
+fn problems_of(text: &str) -> Vec<Problem> {
+    match codegen::generate(text, "edited.json") {
+        Err(CodegenError::Problems(p)) => p,
+        other => panic!("expected problems, got {:?}", other.map(|_| "code")),
+    }
+}
+
+/// Shapes the face cannot make a tagged enum of, and names that would
+/// clash, are refused with the pointer to change, never generated wrong.
+#[test]
+fn unions_and_names_the_face_cannot_take_are_refused_where_they_are() {
+    let schemas = "/components/schemas";
+    // A member also used on its own.
+    let p = problems_of(&edited(|s| {
+        s["paths"]["/api/1.0/pms/providerconfig"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"] = serde_json::json!({"$ref": "#/components/schemas/OAuth2Authentication"});
+    }));
+    assert_eq!(
+        p[0].pointer,
+        format!("{schemas}/OAuth2Authentication"),
+        "{p:?}"
+    );
+    assert!(p[0].message.contains("also used on its own"), "{p:?}");
+    // An inline member.
+    let p = problems_of(&edited(|s| {
+        s["components"]["schemas"]["ProviderAuthentication"]["oneOf"][1] =
+            serde_json::json!({"type": "object", "properties": {"type": {"type": "string"}}});
+    }));
+    assert_eq!(
+        p[0].pointer,
+        format!("{schemas}/ProviderAuthentication/oneOf/1"),
+        "{p:?}"
+    );
+    // A discriminated union inline in a property.
+    let p = problems_of(&edited(|s| {
+        let union = s["components"]["schemas"]["ProviderAuthentication"].clone();
+        s["components"]["schemas"]["ProviderConfiguration"]["properties"]["authentication"] = union;
+    }));
+    assert!(
+        p.iter().any(|p| p.pointer
+            == format!("{schemas}/ProviderConfiguration/properties/authentication/discriminator")),
+        "{p:?}"
+    );
+    // Two tags for one member.
+    let p = problems_of(&edited(|s| {
+        s["components"]["schemas"]["ProviderAuthentication"]["discriminator"]["mapping"]["oidc"] =
+            serde_json::json!("#/components/schemas/OAuth2Authentication");
+    }));
+    assert!(p[0].message.contains("2 tags"), "{p:?}");
+    // A property named like the map of unknown members.
+    let p = problems_of(&edited(|s| {
+        s["components"]["schemas"]["ProviderField"]["properties"]["extra"] =
+            serde_json::json!({"type": "string"});
+    }));
+    assert_eq!(
+        p[0].pointer,
+        format!("{schemas}/ProviderField/properties/extra"),
+        "{p:?}"
+    );
+    // An operation named like a method the client has by hand.
+    let p = problems_of(&edited(|s| {
+        s["paths"]["/api/1.0/pms/providerconfig"]["get"]["operationId"] =
+            serde_json::json!("baseUrl");
+    }));
+    assert_eq!(
+        p[0].pointer, "/paths/~1api~11.0~1pms~1providerconfig/get/operationId",
+        "{p:?}"
+    );
+}
+
+/// Mapping values may be bare schema names (OpenAPI 3.0): the tags stay
+/// the mapping's, so the generated enum is the same.
+#[test]
+fn a_mapping_of_bare_schema_names_gives_the_same_union() {
+    let bare = edited(|s| {
+        s["components"]["schemas"]["ProviderAuthentication"]["discriminator"]["mapping"] = serde_json::json!({
+            "oauth2": "OAuth2Authentication", "apiKey": "ApiKeyAuthentication"
+        });
+    });
+    let code = codegen::generate(&bare, codegen::SPEC_PATH).expect("generates");
+    assert!(code.contains("#[serde(rename = \"oauth2\")]"), "{code}");
+    assert!(code.contains("#[serde(rename = \"apiKey\")]"), "{code}");
+}
+
+/// `face::CLIENT_METHODS` is what `lupl_api::Client` has by hand.
+#[test]
+fn the_reserved_method_names_are_the_hand_written_ones() {
+    let path = xtask::workspace_root().join("crates/lupl-api/src/client.rs");
+    let text = std::fs::read_to_string(path).expect("client.rs");
+    let mut written: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub fn "))
+        .filter_map(|rest| rest.split(['(', '<']).next())
+        .collect();
+    written.sort_unstable();
+    let mut reserved = xtask::face::CLIENT_METHODS.to_vec();
+    reserved.sort_unstable();
+    assert_eq!(written, reserved);
+}

@@ -138,7 +138,7 @@ pub enum Error {
     #[error("403 Forbidden: not yours to access, or it does not exist")]
     Forbidden,
     /// 413: the body is larger than the API accepts.
-    #[error("413 Payload Too Large: the request body is larger than the API accepts")]
+    #[error("413 Payload Too Large: the request body is larger than the API accepts (1 MiB); leave out large unknown members")]
     PayloadTooLarge,
     /// 415: the body was not sent as JSON.
     #[error("415 Unsupported Media Type: the body must be JSON")]
@@ -167,8 +167,9 @@ pub enum Error {
         /// The body as received (lossy UTF-8).
         body: String,
     },
-    /// The request never got an answer: DNS, connect, TLS, timeout.
-    #[error("transport error: {0}")]
+    /// The request never got an answer: DNS, connect, TLS, timeout. The
+    /// message gives the cause ("Connection refused", "dns error").
+    #[error("transport error: {}", causes(.0))]
     Transport(#[source] reqwest::Error),
     /// The request could not be built: a parameter not set, or a value that
     /// breaks the spec's constraints (the message names the member).
@@ -221,6 +222,23 @@ tokio::task_local! {
     static MIDDLEWARE_ERROR: RefCell<Option<BoxError>>;
 }
 
+/// Ends the call in progress with [`Error::Middleware`] and this source,
+/// whatever response the middleware then returns. For a [`Middleware`]'s
+/// `execute` that gives up for a reason of its own, such as a
+/// re-authentication after a 401 that failed: the caller learns why (Auth0
+/// unreachable, credentials refused) instead of seeing only the 401.
+/// Outside a call of a [`crate::Client`] it does nothing.
+///
+/// [`Middleware`]: crate::Middleware
+///
+/// ```
+/// // Outside a call there is no call to end.
+/// lupl_api::end_call_with("re-authentication failed".into());
+/// ```
+pub fn end_call_with(e: BoxError) {
+    let _ = MIDDLEWARE_ERROR.try_with(|slot| *slot.borrow_mut() = Some(e));
+}
+
 /// Keeps a middleware's error for the call in progress; returns its message
 /// for progenitor's `Error::Custom`.
 pub(crate) fn park_middleware_error(e: BoxError) -> String {
@@ -229,6 +247,22 @@ pub(crate) fn park_middleware_error(e: BoxError) -> String {
     // alone is kept.
     let _ = MIDDLEWARE_ERROR.try_with(|slot| *slot.borrow_mut() = Some(e));
     message
+}
+
+/// An error and its causes, each said once: reqwest's own message names
+/// only the URL, the cause ("Connection refused") is in its sources.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
 }
 
 fn summarize(errors: &ValidationErrors) -> String {
@@ -288,7 +322,17 @@ impl Error {
             .scope(RefCell::new(None), async move {
                 match call.await {
                     Ok(value) => Ok(value.into_inner()),
-                    Err(e) => Err(Self::from_progenitor(e).await),
+                    Err(e) => {
+                        let error = Self::from_progenitor(e).await;
+                        // The middleware gave up for a reason of its own
+                        // (say, a re-authentication after a 401 failed): that
+                        // reason is the error, not the status it returned.
+                        let parked = MIDDLEWARE_ERROR
+                            .try_with(|slot| slot.borrow_mut().take())
+                            .ok()
+                            .flatten();
+                        Err(parked.map_or(error, Error::Middleware))
+                    }
                 }
             })
             .await

@@ -3382,7 +3382,7 @@ The `type` member is the variant: it is read and written by serde, never set by 
 /// One method per operation on `lupl_api::Client`, and its request.
 pub mod operations {
     #[allow(unused_imports)]
-    use super::progenitor::types;
+    use super::progenitor::{types, ByteStream};
     impl crate::Client {
         /**Get a PMS provider's configuration
 
@@ -3505,7 +3505,18 @@ client
             SetOrganizationConfig(self.inner.set_organization_config())
         }
     }
-    ///The request of [`Client::get_provider_config`](crate::Client::get_provider_config): set its parameters, then [`send`](GetProviderConfig::send) it.
+    /**The request of [`Client::get_provider_config`](crate::Client::get_provider_config): set its parameters, then [`send`](GetProviderConfig::send) it.
+
+```no_run
+# async fn example(client: &lupl_api::Client, pms_id: lupl_api::uuid::Uuid) -> Result<(), lupl_api::Error> {
+let value = client
+    .get_provider_config()
+    .pms_id(pms_id)
+    .send()
+    .await?;
+# let _ = value;
+# Ok(()) }
+```*/
     #[derive(Debug, Clone)]
     #[must_use = "a request does nothing until it is sent"]
     pub struct GetProviderConfig<'a>(super::progenitor::builder::GetProviderConfig<'a>);
@@ -3528,7 +3539,17 @@ client
             crate::Error::from_call(self.0.send()).await
         }
     }
-    ///The request of [`Client::set_provider_config`](crate::Client::set_provider_config): set its parameters, then [`send`](SetProviderConfig::send) it.
+    /**The request of [`Client::set_provider_config`](crate::Client::set_provider_config): set its parameters, then [`send`](SetProviderConfig::send) it.
+
+```no_run
+# async fn example(client: &lupl_api::Client, body: lupl_api::types::SetProviderConfigRequest) -> Result<(), lupl_api::Error> {
+client
+    .set_provider_config()
+    .body(body)
+    .send()
+    .await?;
+# Ok(()) }
+```*/
     #[derive(Debug, Clone)]
     #[must_use = "a request does nothing until it is sent"]
     pub struct SetProviderConfig<'a>(super::progenitor::builder::SetProviderConfig<'a>);
@@ -3558,7 +3579,18 @@ client
             crate::Error::from_call(self.0.send()).await
         }
     }
-    ///The request of [`Client::get_organization_config`](crate::Client::get_organization_config): set its parameters, then [`send`](GetOrganizationConfig::send) it.
+    /**The request of [`Client::get_organization_config`](crate::Client::get_organization_config): set its parameters, then [`send`](GetOrganizationConfig::send) it.
+
+```no_run
+# async fn example(client: &lupl_api::Client, organization_id: lupl_api::uuid::Uuid) -> Result<(), lupl_api::Error> {
+let value = client
+    .get_organization_config()
+    .organization_id(organization_id)
+    .send()
+    .await?;
+# let _ = value;
+# Ok(()) }
+```*/
     #[derive(Debug, Clone)]
     #[must_use = "a request does nothing until it is sent"]
     pub struct GetOrganizationConfig<'a>(
@@ -3583,7 +3615,17 @@ client
             crate::Error::from_call(self.0.send()).await
         }
     }
-    ///The request of [`Client::set_organization_config`](crate::Client::set_organization_config): set its parameters, then [`send`](SetOrganizationConfig::send) it.
+    /**The request of [`Client::set_organization_config`](crate::Client::set_organization_config): set its parameters, then [`send`](SetOrganizationConfig::send) it.
+
+```no_run
+# async fn example(client: &lupl_api::Client, body: lupl_api::types::SetOrganizationConfigRequest) -> Result<(), lupl_api::Error> {
+client
+    .set_organization_config()
+    .body(body)
+    .send()
+    .await?;
+# Ok(()) }
+```*/
     #[derive(Debug, Clone)]
     #[must_use = "a request does nothing until it is sent"]
     pub struct SetOrganizationConfig<'a>(

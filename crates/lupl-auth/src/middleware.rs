@@ -153,6 +153,8 @@ impl AuthMiddleware {
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, "re-authentication failed");
+                            // The caller gets this error, not the 401.
+                            lupl_api::end_call_with(Box::new(e));
                             return Ok(response);
                         }
                     }

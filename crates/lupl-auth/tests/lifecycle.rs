@@ -496,3 +496,39 @@ async fn a_401_is_not_answered_with_the_same_token_from_the_disk_cache() {
         .expect("re-authenticated with a new token");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// After a 401, a re-authentication that fails reaches the caller as the
+/// `AuthError` it is (here Auth0 refusing the client), not as the 401.
+#[tokio::test]
+async fn a_failed_re_authentication_is_the_callers_error() {
+    let (auth0, api) = (MockServer::start().await, MockServer::start().await);
+    Mock::given(method("POST"))
+        .respond_with(token_response("at-1", 3600))
+        .up_to_n_times(1)
+        .mount(&auth0)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": "invalid_client", "error_description": "Client was deleted"}),
+        ))
+        .mount(&auth0)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&api)
+        .await;
+    let client = client(
+        &api,
+        client_credentials(&auth0),
+        Arc::new(ManualClock::auto()),
+    );
+    let err = get_provider(&client).await.expect_err("refused");
+    let source = std::error::Error::source(&err).expect("the AuthError");
+    assert!(
+        matches!(
+            source.downcast_ref::<lupl_auth::AuthError>(),
+            Some(lupl_auth::AuthError::InvalidClient { .. })
+        ),
+        "{err:?}"
+    );
+}

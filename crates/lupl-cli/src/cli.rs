@@ -211,8 +211,9 @@ pub struct SetManyArgs {
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
     /// Send a row again this many times in the same run after a 5xx, a
-    /// network error or a 429 (a write replaces, so this is safe).
-    #[arg(long, default_value_t = 2)]
+    /// network error or a 429 (a write replaces, so this is safe); also how
+    /// many growing pauses an unanswering API gets before the run stops.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
     /// Check every row offline and send nothing.
     #[arg(long)]

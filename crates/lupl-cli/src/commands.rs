@@ -341,12 +341,10 @@ async fn provider_of(
     }
 }
 
-/// `--field KEY=VALUE`s as fields typed by the provider's declared types,
-/// as `set-many` types a CSV row: an empty key or value, or a key given
-/// twice, is refused.
-pub fn typed_fields(fields: &[String], provider: &Value) -> Result<Map<String, Value>, Failure> {
-    let types = rows::declared_types(provider);
-    let mut out = Map::new();
+/// `--field KEY=VALUE`s, checked before anything is sent: an empty key or
+/// value, or a key given twice, is refused.
+pub fn field_args(fields: &[String]) -> Result<Vec<(&str, &str)>, Failure> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
     for kv in fields {
         let (key, raw) = kv
             .split_once('=')
@@ -359,12 +357,27 @@ pub fn typed_fields(fields: &[String], provider: &Value) -> Result<Map<String, V
                 "--field {kv:?}: the value is empty; leave the field out instead"
             )));
         }
-        let value = rows::typed(raw, types.get(key).map(String::as_str))
-            .map_err(|e| Failure::refused(format!("--field {kv:?}: {e}")))?
-            .unwrap_or(Value::Null);
-        if out.insert(key.to_owned(), value).is_some() {
+        if out.iter().any(|(k, _)| *k == key) {
             return Err(Failure::usage(format!("--field {key}: given twice")));
         }
+        out.push((key, raw));
+    }
+    Ok(out)
+}
+
+/// `--field` pairs as fields typed by the provider's declared types, as
+/// `set-many` types a CSV row.
+pub fn typed_fields(
+    pairs: &[(&str, &str)],
+    provider: &Value,
+) -> Result<Map<String, Value>, Failure> {
+    let types = rows::declared_types(provider);
+    let mut out = Map::new();
+    for (key, raw) in pairs {
+        let value = rows::typed(raw, types.get(*key).map(String::as_str))
+            .map_err(|e| Failure::refused(format!("--field {key}={raw}: {e}")))?
+            .unwrap_or(Value::Null);
+        out.insert((*key).to_owned(), value);
     }
     Ok(out)
 }
@@ -377,6 +390,7 @@ async fn org_set(
     file: Option<&Path>,
     provider_config: Option<&Path>,
 ) -> Result<Done, Failure> {
+    let pairs = field_args(fields)?;
     let client = ctx.client()?;
     let (map, source) = match file {
         Some(f) => {
@@ -392,7 +406,7 @@ async fn org_set(
         }
         None => {
             let provider = provider_of(provider_config, Some(&client), pms_id).await?;
-            (typed_fields(fields, &provider)?, None)
+            (typed_fields(&pairs, &provider)?, None)
         }
     };
     let body = SetOrganizationConfigRequest::builder()
@@ -463,6 +477,23 @@ pub async fn set_many(
                 args.file.display()
             ))
         })?;
+    let (journal, results) = set_many::default_paths(&args.file);
+    let plan = Plan {
+        pms_id: args.pms_id,
+        concurrency: usize::from(args.concurrency),
+        journal: args.journal.clone().unwrap_or(journal),
+        resume: args.resume,
+        results: args.results.clone().unwrap_or(results),
+        retries: args.retries,
+        progress: if std::io::stderr().is_terminal() {
+            Progress::Bar
+        } else {
+            Progress::Lines
+        },
+    };
+    if !args.dry_run {
+        set_many::check_paths(&args.file, args.provider_config.as_deref(), &plan)?;
+    }
     let text = documents::read(&args.file)?;
     // The provider's declared fields type the CSV values and judge the rows.
     let needs_client = !(args.dry_run && args.provider_config.is_some());
@@ -510,20 +541,6 @@ pub async fn set_many(
     }
     let Some(client) = client else {
         return Err(Failure::usage("no client"));
-    };
-    let (journal, results) = set_many::default_paths(&args.file);
-    let plan = Plan {
-        pms_id: args.pms_id,
-        concurrency: usize::from(args.concurrency),
-        journal: args.journal.clone().unwrap_or(journal),
-        resume: args.resume,
-        results: args.results.clone().unwrap_or(results),
-        retries: args.retries,
-        progress: if std::io::stderr().is_terminal() {
-            Progress::Bar
-        } else {
-            Progress::Lines
-        },
     };
     let summary = set_many::run(&client, &plan, rows, interrupts).await?;
     let note = if summary.interrupted || summary.not_run > 0 {

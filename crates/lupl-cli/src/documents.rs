@@ -10,6 +10,7 @@
 use crate::failure::Failure;
 use crate::locate;
 use lupl_model::rules::Errors;
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value, json};
 use std::io::Read;
 use std::path::Path;
@@ -17,29 +18,129 @@ use std::path::Path;
 /// Any id binds; the offline checks do not look it up.
 const ANY_ID: &str = "00000000-0000-0000-0000-000000000000";
 
-/// Reads a file (`-` is stdin) whole.
+/// Reads a file (`-` is stdin) whole, as [`text`].
 pub fn read(path: &Path) -> Result<String, Failure> {
-    if path.as_os_str() == "-" {
-        let mut text = String::new();
+    let bytes = if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(|e| Failure::usage(format!("cannot read stdin: {e}")))?;
-        return Ok(text);
-    }
-    std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))
+        bytes
+    } else {
+        std::fs::read(path)
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?
+    };
+    text(path, bytes)
 }
 
-/// Parses JSON, naming the file, line and column of a syntax error.
+/// A file's bytes as text: a UTF-8 byte order mark is dropped (editors on
+/// Windows write one), anything else that is not UTF-8 is refused at the
+/// line and column of its first bad byte.
+pub fn text(path: &Path, mut bytes: Vec<u8>) -> Result<String, Failure> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let before = &bytes[..at];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        Failure::usage(format!(
+            "{}:{line}:{column}: not UTF-8 text (byte 0x{:02X}); save the file as UTF-8",
+            path.display(),
+            bytes.get(at).copied().unwrap_or_default()
+        ))
+    })
+}
+
+/// Parses JSON, naming the file, line and column of a syntax error or of a
+/// member given twice in one object (which JSON parsers resolve
+/// differently: the file is refused rather than guessed at).
 pub fn parse_json(path: &Path, text: &str) -> Result<Value, Failure> {
-    serde_json::from_str(text).map_err(|e| {
-        Failure::refused(format!(
-            "{}:{}:{}: not JSON: {e}",
+    parse_strict(text).map_err(|e| {
+        Failure::usage(format!(
+            "{}:{}:{}: not usable JSON: {e}",
             path.display(),
             e.line(),
             e.column()
         ))
     })
+}
+
+/// Parses JSON text whose objects give no member twice.
+pub fn parse_strict(text: &str) -> Result<Value, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = Strict::deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value.0)
+}
+
+/// A JSON value whose objects have no member twice.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the member {key:?} is given twice in one object; keep one"
+                )));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// A provider document: a whole `setProviderConfig` body (it has `pmsId`)

@@ -75,14 +75,30 @@ impl From<lupl_auth::SettingsError> for Failure {
     }
 }
 
+/// Whether Auth0 could not be asked at all, or could not answer now
+/// (unreachable, throttling, 5xx): a network failure, not a credentials
+/// one. The credentials may well be right.
+pub fn is_auth0_unavailable(e: &lupl_auth::AuthError) -> bool {
+    match e {
+        lupl_auth::AuthError::Transport { .. } | lupl_auth::AuthError::TooManyRequests { .. } => {
+            true
+        }
+        lupl_auth::AuthError::Unexpected { status, .. } => *status >= 500,
+        _ => false,
+    }
+}
+
 impl From<lupl_auth::AuthError> for Failure {
     fn from(e: lupl_auth::AuthError) -> Self {
-        match e {
-            lupl_auth::AuthError::Transport { .. } => Failure::new(
+        if is_auth0_unavailable(&e) {
+            Failure::new(
                 exit::NETWORK,
-                format!("{e} (check the network and the Auth0 domain or token URL)"),
-            ),
-            other => Failure::auth(other.to_string()),
+                format!(
+                    "{e} (check the network and the Auth0 domain or token URL, or try again later)"
+                ),
+            )
+        } else {
+            Failure::auth(e.to_string())
         }
     }
 }
@@ -125,14 +141,13 @@ impl From<Error> for Failure {
     }
 }
 
-/// Whether a call failed before reaching the API because Auth0 could not
-/// be reached (a network failure, not a credentials one).
+/// Whether a call failed because Auth0 could not give a token now
+/// ([`is_auth0_unavailable`]): a network failure, not a credentials one.
 pub fn is_auth0_unreachable(e: &Error) -> bool {
     match e {
-        Error::Middleware(source) => matches!(
-            source.downcast_ref::<lupl_auth::AuthError>(),
-            Some(lupl_auth::AuthError::Transport { .. })
-        ),
+        Error::Middleware(source) => source
+            .downcast_ref::<lupl_auth::AuthError>()
+            .is_some_and(is_auth0_unavailable),
         _ => false,
     }
 }

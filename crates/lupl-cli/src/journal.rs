@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -199,27 +199,33 @@ impl Journal {
         resume: bool,
     ) -> Result<(Self, HashMap<Uuid, Earlier>), Failure> {
         let shown = path.display();
-        let existing = match std::fs::read_to_string(path) {
-            Ok(text) => Some(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Failure::usage(format!("cannot read {shown}: {e}"))),
-        };
+        let mut options = OpenOptions::new();
+        options.create(true).read(true).write(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let io = |e: std::io::Error| Failure::usage(format!("cannot write {shown}: {e}"));
+        let mut file = options.open(path).map_err(io)?;
+        // One run per journal: two would send rows twice and interleave
+        // their entries. The lock goes with the file when the run ends.
+        file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => Failure::usage(format!(
+                "another `lupl org set-many` is running with {shown} (it holds the file locked); wait for it to finish, then pass --resume"
+            )),
+            std::fs::TryLockError::Error(e) => io(e),
+        })?;
+        let mut text = String::new();
+        file.read_to_string(&mut text)
+            .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
         let mut earlier = HashMap::new();
         let mut keep = 0;
-        if let Some(text) = existing.as_deref().filter(|t| !t.is_empty()) {
+        if !text.is_empty() {
             if !resume {
                 return Err(Failure::usage(format!(
                     "{shown} holds an earlier run: pass --resume to continue it, or remove it to start over"
                 )));
             }
-            keep = read(path, text, pms_id, &mut earlier)?;
+            keep = read(path, &text, pms_id, &mut earlier)?;
         }
-        let mut options = OpenOptions::new();
-        options.create(true).write(true).truncate(false);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let io = |e: std::io::Error| Failure::usage(format!("cannot write {shown}: {e}"));
-        let mut file = options.open(path).map_err(io)?;
         // Drop a line torn by a kill in the middle of a write.
         file.set_len(keep as u64).map_err(io)?;
         file.seek(SeekFrom::End(0)).map_err(io)?;

@@ -143,7 +143,42 @@ pub fn typed(cell: &str, kind: Option<&str>) -> Result<Option<Value>, String> {
     }
 }
 
+/// The 1-based line of each byte offset, whatever the line ends (`\n`,
+/// `\r\n` or a lone `\r`, as the CSV reader accepts them).
+struct Lines<'a> {
+    text: &'a [u8],
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn of(text: &'a str) -> Self {
+        let text = text.as_bytes();
+        let mut starts = vec![0];
+        for (i, &b) in text.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && text.get(i + 1) != Some(&b'\n')) {
+                starts.push(i + 1);
+            }
+        }
+        Self { text, starts }
+    }
+
+    /// The line a record starting at `byte` is on: the CSV reader may
+    /// place a record's start on the `\n` of the `\r\n` before it.
+    fn at(&self, byte: u64) -> usize {
+        let mut byte = usize::try_from(byte).unwrap_or(usize::MAX);
+        while self
+            .text
+            .get(byte)
+            .is_some_and(|b| matches!(b, b'\r' | b'\n'))
+        {
+            byte += 1;
+        }
+        self.starts.partition_point(|&start| start <= byte)
+    }
+}
+
 fn csv_rows(path: &Path, text: &str, types: &HashMap<String, String>) -> Result<Rows, Failure> {
+    let lines = Lines::of(text);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.as_bytes());
@@ -155,8 +190,14 @@ fn csv_rows(path: &Path, text: &str, types: &HashMap<String, String>) -> Result<
         .iter()
         .position(|h| h.trim().eq_ignore_ascii_case("organizationId"))
         .ok_or_else(|| {
+            let first = header.iter().next().unwrap_or_default();
+            let hint = [';', '\t', '|']
+                .into_iter()
+                .find(|&c| header.len() == 1 && first.contains(c) && first.to_ascii_lowercase().contains("organizationid"))
+                .map(|c| format!(" (it looks {}-separated; lupl reads comma-separated CSV: export as \"CSV UTF-8 (comma delimited)\")", c.escape_default()))
+                .unwrap_or_default();
             Failure::usage(format!(
-                "{}:1: the header has no organizationId column (expected organizationId,<field key>,…)",
+                "{}:1: the header has no organizationId column (expected organizationId,<field key>,…){hint}",
                 path.display()
             ))
         })?;
@@ -168,12 +209,22 @@ fn csv_rows(path: &Path, text: &str, types: &HashMap<String, String>) -> Result<
             i + 1
         )));
     }
+    for (i, key) in keys.iter().enumerate() {
+        if let Some(j) = keys[..i].iter().position(|k| k.eq_ignore_ascii_case(key)) {
+            return Err(Failure::usage(format!(
+                "{}:1: columns {} and {} of the header are both {key:?}; name each field once",
+                path.display(),
+                j + 1,
+                i + 1
+            )));
+        }
+    }
     let mut out = Rows::default();
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
+                let line = e.position().map_or(0, |p| lines.at(p.byte()));
                 out.problems.push(RowProblem {
                     line,
                     organization_id: None,
@@ -183,7 +234,7 @@ fn csv_rows(path: &Path, text: &str, types: &HashMap<String, String>) -> Result<
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let line = record.position().map_or(0, |p| lines.at(p.byte()));
         let raw_id = record.get(id_column).unwrap_or_default();
         let organization_id = match organization(raw_id) {
             Ok(id) => id,
@@ -244,7 +295,7 @@ fn jsonl_rows(text: &str) -> Rows {
             key: key.to_owned(),
             message,
         };
-        let object = match serde_json::from_str::<Value>(raw) {
+        let object = match crate::documents::parse_strict(raw) {
             Ok(Value::Object(o)) => o,
             Ok(_) => {
                 out.problems

@@ -3,8 +3,11 @@
 //!
 //! A failed row never stops the others; an authentication failure stops the
 //! run (every further row would fail the same way) and leaves the remaining
-//! rows for `--resume`. An interrupt stops taking new rows, lets the
-//! requests in flight finish and journals them.
+//! rows for `--resume`. So does an API that stops answering: after a
+//! network failure nothing new is sent for a pause that doubles each time
+//! (0.5 s, 1 s, 2 s, … up to 8 s) until an answer comes; after `--retries`
+//! such pauses in a row the run stops (exit 4). An interrupt stops taking
+//! new rows, lets the requests in flight finish and journals them.
 
 use crate::failure::{Failure, exit};
 use crate::journal::{self, Earlier, Entry, Journal, Outcome, Status};
@@ -15,7 +18,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -195,7 +198,9 @@ impl Meter {
         }
     }
 
+    /// A line on stderr; server text in it cannot drive the terminal.
     fn say(&self, message: &str) {
+        let message = crate::terminal::printable(message);
         match &self.bar {
             Some(bar) => bar.println(message),
             None => eprintln!("{message}"),
@@ -206,6 +211,76 @@ impl Meter {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// Refuses, before anything is read or sent, output paths that would
+/// overwrite an input (the rows file or the provider's configuration) or
+/// each other, and a result file that cannot be written.
+pub fn check_paths(
+    file: &Path,
+    provider_config: Option<&Path>,
+    plan: &Plan,
+) -> Result<(), Failure> {
+    let inputs = [Some(file), provider_config];
+    for (output, what) in [(&plan.results, "--results"), (&plan.journal, "--journal")] {
+        for input in inputs.iter().flatten() {
+            if same_file(output, input) {
+                return Err(Failure::usage(format!(
+                    "{what} {} is the input file {}; give another path",
+                    output.display(),
+                    input.display()
+                )));
+            }
+        }
+    }
+    if same_file(&plan.results, &plan.journal) {
+        return Err(Failure::usage(format!(
+            "--results and --journal are both {}; give them different paths",
+            plan.results.display()
+        )));
+    }
+    // The result file is written at the end: find out now if it cannot be.
+    let probe = plan.results.with_extension("partial");
+    let existed = probe.exists();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&probe)
+        .map_err(|e| {
+            Failure::usage(format!(
+                "cannot write the result file {}: {e}",
+                plan.results.display()
+            ))
+        })?;
+    if !existed {
+        let _ = std::fs::remove_file(&probe);
+    }
+    if plan.results.is_dir() {
+        return Err(Failure::usage(format!(
+            "--results {} is a directory; give a file path",
+            plan.results.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Whether two paths name one file (the second need not exist yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    fn resolved(p: &Path) -> Option<PathBuf> {
+        if let Ok(p) = p.canonicalize() {
+            return Some(p);
+        }
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
+            _ => std::env::current_dir().ok()?,
+        };
+        Some(parent.join(p.file_name()?))
+    }
+    match (resolved(a), resolved(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
     }
 }
 
@@ -268,7 +343,15 @@ pub async fn run(
         }
     }
 
-    let mut meter = Meter::new(plan.progress, pending.len());
+    // Rows that cannot be sent count in the progress too, as failed.
+    let invalid_rows = results
+        .values()
+        .filter(|(_, o)| o.as_ref().is_some_and(|o| o.status == Status::Invalid))
+        .count();
+    let mut meter = Meter::new(plan.progress, pending.len() + invalid_rows);
+    for _ in 0..invalid_rows {
+        meter.record(false);
+    }
     let mut queue: VecDeque<(Row, String, u32)> = pending
         .into_iter()
         .map(|(row, digest)| (row, digest, 0))
@@ -276,9 +359,14 @@ pub async fn run(
     let mut in_flight: JoinSet<(Row, String, u32, Outcome)> = JoinSet::new();
     let mut stopping = false;
     let mut auth_failure: Option<String> = None;
+    let mut network_failure: Option<String> = None;
+    // Network pauses in a row, and until when the current one lasts.
+    let mut network_rounds: u32 = 0;
+    let mut paused_until: Option<tokio::time::Instant> = None;
     let mut signals_open = true;
     loop {
-        while !stopping && in_flight.len() < plan.concurrency.max(1) {
+        let paused = paused_until.is_some_and(|t| tokio::time::Instant::now() < t);
+        while !stopping && !paused && in_flight.len() < plan.concurrency.max(1) {
             let Some((row, digest, attempt)) = queue.pop_front() else {
                 break;
             };
@@ -299,16 +387,34 @@ pub async fn run(
                 (row, digest, attempt, outcome_of(result))
             });
         }
-        if in_flight.is_empty() {
+        if in_flight.is_empty() && (stopping || queue.is_empty()) {
             break;
         }
         tokio::select! {
-            joined = in_flight.join_next() => {
+            () = tokio::time::sleep_until(paused_until.unwrap_or_else(tokio::time::Instant::now)), if paused => {
+                paused_until = None;
+            }
+            joined = in_flight.join_next(), if !in_flight.is_empty() => {
                 let Some(joined) = joined else { continue };
                 let (row, digest, attempt, outcome) = joined
                     .map_err(|e| Failure::usage(format!("a request task failed: {e}")))?;
                 let (line, organization_id) = (row.line, row.organization_id);
                 journal.append(&Entry::Done { line, organization_id, digest: digest.clone(), outcome: outcome.clone() })?;
+                if outcome.status != Status::Network {
+                    network_rounds = 0;
+                } else if paused_until.is_none() && !stopping {
+                    // Sent before the pause, these say nothing new.
+                    if network_rounds >= plan.retries {
+                        meter.say(&format!("lupl: stopping: the API does not answer: {}", outcome.message));
+                        network_failure = Some(outcome.message.clone());
+                        stopping = true;
+                    } else {
+                        let pause = Duration::from_millis(500 << network_rounds.min(4));
+                        meter.say(&format!("lupl: the API does not answer; waiting {:.1} s before sending more", pause.as_secs_f64()));
+                        paused_until = Some(tokio::time::Instant::now() + pause);
+                        network_rounds += 1;
+                    }
+                }
                 if !outcome.is_final() && !outcome.is_auth_failure() && attempt < plan.retries && !stopping {
                     // Shown as this answer if the run stops before the retry.
                     results.insert(line, (Some(organization_id), Some(outcome)));
@@ -357,6 +463,19 @@ pub async fn run(
             "{message}; {} row(s) not run: fix the credentials and pass --resume",
             summary.not_run
         )));
+    }
+    if let Some(message) = network_failure {
+        let on_network = results
+            .values()
+            .filter(|(_, o)| o.as_ref().is_some_and(|o| o.status == Status::Network))
+            .count();
+        return Err(Failure::new(
+            exit::NETWORK,
+            format!(
+                "the API stopped answering ({message}); {} row(s) not run or failed on the network: pass --resume when it answers again",
+                summary.not_run + on_network
+            ),
+        ));
     }
     Ok(summary)
 }

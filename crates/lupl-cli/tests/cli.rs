@@ -211,9 +211,13 @@ fn usage_errors_exit_2() {
     let mut args = args.to_vec();
     args.push(bad_json.to_str().expect("p"));
     let out = lupl(Some("http://127.0.0.1:9"), Some("t"), &args);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a file that is not JSON cannot be used"
+    );
     assert!(
-        stderr(&out).contains("broken.json:2:13: not JSON"),
+        stderr(&out).contains("broken.json:2:13: not usable JSON"),
         "{}",
         stderr(&out)
     );
@@ -772,6 +776,15 @@ async fn a_call_exits_4_when_auth0_is_unreachable_and_3_when_it_rejects_the_secr
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("invalid_client"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("s3cret"), "{}", stderr(&out));
+
+    // Auth0 down for maintenance says nothing about the credentials.
+    auth0.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("maintenance"))
+        .mount(&auth0)
+        .await;
+    let out = get(&format!("{}/oauth/token", auth0.uri()));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
 }
 
 #[test]

@@ -25,7 +25,7 @@ fn provider() -> Value {
 
 fn fields(args: &[&str]) -> Result<serde_json::Map<String, Value>, lupl_cli::Failure> {
     let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
-    commands::typed_fields(&args, &provider())
+    commands::typed_fields(&commands::field_args(&args)?, &provider())
 }
 
 /// `--field` and a CSV cell of `set-many` become the same JSON value.

@@ -345,6 +345,17 @@ fn interrupted_and_killed_runs_resume_without_repeating_or_losing_a_row() {
         .expect("spawn");
     forward_stderr(&mut child, tx);
     wait_held(&events);
+    // A second run on the same file while this one holds the journal is
+    // refused before it sends anything.
+    let posts_before: usize = gate.lock().posts.values().sum();
+    let out = lupl(&url, dir.path(), &resume_args).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("another `lupl org set-many` is running"),
+        "{stderr}"
+    );
+    assert_eq!(gate.lock().posts.values().sum::<usize>(), posts_before);
     signal(&child, nix::sys::signal::Signal::SIGKILL);
     child.wait().expect("killed");
     let (held_at_kill, stored_after_kill) = gate.open_and_drain();

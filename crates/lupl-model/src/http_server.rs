@@ -6,14 +6,44 @@
 //! a sandbox that runs for days, so the binary serves the same [`Model`]
 //! through this front end, which keeps nothing per request. Bodies are read
 //! only up to the model's cap.
+//!
+//! A client gets a bounded time to send a request's headers (an idle
+//! keep-alive connection is closed after it too) and its body; a bounded
+//! number of connections is served at once, and one more is closed as soon
+//! as it is accepted ([`Limits`]). Slow or idle clients cannot hold the
+//! sandbox, or its file descriptors, for others.
 
 use crate::model::{MAX_BODY_BYTES, Model, ModelRequest, ModelResponse};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// What one client may hold of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a client may take to send a request's headers, and how
+    /// long an idle connection stays open (10 s).
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body (10 s); then
+    /// it is answered 408.
+    pub body_timeout: Duration,
+    /// Connections served at once (4096).
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+        }
+    }
+}
 
 /// What answers each request.
 pub type Handler = Arc<dyn Fn(&ModelRequest) -> ModelResponse + Send + Sync>;
@@ -53,21 +83,31 @@ pub fn sandbox_handler(model: Arc<Model>) -> Handler {
     })
 }
 
-fn too_large() -> ModelResponse {
+/// A bare problem answer of the front end, before the model sees the
+/// request (and with `Connection: close`: the rest of the body is not read).
+fn refused(status: u16, section: &str, title: &str) -> ModelResponse {
     ModelResponse {
-        status: 413,
-        headers: vec![("Content-Type".into(), crate::model::PROBLEM_JSON.into())],
-        body: br#"{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.14","title":"Payload Too Large","status":413}"#.to_vec(),
+        status,
+        headers: vec![
+            ("Content-Type".into(), crate::model::PROBLEM_JSON.into()),
+            ("Connection".into(), "close".into()),
+        ],
+        body: format!(
+            r#"{{"type":"https://tools.ietf.org/html/rfc9110#section-{section}","title":"{title}","status":{status}}}"#
+        )
+        .into_bytes(),
     }
 }
 
 async fn answer(
     handler: Handler,
+    body_timeout: Duration,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
-    let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => {
+    let read = tokio::time::timeout(body_timeout, Limited::new(body, MAX_BODY_BYTES).collect());
+    let response = match read.await {
+        Ok(Ok(collected)) => {
             let body = collected.to_bytes().to_vec();
             let req = model_request(
                 &parts.method,
@@ -78,8 +118,10 @@ async fn answer(
             );
             handler(&req)
         }
-        // Over the cap, or the client went away mid-body.
-        Err(_) => too_large(),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => refused(413, "15.5.14", "Payload Too Large"),
+        // A malformed body (a bad chunk size) or one cut short.
+        Ok(Err(_)) => refused(400, "15.5.1", "Bad Request"),
+        Err(_) => refused(408, "15.5.9", "Request Timeout"),
     };
     let mut builder = hyper::Response::builder().status(response.status);
     for (name, value) in &response.headers {
@@ -94,21 +136,53 @@ async fn answer(
         })
 }
 
-/// Serves `handler` on `listener` until the future is dropped.
+/// Serves `handler` on `listener` with the default [`Limits`] until the
+/// future is dropped.
 pub async fn serve(listener: tokio::net::TcpListener, handler: Handler) {
+    serve_with(listener, handler, Limits::default()).await;
+}
+
+/// Serves `handler` on `listener` within `limits` until the future is
+/// dropped.
+///
+/// ```
+/// # async fn demo() -> std::io::Result<()> {
+/// use lupl_model::http_server::{self, Limits};
+/// use std::time::Duration;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let model = std::sync::Arc::new(lupl_model::Model::new(lupl_model::Fixture::builtin()));
+/// let limits = Limits { header_timeout: Duration::from_secs(1), ..Limits::default() };
+/// tokio::spawn(http_server::serve_with(listener, http_server::sandbox_handler(model), limits));
+/// # Ok(()) }
+/// ```
+pub async fn serve_with(listener: tokio::net::TcpListener, handler: Handler, limits: Limits) {
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors, or a connection reset before it was
+            // accepted: wait a little rather than spin on the error.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            drop(stream);
             continue;
         };
         let handler = handler.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             let service = service_fn(move |req| {
                 let handler = handler.clone();
-                async move { Ok::<_, Infallible>(answer(handler, req).await) }
+                async move { Ok::<_, Infallible>(answer(handler, limits.body_timeout, req).await) }
             });
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let mut http1 = hyper::server::conn::http1::Builder::new();
+            http1
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout);
+            let _ = http1.serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }

@@ -23,7 +23,8 @@ mod sandbox;
 
 pub use fixture::{Fixture, FixtureError, RateLimit};
 pub use model::{
-    JSON, MAX_BODY_BYTES, Model, ModelRequest, ModelResponse, PROBLEM_JSON, WriteHook,
+    Change, JSON, MAX_BODY_BYTES, MAX_ERROR_KEYS, Model, ModelRequest, ModelResponse, PROBLEM_JSON,
+    WriteHook,
 };
 pub use persist::StateFile;
 pub use run::{SandboxArgs, run_sandbox};

@@ -98,8 +98,29 @@ enum Operation {
     SetOrganization,
 }
 
-/// Something a write changed, for whoever persists state.
-pub type WriteHook = Box<dyn Fn(&Fixture) -> Result<(), String> + Send + Sync>;
+/// What one acknowledged write stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A provider's configuration.
+    Provider {
+        /// The provider.
+        pms_id: Uuid,
+        /// Its configuration.
+        config: Value,
+    },
+    /// An organization's configuration (`{"organizationId", "pmsId",
+    /// "fields"}`).
+    Organization {
+        /// The organization.
+        organization_id: Uuid,
+        /// Its configuration.
+        config: Value,
+    },
+}
+
+/// Persists each write before it is acknowledged; an error undoes the
+/// write, which is answered 503.
+pub type WriteHook = Box<dyn Fn(&Change) -> Result<(), String> + Send + Sync>;
 
 struct State {
     users: HashMap<String, String>,
@@ -148,13 +169,26 @@ fn problem(status: u16, title: &str, trace: u64, errors: Option<&Errors>) -> Mod
     ModelResponse::with_body(status, PROBLEM_JSON, &body)
 }
 
+/// The most keys a 400 lists. ASP.NET Core stops collecting validation
+/// errors at 200 (`MvcOptions.MaxModelValidationErrors`) and says so under
+/// the key `""`; without a bound a 1 MiB body of 60,000 undeclared fields
+/// would be answered with 4.5 MB.
+pub const MAX_ERROR_KEYS: usize = 200;
+
 fn bad_request(trace: u64, errors: &Errors) -> ModelResponse {
-    problem(
-        400,
-        "One or more validation errors occurred.",
-        trace,
-        Some(errors),
-    )
+    let title = "One or more validation errors occurred.";
+    if errors.len() <= MAX_ERROR_KEYS {
+        return problem(400, title, trace, Some(errors));
+    }
+    let mut kept: Errors = errors
+        .iter()
+        .take(MAX_ERROR_KEYS)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    kept.entry(String::new())
+        .or_default()
+        .push("The maximum number of allowed model errors has been reached.".into());
+    problem(400, title, trace, Some(&kept))
 }
 
 fn route(path: &str) -> Option<[Operation; 2]> {
@@ -350,13 +384,7 @@ impl Model {
                 if !errors.is_empty() {
                     return bad_request(trace, &errors);
                 }
-                self.write(&mut state, trace, |s| {
-                    let old = s.provider_configs.insert(pms_id, config.clone());
-                    move |s: &mut State| {
-                        s.provider_configs
-                            .insert(pms_id, old.unwrap_or(Value::Null));
-                    }
-                })
+                self.write(&mut state, trace, Change::Provider { pms_id, config })
             }
             Operation::SetOrganization => {
                 let (members, type_name) = binding::SET_ORGANIZATION_CONFIG;
@@ -386,12 +414,14 @@ impl Model {
                     return bad_request(trace, &errors);
                 }
                 let stored = json!({"organizationId": org_id, "pmsId": pms_id, "fields": fields});
-                self.write(&mut state, trace, |s| {
-                    let old = s.org_configs.insert(org_id, stored.clone());
-                    move |s: &mut State| {
-                        s.org_configs.insert(org_id, old.unwrap_or(Value::Null));
-                    }
-                })
+                self.write(
+                    &mut state,
+                    trace,
+                    Change::Organization {
+                        organization_id: org_id,
+                        config: stored,
+                    },
+                )
             }
         }
     }
@@ -418,17 +448,26 @@ impl Model {
 
     /// Applies a write, persists it through the hook, and acknowledges it;
     /// undoes it if persisting fails.
-    fn write<U: FnOnce(&mut State)>(
-        &self,
-        state: &mut State,
-        trace: u64,
-        apply: impl FnOnce(&mut State) -> U,
-    ) -> ModelResponse {
-        let undo = apply(state);
+    fn write(&self, state: &mut State, trace: u64, change: Change) -> ModelResponse {
+        let old = match &change {
+            Change::Provider { pms_id, config } => {
+                state.provider_configs.insert(*pms_id, config.clone())
+            }
+            Change::Organization {
+                organization_id,
+                config,
+            } => state.org_configs.insert(*organization_id, config.clone()),
+        };
         if let Some(hook) = &self.on_write
-            && let Err(e) = hook(&snapshot(state))
+            && let Err(e) = hook(&change)
         {
-            undo(state);
+            let old = old.unwrap_or(Value::Null);
+            match change {
+                Change::Provider { pms_id, .. } => state.provider_configs.insert(pms_id, old),
+                Change::Organization {
+                    organization_id, ..
+                } => state.org_configs.insert(organization_id, old),
+            };
             let mut response = problem(503, "The state could not be saved.", trace, None);
             response
                 .headers

@@ -1,37 +1,224 @@
-//! The sandbox's `--state FILE`: loaded on start, saved atomically after
-//! every acknowledged write (temp file, fsync, rename, fsync of the folder),
-//! so a killed sandbox loses nothing it answered 200 to.
+//! The sandbox's `--state FILE`: an append-only log, so that a killed
+//! sandbox loses nothing it answered 200 to and a write costs the same
+//! however large the state is.
+//!
+//! The file is JSON Lines: a snapshot (`{"luplSandboxState": 1, "fixture":
+//! {…}}`) then one line per acknowledged write (`{"provider": id,
+//! "config": …}` or `{"organization": id, "config": …}`), each flushed to
+//! disk before the write is acknowledged. When the log outgrows the
+//! snapshot it is compacted: a new snapshot is written beside it, synced and
+//! renamed over it. A torn last line (the sandbox killed mid-append, never
+//! acknowledged) is dropped on load. A file in the fixture format (an older
+//! state file, or a fixture) loads as a snapshot.
+//!
+//! One sandbox at a time: `FILE.lock` is locked exclusively for as long as
+//! the state file is open. The state holds the fixture's tokens, so the
+//! file is kept at mode 0600.
 
 use crate::fixture::{Fixture, FixtureError};
+use crate::model::Change;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use uuid::Uuid;
 
-/// A state file.
-#[derive(Debug, Clone)]
+/// The first line of a state file.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Snapshot {
+    lupl_sandbox_state: u32,
+    fixture: Fixture,
+}
+
+/// A line after the first.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+enum Entry {
+    Provider { provider: Uuid, config: Value },
+    Organization { organization: Uuid, config: Value },
+}
+
+/// The state as last written, with where each record sits, so that a
+/// change applies in constant time.
+struct Written {
+    fixture: Fixture,
+    providers: HashMap<Uuid, usize>,
+    organizations: HashMap<Uuid, usize>,
+    log: File,
+    /// Bytes of the snapshot and of the changes after it.
+    snapshot_bytes: u64,
+    log_bytes: u64,
+}
+
+impl Written {
+    fn apply(&mut self, entry: &Entry) {
+        match entry {
+            Entry::Provider { provider, config } => {
+                if let Some(&i) = self.providers.get(provider) {
+                    self.fixture.providers[i].config = config.clone();
+                }
+            }
+            Entry::Organization {
+                organization,
+                config,
+            } => {
+                if let Some(&i) = self.organizations.get(organization) {
+                    self.fixture.organizations[i].config = config.clone();
+                }
+            }
+        }
+    }
+}
+
+/// An open state file, locked for this process.
 pub struct StateFile {
     path: PathBuf,
+    written: Mutex<Written>,
+    /// Held for the lock, released when the state file is dropped.
+    _lock: File,
+}
+
+impl std::fmt::Debug for StateFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateFile")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> FixtureError + '_ {
+    move |source| FixtureError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Opens (or creates) a file that only its owner may read.
+fn private(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    options
 }
 
 impl StateFile {
-    /// The state file at `path` (it need not exist yet).
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
-    }
-
-    /// The saved state, or `None` when the file does not exist yet.
-    pub fn load(&self) -> Result<Option<Fixture>, FixtureError> {
-        if !self.path.exists() {
-            return Ok(None);
-        }
-        Fixture::load(&self.path).map(Some)
-    }
-
-    /// Writes the state atomically.
-    pub fn save(&self, state: &Fixture) -> Result<(), FixtureError> {
-        let io = |source| FixtureError::Io {
-            path: self.path.display().to_string(),
-            source,
+    /// Locks and loads the state file at `path`. `fresh` makes the starting
+    /// state when the file does not exist yet. Returns the file, ready for
+    /// [`StateFile::append`], and the state to serve.
+    ///
+    /// ```
+    /// use lupl_model::{Fixture, StateFile};
+    /// let dir = std::env::temp_dir().join(format!("lupl-state-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("state.jsonl");
+    /// let (state, fixture) = StateFile::open(&path, Fixture::builtin)?;
+    /// assert_eq!(fixture, Fixture::builtin());
+    /// // A second opener is refused while the first holds the lock.
+    /// let err = StateFile::open(&path, Fixture::builtin).unwrap_err();
+    /// assert!(err.to_string().contains("another lupl-sandbox"), "{err}");
+    /// drop(state);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(
+        path: &Path,
+        fresh: impl FnOnce() -> Fixture,
+    ) -> Result<(Self, Fixture), FixtureError> {
+        let io = io_error(path);
+        let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+        let lock = private(OpenOptions::new().create(true).truncate(false).write(true))
+            .open(&lock_path)
+            .map_err(io_error(&lock_path))?;
+        lock.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => FixtureError::Invalid {
+                path: path.display().to_string(),
+                message: format!(
+                    "in use by another lupl-sandbox (it holds {}); stop it, or give this one another --state file",
+                    lock_path.display()
+                ),
+            },
+            std::fs::TryLockError::Error(e) => io_error(&lock_path)(e),
+        })?;
+        let fixture = match std::fs::read_to_string(path) {
+            Ok(text) => load(path, &text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => fresh(),
+            Err(e) => return Err(io(e)),
         };
+        let log = private(OpenOptions::new().create(true).append(true))
+            .open(path)
+            .map_err(&io)?;
+        let state = Self {
+            path: path.to_owned(),
+            written: Mutex::new(Written {
+                providers: HashMap::new(),
+                organizations: HashMap::new(),
+                fixture: fixture.clone(),
+                log,
+                snapshot_bytes: 0,
+                log_bytes: 0,
+            }),
+            _lock: lock,
+        };
+        // Start from a compact file: the snapshot of what was loaded.
+        state.compact(&mut state.lock())?;
+        Ok((state, fixture))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Written> {
+        self.written.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends one acknowledged write and flushes it to disk; compacts the
+    /// file when the log has outgrown its snapshot.
+    pub fn append(&self, change: &Change) -> Result<(), FixtureError> {
+        let entry = match change {
+            Change::Provider { pms_id, config } => Entry::Provider {
+                provider: *pms_id,
+                config: config.clone(),
+            },
+            Change::Organization {
+                organization_id,
+                config,
+            } => Entry::Organization {
+                organization: *organization_id,
+                config: config.clone(),
+            },
+        };
+        let mut line = serde_json::to_vec(&entry)
+            .map_err(|e| io_error(&self.path)(std::io::Error::other(e)))?;
+        line.push(b'\n');
+        let mut written = self.lock();
+        let io = io_error(&self.path);
+        let end = written.snapshot_bytes + written.log_bytes;
+        if let Err(e) = written
+            .log
+            .write_all(&line)
+            .and_then(|()| written.log.sync_data())
+        {
+            // Leave no torn line for the next append to follow.
+            let _ = written.log.set_len(end);
+            return Err(io(e));
+        }
+        written.log_bytes += line.len() as u64;
+        written.apply(&entry);
+        if written.log_bytes > written.snapshot_bytes.max(1 << 20)
+            && let Err(e) = self.compact(&mut written)
+        {
+            // The write itself is on disk: it stands. Compaction is tried
+            // again after the next write.
+            eprintln!("lupl-sandbox: cannot compact the state file: {e}");
+        }
+        Ok(())
+    }
+
+    /// Rewrites the file as one snapshot: to a private temporary file,
+    /// synced, renamed over the state file, the folder synced. A failure
+    /// leaves the old file whole and no temporary file behind.
+    fn compact(&self, written: &mut Written) -> Result<(), FixtureError> {
+        let io = io_error(&self.path);
         let dir = match self.path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -39,15 +226,42 @@ impl StateFile {
         let name = self
             .path
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned());
-        let tmp = dir.join(format!(".{}.tmp", name.unwrap_or_else(|| "state".into())));
-        let text = serde_json::to_vec_pretty(state).map_err(|e| io(std::io::Error::other(e)))?;
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        file.write_all(&text).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        drop(file);
-        std::fs::rename(&tmp, &self.path).map_err(io)?;
-        sync_dir(&dir).map_err(io)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "state".into());
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let snapshot = Snapshot {
+            lupl_sandbox_state: 1,
+            fixture: written.fixture.clone(),
+        };
+        let mut text = serde_json::to_vec(&snapshot).map_err(|e| io(std::io::Error::other(e)))?;
+        text.push(b'\n');
+        let result = (|| {
+            let mut file =
+                private(OpenOptions::new().create(true).write(true).truncate(true)).open(&tmp)?;
+            file.write_all(&text)?;
+            file.sync_all()?;
+            drop(file);
+            std::fs::rename(&tmp, &self.path)?;
+            File::open(&dir)?.sync_all()
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io(e));
+        }
+        written.log = private(OpenOptions::new().append(true))
+            .open(&self.path)
+            .map_err(&io)?;
+        written.snapshot_bytes = text.len() as u64;
+        written.log_bytes = 0;
+        written.providers = index(written.fixture.providers.iter().map(|p| p.pms_id));
+        written.organizations = index(
+            written
+                .fixture
+                .organizations
+                .iter()
+                .map(|o| o.organization_id),
+        );
+        Ok(())
     }
 
     /// The file's path.
@@ -56,6 +270,49 @@ impl StateFile {
     }
 }
 
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
+fn index(ids: impl Iterator<Item = Uuid>) -> HashMap<Uuid, usize> {
+    ids.enumerate().map(|(i, id)| (id, i)).collect()
+}
+
+/// Reads a state file: a snapshot line and its changes, or a whole fixture.
+fn load(path: &Path, text: &str) -> Result<Fixture, FixtureError> {
+    let shown = path.display().to_string();
+    if !text.trim_start().starts_with("{\"luplSandboxState\"") {
+        return Fixture::parse(text, &shown);
+    }
+    let format = |line: usize, e: serde_json::Error| FixtureError::Format {
+        path: shown.clone(),
+        line,
+        column: e.column(),
+        message: e.to_string(),
+    };
+    let mut lines = text.split_inclusive('\n').enumerate();
+    let (_, first) = lines.next().unwrap_or((0, ""));
+    let snapshot: Snapshot = serde_json::from_str(first).map_err(|e| format(1, e))?;
+    snapshot.fixture.check(&shown)?;
+    let mut fixture = snapshot.fixture;
+    let providers = index(fixture.providers.iter().map(|p| p.pms_id));
+    let organizations = index(fixture.organizations.iter().map(|o| o.organization_id));
+    for (i, line) in lines {
+        let complete = line.ends_with('\n');
+        match serde_json::from_str::<Entry>(line) {
+            Ok(Entry::Provider { provider, config }) => {
+                if let Some(&at) = providers.get(&provider) {
+                    fixture.providers[at].config = config;
+                }
+            }
+            Ok(Entry::Organization {
+                organization,
+                config,
+            }) => {
+                if let Some(&at) = organizations.get(&organization) {
+                    fixture.organizations[at].config = config;
+                }
+            }
+            // Killed mid-append: that write was never acknowledged.
+            Err(_) if !complete => break,
+            Err(e) => return Err(format(i + 1, e)),
+        }
+    }
+    Ok(fixture)
 }

@@ -16,19 +16,23 @@ pub struct SandboxArgs {
     /// built-in one uses the vendor document's ids.
     #[arg(long, value_name = "FILE")]
     pub fixture: Option<PathBuf>,
-    /// Load state from FILE if it exists, and save every acknowledged write
-    /// to it atomically.
+    /// Load state from FILE if it exists, and append every acknowledged
+    /// write to it before answering (one sandbox per file; mode 0600).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Give the first user N more organizations (for trying bulk scripts);
-    /// their ids are printed on start.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub organizations: usize,
+    /// Give the first user N more organizations (for trying bulk scripts),
+    /// up to 1,000,000; their ids are printed on start.
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=MAX_ORGANIZATIONS))]
+    pub organizations: u32,
     /// The per-token quota, N/SECONDS, instead of the fixture's (Lupl's
     /// 1000/60 by default).
     #[arg(long, value_name = "N/SECONDS", value_parser = RateLimit::parse)]
     pub quota: Option<RateLimit>,
 }
+
+/// The most organizations `--organizations` adds.
+pub const MAX_ORGANIZATIONS: i64 = 1_000_000;
 
 /// Runs the sandbox until Ctrl-C. Prints the base URL, tokens and ids.
 /// `--organizations` more organizations are given to the first user of a
@@ -37,34 +41,49 @@ pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
     let (listen, fixture, extra_organizations) = (
         args.listen.as_str(),
         args.fixture.as_deref(),
-        args.organizations,
+        args.organizations as usize,
     );
-    let state = args.state.as_deref().map(StateFile::new);
-    let saved = match &state {
-        Some(s) => s.load().map_err(|e| e.to_string())?,
-        None => None,
-    };
-    let fixture = match (saved, fixture) {
-        (Some(saved), _) => saved,
-        (None, source) => {
-            let mut fixture = match source {
-                Some(path) => Fixture::load(path).map_err(|e| e.to_string())?,
-                None => Fixture::builtin(),
-            };
-            if let Some(token) = fixture.users.first().map(|u| u.token.clone()) {
-                fixture.add_organizations(&token, extra_organizations);
-            }
-            fixture
+    let fresh = || -> Result<Fixture, String> {
+        let mut fixture = match fixture {
+            Some(path) => Fixture::load(path).map_err(|e| e.to_string())?,
+            None => Fixture::builtin(),
+        };
+        if let Some(token) = fixture.users.first().map(|u| u.token.clone()) {
+            fixture.add_organizations(&token, extra_organizations);
         }
+        Ok(fixture)
     };
-    let mut fixture = fixture;
+    let (state, mut fixture) = match args.state.as_deref() {
+        Some(path) => {
+            // The fresh fixture is only made when there is no saved state.
+            let mut made = None;
+            let (state, fixture) = StateFile::open(path, || match fresh() {
+                Ok(f) => f,
+                Err(e) => {
+                    made = Some(e);
+                    Fixture::builtin()
+                }
+            })
+            .map_err(|e| e.to_string())?;
+            if let Some(e) = made {
+                return Err(e);
+            }
+            (Some(Arc::new(state)), fixture)
+        }
+        None => (None, fresh()?),
+    };
     if let Some(limit) = args.quota {
         fixture.rate_limit = limit;
     }
     let mut model = Model::new(fixture.clone());
     if let Some(state) = state.clone() {
-        state.save(&fixture).map_err(|e| e.to_string())?;
-        model = model.on_write(Box::new(move |f| state.save(f).map_err(|e| e.to_string())));
+        model = model.on_write(Box::new(move |change| {
+            state.append(change).map_err(|e| {
+                // The write is refused (503); say why where the operator looks.
+                eprintln!("lupl-sandbox: cannot save the state, a write was refused: {e}");
+                e.to_string()
+            })
+        }));
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -72,6 +91,11 @@ pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
     let address = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    if !address.ip().is_loopback() {
+        eprintln!(
+            "lupl-sandbox: warning: listening on {address}, reachable from other machines; anyone who can reach it can use the fixture's tokens (listen on 127.0.0.1 to keep it local)"
+        );
+    }
     let info = SandboxInfo::new(format!("http://{address}"), &fixture);
     tokio::spawn(http_server::serve(
         listener,

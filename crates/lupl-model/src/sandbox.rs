@@ -25,6 +25,16 @@ pub struct SandboxInfo {
 impl SandboxInfo {
     /// The info of a fixture served at `base_url`.
     pub fn new(base_url: String, fixture: &Fixture) -> Self {
+        let mut managers: std::collections::HashMap<Uuid, Vec<String>> =
+            std::collections::HashMap::new();
+        for u in &fixture.users {
+            for o in &u.manages {
+                let emails = managers.entry(*o).or_default();
+                if !emails.contains(&u.email) {
+                    emails.push(u.email.clone());
+                }
+            }
+        }
         Self {
             base_url,
             users: fixture
@@ -41,12 +51,7 @@ impl SandboxInfo {
                 .organizations
                 .iter()
                 .map(|o| {
-                    let managers = fixture
-                        .users
-                        .iter()
-                        .filter(|u| u.manages.contains(&o.organization_id))
-                        .map(|u| u.email.clone())
-                        .collect();
+                    let managers = managers.remove(&o.organization_id).unwrap_or_default();
                     (o.organization_id, managers)
                 })
                 .collect(),

@@ -95,3 +95,25 @@ fn invalid_utf8_in_query_and_headers_is_handled() {
     r.query = Some("pmsId=%FF%FE".into());
     assert_eq!(m.handle(&r).status, 400);
 }
+
+/// A body of 60,000 undeclared fields is not answered with megabytes: the
+/// 400 lists the first `MAX_ERROR_KEYS` keys and says there are more, as
+/// ASP.NET Core does.
+#[test]
+fn a_body_breaking_thousands_of_rules_gets_a_bounded_answer() {
+    let m = model();
+    store_acme(&m);
+    let fields: serde_json::Map<String, serde_json::Value> = (0..60_000)
+        .map(|i| (format!("k{i}"), serde_json::Value::from(1)))
+        .collect();
+    let request =
+        serde_json::json!({"organizationId": ACME_ORG, "pmsId": ACME_PMS, "fields": fields});
+    let text = request.to_string();
+    assert!(text.len() < lupl_model::MAX_BODY_BYTES, "{}", text.len());
+    let r = m.handle(&post(ORGANIZATION, Some("tok-acme"), text.as_bytes()));
+    assert_eq!(r.status, 400);
+    let keys = error_keys(&r);
+    assert_eq!(keys.len(), lupl_model::MAX_ERROR_KEYS + 1);
+    assert!(keys.contains(&String::new()), "the cap is said under \"\"");
+    assert!(r.body.len() < 64 * 1024, "{} bytes", r.body.len());
+}

@@ -383,3 +383,123 @@ fn the_banner_abbreviates_bulk_organizations() {
         "{banner}"
     );
 }
+
+/// One sandbox per state file: a second is refused, naming the lock, and
+/// the first keeps every write it acknowledged. The file is private.
+#[tokio::test]
+async fn a_second_sandbox_on_one_state_file_is_refused() {
+    let dir = std::env::temp_dir().join(format!("lupl-state-lock-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let state = dir.join("state.jsonl");
+    let mut first = start_sandbox(&state);
+    let out = Command::new(env!("CARGO_BIN_EXE_lupl-sandbox"))
+        .args(["--listen", "127.0.0.1:0", "--state"])
+        .arg(&state)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("in use by another lupl-sandbox") && stderr.contains("state.jsonl.lock"),
+        "{stderr}"
+    );
+    let config = json!({"pmsId": ACME_PMS, "config": acme()});
+    let r = http_post(&first.base_url, PROVIDER, "tok-acme", &config).await;
+    assert_eq!(r.status(), 200);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&state)
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "the state holds tokens");
+    first.child.kill().expect("SIGKILL");
+    first.child.wait().expect("reaped");
+    let mut again = start_sandbox(&state);
+    let query = format!("{PROVIDER}?pmsId={ACME_PMS}");
+    let got: Value = http_get(&again.base_url, &query, "tok-acme")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(got, acme());
+    again.child.kill().expect("SIGKILL");
+    again.child.wait().expect("reaped");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A write killed mid-append was never acknowledged: its torn line is
+/// dropped on load, everything before it kept; a torn line anywhere else
+/// is an error naming the line.
+#[test]
+fn a_torn_last_line_is_dropped_and_a_torn_middle_line_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("lupl-state-torn-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("state.jsonl");
+    let snapshot = json!({"luplSandboxState": 1, "fixture": lupl_model::Fixture::builtin()});
+    let change = json!({"provider": ACME_PMS, "config": acme()});
+    std::fs::write(
+        &path,
+        format!("{snapshot}\n{change}\n{{\"provider\": \"4efafdc0-27"),
+    )
+    .expect("write");
+    let (state, fixture) =
+        lupl_model::StateFile::open(&path, lupl_model::Fixture::builtin).expect("loads");
+    let acme_provider = fixture
+        .providers
+        .iter()
+        .find(|p| p.pms_id.to_string() == ACME_PMS)
+        .expect("acme");
+    assert_eq!(acme_provider.config, acme());
+    drop(state);
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert_eq!(text.lines().count(), 1, "compacted on open: {text}");
+
+    std::fs::write(
+        &path,
+        format!("{snapshot}\n{{\"provider\": \"4e\n{change}\n"),
+    )
+    .expect("write");
+    let err = lupl_model::StateFile::open(&path, lupl_model::Fixture::builtin).expect_err("torn");
+    assert!(err.to_string().contains("line 2"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The numbers a user can pass are checked: no panic, no allocation abort.
+#[test]
+fn organizations_beyond_a_million_are_a_usage_error() {
+    for n in ["18446744073709551615", "4294967296", "1000001"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_lupl-sandbox"))
+            .args(["--listen", "127.0.0.1:0", "--organizations", n])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{n}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--organizations"), "{n}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{n}: {stderr}");
+    }
+}
+
+/// Listening beyond loopback serves the fixture's fixed tokens to the
+/// network: the sandbox says so.
+#[test]
+fn listening_beyond_loopback_warns() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lupl-sandbox"))
+        .args(["--listen", "0.0.0.0:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().expect("stderr"))
+        .read_line(&mut first)
+        .expect("a line");
+    child.kill().expect("kill");
+    child.wait().expect("reaped");
+    assert!(
+        first.contains("warning") && first.contains("reachable from other machines"),
+        "{first}"
+    );
+}
