@@ -585,7 +585,7 @@ fn round_trip_findings(body: &BodyExpectation, received: &Received, out: &mut Ve
 }
 
 /// A uuid in any spelling CONTRACT.md accepts, as lower-case hyphenated.
-fn canonical_id(value: &Value) -> Option<String> {
+pub(crate) fn canonical_id(value: &Value) -> Option<String> {
     let text = value.as_str()?;
     if !crate::oracle::is_uuid_by_contract(text) {
         return None;

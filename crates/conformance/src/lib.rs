@@ -7,14 +7,19 @@
 //! by clause; [`runner`] runs cases against a [`target`], replays and
 //! shrinks each broken clause, and tallies [`coverage`]; [`throttling`] is
 //! the opt-in quota phase; [`record`] keeps the exchanges (evidence,
-//! `--record`); [`report`] prints it all.
+//! `--record`); [`report`] prints it all. [`compare`] sets the model beside
+//! a live target (`--compare-model`); [`replay`] judges a recording again
+//! offline; [`baseline`] accepts known failures.
 
+pub mod baseline;
 pub mod cases;
 pub mod checks;
 pub mod clauses;
+pub mod compare;
 pub mod coverage;
 pub mod oracle;
 pub mod record;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod target;

@@ -1,9 +1,11 @@
 //! `cargo run -p conformance -- [options]`: check that a target honours the
-//! Lupl Open API contract. Exit 0 when every clause holds, 1 when one is
-//! broken, 2 on a usage or connection error (or a target that stopped
-//! answering), 130 when interrupted.
+//! Lupl Open API contract; `conformance replay FILE` judges a recording
+//! again, offline. Exit 0 when every clause holds (or every break is in the
+//! `--baseline`), 1 when one is broken, 2 on a usage or connection error (or
+//! a target that stopped answering), 130 when interrupted.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use conformance::baseline::{self, Baseline};
 use conformance::record::Recorder;
 use conformance::target::TargetArgs;
 use conformance::{Harness, Options, Report, Target, report};
@@ -20,6 +22,8 @@ use std::sync::Arc;
     after_help = "Examples:\n  cargo run -p conformance\n  cargo run -p conformance -- --seed 7 --junit report.xml --coverage coverage.json\n  LUPL_TOKEN=tok-acme cargo run -p conformance -- --base-url http://127.0.0.1:8080 \\\n      --pms-id 4efafdc0-2783-4af6-9cac-d2b2be27a080 --organization-id 3fa85f64-5717-4562-b3fc-2c963f66afa6 \\\n      --record run.ndjson\n\nCredentials as for `lupl`: LUPL_TOKEN or --token-file, or an Auth0 client\n(--client-id, --client-secret-file, --auth-domain, --audience, or their LUPL_*\nvariables), or a profile of ~/.config/lupl/config.toml (--profile)."
 )]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Sub>,
     /// Mixed cases after the directed ones (every generator on every
     /// operation).
     #[arg(long, default_value_t = 256)]
@@ -36,11 +40,20 @@ struct Args {
     #[arg(long)]
     seed: Option<u64>,
     /// Write a JUnit XML report here (a test case per clause).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     junit: Option<PathBuf>,
     /// Write the coverage table here as JSON.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     coverage: Option<PathBuf>,
+    /// Accept the failures and divergences this file lists (each with a
+    /// reason and an expiry date): exit 0 unless something else breaks, an
+    /// entry expired, or an entry no longer occurs.
+    #[arg(long, value_name = "FILE", global = true)]
+    baseline: Option<PathBuf>,
+    /// Write a baseline accepting this run's failures and divergences for
+    /// 90 days (edit each reason before committing it).
+    #[arg(long, value_name = "FILE", global = true)]
+    write_baseline: Option<PathBuf>,
     /// Write every exchange here as NDJSON (tokens masked).
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
@@ -49,8 +62,23 @@ struct Args {
     /// (always on the model).
     #[arg(long)]
     check_throttling: bool,
+    /// Also send every judged request to an in-process model seeded to
+    /// mirror the target, and report where the two answer differently and
+    /// which one the contract agrees with (no extra request to the target).
+    #[arg(long)]
+    compare_model: bool,
     #[command(flatten)]
     target: TargetArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Sub {
+    /// Judge a recording (--record) again, offline, with today's checks
+    /// and contract: no request is sent.
+    Replay {
+        /// The recording (NDJSON).
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -83,7 +111,108 @@ fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// What every run ends with: the report printed, the files written, the
+/// baseline applied, the exit code.
+fn finish(report: &Report, base_url: &str, args: &Args, baseline: Option<&Baseline>) -> ExitCode {
+    print!("{}", report::summary(report, base_url));
+    let mut files = Vec::new();
+    if let Some(path) = &args.coverage {
+        files.push((path, Ok(report.coverage.to_json().to_string())));
+    }
+    if let Some(path) = &args.junit {
+        files.push((
+            path,
+            report::junit(report, base_url).map_err(|e| e.to_string()),
+        ));
+    }
+    let today = chrono::Utc::now().date_naive();
+    if let Some(path) = &args.write_baseline {
+        let expires = today + chrono::Days::new(90);
+        let written =
+            Baseline::from_report(report, &format!("accepted on {today}; say why"), expires);
+        files.push((
+            path,
+            serde_json::to_string_pretty(&written).map_err(|e| e.to_string()),
+        ));
+    }
+    for (path, text) in files {
+        if let Err(e) = text.and_then(|t| write(path, &t)) {
+            eprintln!("conformance: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let verdict = baseline.map(|b| b.judge(report, today));
+    if let Some(v) = &verdict {
+        print!("{}", baseline::text(v));
+    }
+    let restore_failed = report
+        .restore
+        .iter()
+        .any(|r| matches!(r, conformance::runner::RestoreOutcome::Failed(..)));
+    if report.interrupted {
+        ExitCode::from(130)
+    } else if report.aborted.is_some() {
+        ExitCode::from(2)
+    } else if let Some(v) = verdict {
+        if v.passed() && !restore_failed {
+            println!("every break is in the baseline");
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
+    } else if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `conformance replay FILE`.
+fn replay(args: &Args, file: &std::path::Path, baseline: Option<&Baseline>) -> ExitCode {
+    let lines = match conformance::record::read(file) {
+        Ok(lines) => lines,
+        Err(e) => {
+            eprintln!("conformance: cannot replay {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    match conformance::replay::replay(lines) {
+        Ok(report) => {
+            eprintln!(
+                "conformance: judged {} again, offline ({} exchanges)",
+                file.display(),
+                report.requests
+            );
+            finish(&report, "(recorded)", args, baseline)
+        }
+        Err(e) => {
+            eprintln!("conformance: cannot replay {}: {e}", file.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
 async fn run(args: Args) -> ExitCode {
+    // Files written at the end are checked now, before any request.
+    for path in [&args.coverage, &args.junit, &args.write_baseline]
+        .into_iter()
+        .flatten()
+    {
+        if let Err(e) = std::fs::File::create(path) {
+            eprintln!("conformance: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("conformance: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(Sub::Replay { file }) = &args.command {
+        return replay(&args, file, baseline.as_ref());
+    }
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -98,13 +227,6 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Files written at the end are checked now, before any request.
-    for path in [&args.coverage, &args.junit].into_iter().flatten() {
-        if let Err(e) = std::fs::File::create(path) {
-            eprintln!("conformance: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
-    }
     let recorder = match &args.record {
         Some(path) => match Recorder::create(path) {
             Ok(r) => Some(Arc::new(r)),
@@ -139,7 +261,12 @@ async fn run(args: Args) -> ExitCode {
         }
     );
     let harness = match Harness::with_recorder(target, recorder.clone(), seed).await {
-        Ok(h) => Arc::new(h),
+        Ok(mut h) => {
+            if args.compare_model {
+                h.compare_with_model();
+            }
+            Arc::new(h)
+        }
         Err(e) => {
             eprintln!("conformance: cannot start: {e}");
             return ExitCode::from(2);
@@ -202,34 +329,9 @@ async fn run(args: Args) -> ExitCode {
     let before = harness.requests();
     report.restore = harness.restore().await;
     report.requests += harness.requests() - before;
-    print!("{}", report::summary(&report, &base_url));
-    let mut files = Vec::new();
-    if let Some(path) = &args.coverage {
-        files.push((path, Ok(report.coverage.to_json().to_string())));
-    }
-    if let Some(path) = &args.junit {
-        files.push((
-            path,
-            report::junit(&report, &base_url).map_err(|e| e.to_string()),
-        ));
-    }
-    for (path, text) in files {
-        if let Err(e) = text.and_then(|t| write(path, &t)) {
-            eprintln!("conformance: {e}");
-            return ExitCode::from(2);
-        }
-    }
     if let Err(e) = harness.flush_recording() {
         eprintln!("conformance: cannot write the recording: {e}");
         return ExitCode::from(2);
     }
-    if report.interrupted {
-        ExitCode::from(130)
-    } else if report.aborted.is_some() {
-        ExitCode::from(2)
-    } else if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    finish(&report, &base_url, &args, baseline.as_ref())
 }

@@ -151,7 +151,7 @@ impl Expected {
 }
 
 /// A resource of one identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Resource {
     /// Identity `i`'s provider configuration.
     Provider(usize),

@@ -56,6 +56,9 @@ pub struct Exchange {
     pub at: f64,
     /// How long the answer took, in milliseconds.
     pub millis: f64,
+    /// With `--compare-model`: the model's answer to the same request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<crate::compare::ModelAnswer>,
 }
 
 impl Exchange {
@@ -133,6 +136,10 @@ pub enum Line {
         identities: Vec<(uuid::Uuid, uuid::Uuid)>,
         /// Another tenant's provider and organization, when given.
         foreign: (Option<uuid::Uuid>, Option<uuid::Uuid>),
+        /// A registered provider without a configuration, when the target
+        /// has one.
+        #[serde(default)]
+        unconfigured_pms: Option<uuid::Uuid>,
     },
     /// An exchange.
     Exchange(Box<Exchange>),

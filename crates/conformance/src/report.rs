@@ -2,7 +2,9 @@
 //! exchanges that show it, JUnit XML. Text from the target is printed with
 //! control characters escaped, so a hostile body cannot drive the terminal.
 
+use crate::checks::Received;
 use crate::clauses::Clause;
+use crate::compare::Divergence;
 use crate::record::{Exchange, curl};
 use crate::runner::{Failure, Report, Reproduced, RestoreOutcome};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
@@ -173,6 +175,94 @@ pub fn failure_text(base_url: &str, f: &Failure) -> String {
     out
 }
 
+fn answer_line(r: &Received) -> String {
+    let content_type = r.header("content-type").unwrap_or("-");
+    let body = String::from_utf8_lossy(&r.body);
+    format!(
+        "{} {} {}",
+        r.status,
+        printable(content_type, false),
+        printable(&clip(&body, 300), false)
+    )
+}
+
+/// One divergence: the clause, which side the oracle agrees with, the
+/// steps before it, and the two answers side by side.
+pub fn divergence_text(base_url: &str, d: &Divergence, count: u64) -> String {
+    let mut out = String::new();
+    let info = d.clause.info();
+    let _ = writeln!(
+        out,
+        "≠ {} [{}] ({count} time(s)) — {}",
+        info.id,
+        info.section,
+        d.blame.meaning()
+    );
+    let _ = writeln!(out, "  CONTRACT.md: {}", info.sentence);
+    let n = d.exchanges.len();
+    for (i, e) in d.exchanges.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {}", i + 1, printable(&e.label, false));
+        if i + 1 < n {
+            exchange_text(base_url, e, false, &mut out);
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "     {}",
+            printable(&curl(base_url, &e.request), false)
+        );
+        if let Some(expected) = &e.expected {
+            let _ = writeln!(
+                out,
+                "     oracle: {}",
+                printable(&expected.summary(), false)
+            );
+        }
+        let target = match &e.response {
+            Ok(r) => answer_line(r),
+            Err(why) => format!("no answer: {}", printable(why, false)),
+        };
+        let _ = writeln!(out, "     target: {target}");
+        for f in e.broken() {
+            let _ = writeln!(
+                out,
+                "             breaks {}: {}",
+                f.clause,
+                printable(f.failure.as_deref().unwrap_or_default(), false)
+            );
+        }
+        if let Some(m) = &e.model {
+            let _ = writeln!(out, "     model:  {}", answer_line(&m.response));
+            for f in m.findings.iter().filter(|f| f.failure.is_some()) {
+                let _ = writeln!(
+                    out,
+                    "             breaks {}: {}",
+                    f.clause,
+                    printable(f.failure.as_deref().unwrap_or_default(), false)
+                );
+            }
+            let aspects: Vec<&str> = m.aspects.iter().map(|a| a.name()).collect();
+            let _ = writeln!(out, "     differ in: {}", aspects.join(", "));
+        }
+    }
+    out
+}
+
+/// The divergences by clause and blame, as a table.
+pub fn divergence_table(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<36}{:<10}{:>7}", "clause", "blame", "times");
+    for ((clause, blame), n) in &report.divergences.counts {
+        let _ = writeln!(
+            out,
+            "  {:<34}{:<10}{n:>7}",
+            clause.to_string(),
+            blame.name()
+        );
+    }
+    out
+}
+
 /// The whole report: summary line, coverage table, failures, restore.
 pub fn summary(report: &Report, base_url: &str) -> String {
     let mut out = String::new();
@@ -220,6 +310,24 @@ pub fn summary(report: &Report, base_url: &str) -> String {
         }
         let _ = writeln!(out, "replay the whole run with --seed {}", report.seed);
     }
+    if !report.divergences.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nthe target and the model (--compare-model) differ at {} place(s):\n",
+            report.divergences.counts.len()
+        );
+        for d in &report.divergences.first {
+            let count = report
+                .divergences
+                .counts
+                .get(&(d.clause, d.blame))
+                .copied()
+                .unwrap_or(1);
+            out.push_str(&divergence_text(base_url, d, count));
+            out.push('\n');
+        }
+        out.push_str(&divergence_table(report));
+    }
     for r in &report.restore {
         let _ = match r {
             RestoreOutcome::Restored(op) => writeln!(out, "restored {}", op.operation_id()),
@@ -254,6 +362,8 @@ pub fn summary(report: &Report, base_url: &str) -> String {
         "the run could not finish"
     } else if report.passed() {
         "every clause held"
+    } else if report.failures.is_empty() {
+        "the target and the model differ"
     } else {
         "the contract was broken"
     };

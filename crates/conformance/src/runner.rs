@@ -13,6 +13,7 @@
 use crate::cases::{self, Gen, Op, Step};
 use crate::checks::{self, Check, Finding, Received, Schemas};
 use crate::clauses::Clause;
+use crate::compare::{self, Divergence, Divergences, Mirror, ModelAnswer};
 use crate::coverage::Coverage;
 use crate::oracle::{self, CaseState, Planning, RawRequest, Resource};
 use crate::record::{Exchange, Line, Phase, Recorder};
@@ -148,6 +149,8 @@ pub struct Report {
     pub aborted: Option<String>,
     /// Whether Ctrl-C stopped the run (it is incomplete).
     pub interrupted: bool,
+    /// With `--compare-model`: where the target and the model differ.
+    pub divergences: Divergences,
 }
 
 impl Report {
@@ -155,6 +158,7 @@ impl Report {
     /// worked.
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
+            && self.divergences.is_empty()
             && self.aborted.is_none()
             && !self.interrupted
             && !self
@@ -188,6 +192,7 @@ impl Report {
         self.skipped += other.skipped;
         self.aborted = self.aborted.take().or(other.aborted);
         self.interrupted |= other.interrupted;
+        self.divergences.merge(other.divergences);
     }
 }
 
@@ -209,6 +214,8 @@ pub struct Sent {
 pub(crate) struct CaseRun {
     pub(crate) exchanges: Vec<Exchange>,
     skipped: u64,
+    /// Where the model answered differently (`--compare-model`).
+    divergences: Vec<Divergence>,
 }
 
 impl CaseRun {
@@ -218,6 +225,19 @@ impl CaseRun {
             .iter()
             .enumerate()
             .find_map(|(i, e)| e.broken().find(|f| f.clause == clause).map(|f| (i, f)))
+    }
+
+    /// Notes a divergence when the last exchange has one.
+    fn diverged(&mut self, status_clause: Clause) {
+        if self
+            .exchanges
+            .last()
+            .and_then(|e| e.model.as_ref())
+            .is_some_and(|m| !m.aspects.is_empty())
+            && let Some(d) = Divergence::of(self.exchanges.clone(), status_clause)
+        {
+            self.divergences.push(d);
+        }
     }
 
     fn evidence(&self, clause: Clause) -> Option<Evidence> {
@@ -240,6 +260,7 @@ pub struct Harness {
     cancel: CancellationToken,
     notes: Mutex<Vec<String>>,
     started: Instant,
+    mirror: Option<Mirror>,
 }
 
 /// The most a response body may hold: the contract's bodies are small, and
@@ -274,6 +295,7 @@ impl Harness {
             cancel: CancellationToken::new(),
             notes: Mutex::new(Vec::new()),
             started: Instant::now(),
+            mirror: None,
         };
         if let Some(r) = &harness.recorder {
             let t = &harness.target;
@@ -287,10 +309,25 @@ impl Harness {
                     .map(|i| (i.pms_id, i.organization_id))
                     .collect(),
                 foreign: (t.foreign_pms_id, t.foreign_organization_id),
+                unconfigured_pms: t.unconfigured_pms,
             })?;
         }
         harness.saved = harness.read_state(Phase::Setup).await?;
         Ok(harness)
+    }
+
+    /// Sends every judged request also to an in-process model seeded to
+    /// mirror the target as read at the start, and reports where the two
+    /// answer differently ([`crate::compare`]). No request more reaches
+    /// the target.
+    pub fn compare_with_model(&mut self) {
+        self.mirror = Some(Mirror::new(&self.target, &self.saved));
+    }
+
+    /// [`Harness::compare_with_model`] with a model whose quota is
+    /// `quota` rather than the target's `--rate-limit`.
+    pub fn compare_with_model_quota(&mut self, quota: lupl_model::RateLimit) {
+        self.mirror = Some(Mirror::with_quota(&self.target, &self.saved, quota));
     }
 
     /// Cancelled to stop after the request in flight (Ctrl-C): waits end
@@ -367,6 +404,7 @@ impl Harness {
                     findings: Vec::new(),
                     at: self.clock(started),
                     millis: finished.duration_since(started).as_secs_f64() * 1e3,
+                    model: None,
                 });
                 if r.status != 200 {
                     anyhow::bail!(
@@ -443,6 +481,7 @@ impl Harness {
                         findings: Vec::new(),
                         at: self.clock(started),
                         millis: finished.duration_since(started).as_secs_f64() * 1e3,
+                        model: None,
                     });
                     if waits > MAX_WAITS {
                         return Err(format!(
@@ -552,14 +591,21 @@ impl Harness {
         case: u64,
         label: &str,
     ) -> Exchange {
+        // What the mirror held before, to undo a write only it accepts.
+        let before = self
+            .mirror
+            .as_ref()
+            .zip(planned.resource)
+            .and_then(|(m, r)| m.stored(r));
         let result = self.send(&planned.request, phase, case, label).await;
-        let (response, at, millis) = match result {
+        let (response, at, millis, sent_at) = match result {
             Ok((r, (s, f))) => (
                 Ok(r),
                 self.clock(s),
                 f.duration_since(s).as_secs_f64() * 1e3,
+                Some(s),
             ),
-            Err(e) => (Err(e), self.clock(Instant::now()), 0.0),
+            Err(e) => (Err(e), self.clock(Instant::now()), 0.0, None),
         };
         let findings = match &response {
             Ok(r) => checks::judge(op, &planned.expected, r, &self.schemas),
@@ -569,6 +615,25 @@ impl Harness {
                 crate::clauses::Polarity::Positive,
                 format!("no answer: {e}"),
             )],
+        };
+        let model = match (&self.mirror, &response, sent_at) {
+            (Some(mirror), Ok(target), Some(at)) => {
+                if let Some(resource) = planned.resource {
+                    mirror.catch_up(op, resource, target);
+                }
+                let answer = mirror.answer(&planned.request, at);
+                let model_findings = checks::judge(op, &planned.expected, &answer, &self.schemas);
+                let aspects = compare::compare(op, target, &answer, &findings, &model_findings);
+                if let (false, Some(resource)) = (aspects.is_empty(), planned.resource) {
+                    mirror.follow(op, resource, &planned.request, target, before);
+                }
+                Some(ModelAnswer {
+                    findings: model_findings,
+                    response: answer,
+                    aspects,
+                })
+            }
+            _ => None,
         };
         let exchange = Exchange {
             phase,
@@ -581,6 +646,7 @@ impl Harness {
             findings,
             at,
             millis,
+            model,
         };
         self.record(exchange.clone());
         exchange
@@ -618,6 +684,7 @@ impl Harness {
                         }
                         let no_answer = e.response.is_err();
                         run.exchanges.push(e);
+                        run.diverged(planned.expected.status_clause);
                         if no_answer {
                             return run;
                         }
@@ -645,6 +712,7 @@ impl Harness {
                         }
                         let no_answer = e.response.is_err();
                         run.exchanges.push(e);
+                        run.diverged(planned.expected.status_clause);
                         if no_answer {
                             return run;
                         }
@@ -733,6 +801,9 @@ impl Harness {
             let mut state = CaseState::new(identities);
             let run = handle.block_on(self.run_case(&steps, *phase, *number, label, &mut state));
             report.cases += 1;
+            for d in &run.divergences {
+                report.divergences.add(d.clone());
+            }
             report.skipped += run.skipped;
             progress.inc(1);
             // A target that stops answering is gone, not in breach.
@@ -983,6 +1054,7 @@ impl Harness {
                     findings: Vec::new(),
                     at: self.clock(*started),
                     millis: finished.duration_since(*started).as_secs_f64() * 1e3,
+                    model: None,
                 });
             }
             outcomes.push(match sent {
@@ -1042,7 +1114,7 @@ fn write_op(r: Resource) -> Op {
 }
 
 /// The operation of a read the harness made without a step.
-fn read_op(e: &Exchange) -> Option<Op> {
+pub(crate) fn read_op(e: &Exchange) -> Option<Op> {
     let path = e.request.path_and_query.split('?').next()?;
     Op::ALL
         .into_iter()

@@ -364,6 +364,7 @@ async fn judged(
                 )],
                 at: harness.clock(now),
                 millis: 0.0,
+                model: None,
             };
             harness.record(exchange.clone());
             return Some(Judged {
@@ -443,6 +444,7 @@ async fn judged(
         findings,
         at: harness.clock(started),
         millis: finished.duration_since(started).as_secs_f64() * 1e3,
+        model: None,
     };
     let retry_after = if is_429 && bearer_0 {
         retry_after_findings(&mut e, oldest.as_ref(), (started, finished), w)

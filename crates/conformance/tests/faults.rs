@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use conformance::compare::Blame;
 use conformance::{Clause, Report};
 use lupl_model::{Model, ModelRequest, ModelResponse};
 use serde_json::{Map, Value, json};
@@ -31,13 +32,39 @@ fn assert_reported(report: &Report, clause: Clause) {
     );
 }
 
+/// With `--compare-model`, the double (the target) and the model answer
+/// differently where the double breaks `clause`, and the target is blamed:
+/// the model agrees with the oracle there.
+fn assert_diverged(report: &Report, clause: Clause) {
+    let found = report.divergences.first.iter().any(|d| {
+        d.blame == Blame::Target
+            && d.last()
+                .is_some_and(|e| e.broken().any(|f| f.clause == clause))
+    });
+    assert!(
+        found,
+        "no divergence blaming the target at {clause}; divergences: {:?}",
+        report.divergences.counts
+    );
+    assert!(
+        !report
+            .divergences
+            .counts
+            .keys()
+            .any(|(_, blame)| *blame == Blame::Model),
+        "the model is blamed: {:?}",
+        report.divergences.counts
+    );
+}
+
 macro_rules! fault {
     ($(#[$doc:meta])* $name:ident, $clause:expr, $double:expr) => {
         $(#[$doc])*
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            let report = run_against(Arc::new($double), quick(42)).await;
+            let report = run_compared(Arc::new($double), quick(42)).await;
             assert_reported(&report, $clause);
+            assert_diverged(&report, $clause);
         }
     };
 }
@@ -1038,8 +1065,13 @@ fault!(
 /// stays green (so the faults above are what it reports).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_untouched_model_passes() {
-    let report = run_against(Arc::new(untouched), quick(42)).await;
+    let report = run_compared(Arc::new(untouched), quick(42)).await;
     assert!(report.passed(), "{:#?}", report.failures);
+    assert!(
+        report.divergences.is_empty(),
+        "{:?}",
+        report.divergences.counts
+    );
 }
 
 /// Differs from the model only where CONTRACT.md allows: media types
@@ -1083,6 +1115,11 @@ fn harmless(model: &Model, req: &ModelRequest) -> ModelResponse {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn harmless_differences_pass() {
-    let report = run_against(Arc::new(harmless), quick(7)).await;
+    let report = run_compared(Arc::new(harmless), quick(7)).await;
     assert!(report.passed(), "{:#?}", report.failures);
+    assert!(
+        report.divergences.is_empty(),
+        "{:?}",
+        report.divergences.counts
+    );
 }

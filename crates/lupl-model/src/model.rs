@@ -264,6 +264,43 @@ impl Model {
         snapshot(&self.lock())
     }
 
+    /// Stores `change` as an acknowledged write would, with no request and
+    /// no hook: for a model that follows another server's state.
+    pub fn apply(&self, change: &Change) {
+        let mut state = self.lock();
+        match change {
+            Change::Provider { pms_id, config } => {
+                state.provider_configs.insert(*pms_id, config.clone());
+            }
+            Change::Organization {
+                organization_id,
+                config,
+            } => {
+                state.org_configs.insert(*organization_id, config.clone());
+            }
+        }
+    }
+
+    /// What is stored for a provider (`null` when nothing, or unknown).
+    pub fn provider_config(&self, pms_id: Uuid) -> Value {
+        let state = self.lock();
+        state
+            .provider_configs
+            .get(&pms_id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    /// What is stored for an organization (`null` when nothing, or unknown).
+    pub fn organization_config(&self, organization_id: Uuid) -> Value {
+        let state = self.lock();
+        state
+            .org_configs
+            .get(&organization_id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the maps half-written
         // (every write is a single insert), so a poisoned lock is still good.

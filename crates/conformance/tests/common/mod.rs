@@ -58,6 +58,37 @@ pub async fn run_with(
     options: Options,
     live: bool,
 ) -> (Report, Sandbox) {
+    run_compared_with(fixture, double, options, live, false).await
+}
+
+/// Runs the harness against `double` with `--compare-model`: every judged
+/// request also goes to the in-process model.
+pub async fn run_compared(double: Arc<Double>, options: Options) -> Report {
+    run_compared_with(fixture(), double, options, false, true)
+        .await
+        .0
+}
+
+/// [`run_with`], comparing with the model when `compare`.
+pub async fn run_compared_with(
+    fixture: Fixture,
+    double: Arc<Double>,
+    options: Options,
+    live: bool,
+    compare: bool,
+) -> (Report, Sandbox) {
+    run_recorded(fixture, double, options, live, compare, None).await
+}
+
+/// [`run_compared_with`], writing every exchange to `record` when given.
+pub async fn run_recorded(
+    fixture: Fixture,
+    double: Arc<Double>,
+    options: Options,
+    live: bool,
+    compare: bool,
+    record: Option<&std::path::Path>,
+) -> (Report, Sandbox) {
     let identities = Target::identities_of(&fixture);
     let sandbox = serve(fixture, double).await;
     let target = Target::custom(
@@ -67,13 +98,22 @@ pub async fn run_with(
         live,
     )
     .expect("target");
-    let harness = Arc::new(Harness::new(target).await.expect("harness"));
+    let recorder =
+        record.map(|p| Arc::new(conformance::record::Recorder::create(p).expect("recording file")));
+    let mut harness = Harness::with_recorder(target, recorder, options.seed)
+        .await
+        .expect("harness");
+    if compare {
+        harness.compare_with_model();
+    }
+    let harness = Arc::new(harness);
     let worker = harness.clone();
     let handle = tokio::runtime::Handle::current();
     let mut report = tokio::task::spawn_blocking(move || worker.run_blocking(&options, &handle))
         .await
         .expect("run");
     report.restore = harness.restore().await;
+    harness.flush_recording().expect("recording written");
     (report, sandbox)
 }
 

@@ -1,0 +1,98 @@
+//! `--compare-model`: the model beside the target. A correct target and
+//! the model never diverge; a target that breaks a clause is blamed (every
+//! fault double of `faults.rs` checks that too); a model that answers
+//! otherwise than the oracle predicts, where the target does not, is
+//! blamed; and the report shows both answers side by side and a table.
+
+mod common;
+
+use common::*;
+use conformance::compare::{Aspect, Blame};
+use conformance::{Harness, Target};
+use lupl_auth::RateLimit;
+use std::sync::Arc;
+
+async fn harness(compare: impl FnOnce(&mut Harness)) -> (Harness, lupl_model::Sandbox) {
+    let fixture = fixture();
+    let identities = Target::identities_of(&fixture);
+    let sandbox = serve(fixture, Arc::new(untouched)).await;
+    let target = Target::custom(
+        sandbox.base_url(),
+        identities,
+        RateLimit::new(1_000_000, 1),
+        false,
+    )
+    .expect("target");
+    let mut harness = Harness::new(target).await.expect("harness");
+    compare(&mut harness);
+    (harness, sandbox)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_served_over_http_never_diverges_from_itself() {
+    let (harness, _sandbox) = harness(Harness::compare_with_model).await;
+    let harness = Arc::new(harness);
+    let options = conformance::Options {
+        cases: 400,
+        ..quick(11)
+    };
+    let handle = tokio::runtime::Handle::current();
+    let worker = harness.clone();
+    let report = tokio::task::spawn_blocking(move || worker.run_blocking(&options, &handle))
+        .await
+        .expect("run");
+    assert!(report.passed(), "{:#?}", report.failures);
+    assert!(
+        report.divergences.is_empty(),
+        "{:?}",
+        report.divergences.counts
+    );
+    assert!(report.cases >= 400);
+}
+
+/// A model whose quota is lower than the target's answers 429 where the
+/// target, as the oracle predicts, answers: the model is blamed, and the
+/// report shows both answers and the table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_differs_from_a_correct_target_is_blamed() {
+    let (harness, sandbox) = harness(|h| {
+        h.compare_with_model_quota(lupl_model::RateLimit {
+            requests: 3,
+            per_seconds: 3600,
+        })
+    })
+    .await;
+    let harness = Arc::new(harness);
+    let options = quick(3);
+    let handle = tokio::runtime::Handle::current();
+    let worker = harness.clone();
+    let report = tokio::task::spawn_blocking(move || worker.run_blocking(&options, &handle))
+        .await
+        .expect("run");
+    assert!(report.failures.is_empty(), "the target is correct");
+    assert!(!report.passed(), "a divergence fails the run");
+    let d = report
+        .divergences
+        .first
+        .iter()
+        .find(|d| d.blame == Blame::Model)
+        .unwrap_or_else(|| panic!("{:?}", report.divergences.counts));
+    let model = d.model().expect("the model's answer");
+    assert_eq!(model.response.status, 429);
+    assert!(model.aspects.contains(&Aspect::Status));
+    assert!(
+        !report
+            .divergences
+            .counts
+            .keys()
+            .any(|(_, b)| *b == Blame::Target),
+        "{:?}",
+        report.divergences.counts
+    );
+    let text = conformance::report::summary(&report, sandbox.base_url());
+    assert!(text.contains("target = oracle ≠ model"), "{text}");
+    assert!(text.contains("     target: 200"), "{text}");
+    assert!(text.contains("     model:  429"), "{text}");
+    assert!(text.contains("differ in: status"), "{text}");
+    assert!(text.contains("the target and the model differ"), "{text}");
+}
