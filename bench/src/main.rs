@@ -53,6 +53,22 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         concurrency: u16,
     },
+    /// `lupl org set-many` against a server whose quota is lower than the
+    /// documented one, with the default rate limit (learned) and told.
+    Learning {
+        /// Organizations.
+        #[arg(long, default_value_t = 200)]
+        rows: usize,
+        /// The server's quota per window.
+        #[arg(long, default_value_t = 20)]
+        quota: u32,
+        /// The server's window, in seconds.
+        #[arg(long, default_value_t = 5)]
+        window: u32,
+        /// `lupl`'s --concurrency.
+        #[arg(long, default_value_t = 8)]
+        concurrency: u16,
+    },
     /// Writes per second with `--state` at 100, 100,000 and 1,000,000
     /// organizations in the state, beside the sandbox without it.
     State {
@@ -100,6 +116,12 @@ fn main() -> ExitCode {
                 concurrency,
             } => set_many::run(rows, per_second, concurrency).await,
             Command::State { seconds } => state::run(seconds).await,
+            Command::Learning {
+                rows,
+                quota,
+                window,
+                concurrency,
+            } => set_many::learning(rows, quota, window, concurrency).await,
             Command::Profile { which, url, n } => auth::profile(&which, &url, n).await,
             Command::ServeBaseline => sandbox::serve_baseline().await,
         }

@@ -22,9 +22,22 @@ struct Run {
     elapsed: Duration,
     statuses: BTreeMap<u16, u64>,
     exit: Option<i32>,
+    stderr: String,
 }
 
 async fn one_run(rows: usize, quota: RateLimit, concurrency: u16) -> anyhow::Result<Run> {
+    let rate = format!("{}/{}", quota.requests, quota.per_seconds);
+    one_run_at(rows, quota, concurrency, Some(&rate)).await
+}
+
+/// `lupl org set-many` of `rows` against a server with `quota`, the CLI
+/// told `rate` (`None`: its default, Lupl's documented 1000/60).
+async fn one_run_at(
+    rows: usize,
+    quota: RateLimit,
+    concurrency: u16,
+    rate: Option<&str>,
+) -> anyhow::Result<Run> {
     let mut fixture = Fixture::builtin();
     fixture.providers[0].config = lupl_spec::Spec::workspace()
         .schema_example("ProviderConfiguration")
@@ -62,15 +75,19 @@ async fn one_run(rows: usize, quota: RateLimit, concurrency: u16) -> anyhow::Res
         let _ = std::fs::remove_file(dir.join(format!("orgs-{}.csv.{leftover}", quota.requests)));
     }
 
-    let rate = format!("{}/{}", quota.requests, quota.per_seconds);
     let start = Instant::now();
-    let output = tokio::process::Command::new(sibling("lupl")?)
+    let mut command = tokio::process::Command::new(sibling("lupl")?);
+    command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", &dir)
         .env("LUPL_BASE_URL", &url)
         .env("LUPL_TOKEN", "tok-acme")
-        .args(["org", "set-many", "--pms-id", PMS, "--rate-limit", &rate])
+        .args(["org", "set-many", "--pms-id", PMS]);
+    if let Some(rate) = rate {
+        command.args(["--rate-limit", rate]);
+    }
+    let output = command
         .args(["--concurrency", &concurrency.to_string(), "--file"])
         .arg(&input)
         .output()
@@ -89,7 +106,55 @@ async fn one_run(rows: usize, quota: RateLimit, concurrency: u16) -> anyhow::Res
         elapsed,
         statuses,
         exit: output.status.code(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     })
+}
+
+/// `lupl-bench learning`: the vendor document's "1000 API calls per minute
+/// (subject to change)" changed: a server allowing QUOTA/WINDOW, `lupl`
+/// left at its default rate limit (it learns the server's from the first
+/// 429s), beside the same run told the server's limit.
+pub async fn learning(
+    rows: usize,
+    quota: u32,
+    window: u32,
+    concurrency: u16,
+) -> anyhow::Result<()> {
+    let server = RateLimit {
+        requests: quota,
+        per_seconds: window,
+    };
+    let told = format!("{quota}/{window}");
+    let learned = one_run_at(rows, server, concurrency, None).await?;
+    let baseline = one_run_at(rows, server, concurrency, Some(&told)).await?;
+    // The server's pace: `rows` at `quota` per `window`.
+    let pace = rows as f64 * f64::from(window) / f64::from(quota);
+    let count = |r: &Run, s: u16| r.statuses.get(&s).copied().unwrap_or(0);
+    println!(
+        "`lupl org set-many` of {rows} rows, server quota {quota} per {window} s, concurrency {concurrency}\n"
+    );
+    println!("| run | time (s) | ÷ server's pace ({pace:.0} s) | ÷ told run | 429s | exit |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, r) in [
+        ("default --rate-limit (1000/60): learns", &learned),
+        (&*format!("--rate-limit {told} (told)"), &baseline),
+    ] {
+        println!(
+            "| {name} | {:.2} | {:.3} | {:.3} | {} | {} |",
+            r.elapsed.as_secs_f64(),
+            r.elapsed.as_secs_f64() / pace,
+            r.elapsed.as_secs_f64() / baseline.elapsed.as_secs_f64(),
+            count(r, 429),
+            r.exit.map_or("-".into(), |c| c.to_string()),
+        );
+    }
+    let warning = learned
+        .stderr
+        .lines()
+        .find(|l| l.contains("rate-limit"))
+        .unwrap_or("(no warning)");
+    println!("\nWhat `lupl` said: `{warning}`");
+    Ok(())
 }
 
 /// Runs the benchmark and prints its table.

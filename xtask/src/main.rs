@@ -27,6 +27,13 @@ enum Command {
         #[arg(long, value_name = "FILE", conflicts_with = "check")]
         spec: Option<PathBuf>,
     },
+    /// Regenerate the Postman collection and environments (postman/) from
+    /// openapi.json.
+    Postman {
+        /// Only check that they are current; exit 1 if stale.
+        #[arg(long)]
+        check: bool,
+    },
     /// Run benchmarks in release mode, each beside its baseline.
     Bench {
         /// Which benchmark (`lupl-bench --help` lists them).
@@ -54,6 +61,10 @@ fn main() -> ExitCode {
             let root = cli.root.unwrap_or_else(xtask::workspace_root);
             run_codegen(&root, check, spec)
         }
+        Command::Postman { check } => {
+            let root = cli.root.unwrap_or_else(xtask::workspace_root);
+            run_postman(&root, check)
+        }
     };
     let result = match result {
         Ok(ExitCode::SUCCESS) => match cli_bench {
@@ -69,6 +80,39 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn run_postman(root: &std::path::Path, check: bool) -> anyhow::Result<ExitCode> {
+    let spec = std::fs::read_to_string(root.join(SPEC_PATH))
+        .map_err(|e| anyhow::anyhow!("cannot read {SPEC_PATH}: {e}"))?;
+    let files = xtask::postman::files(&spec).map_err(|e| anyhow::anyhow!(e))?;
+    let mut stale = Vec::new();
+    for (path, text) in files {
+        let at = root.join(path);
+        if std::fs::read_to_string(&at).unwrap_or_default() == text {
+            continue;
+        }
+        if check {
+            stale.push(path);
+        } else {
+            if let Some(dir) = at.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&at, text)?;
+            println!("wrote {path}");
+        }
+    }
+    if !stale.is_empty() {
+        eprintln!(
+            "stale: {}; run `cargo xtask postman` and commit the result",
+            stale.join(", ")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if check {
+        println!("the Postman collection and environments are up to date with {SPEC_PATH}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_codegen(

@@ -6,6 +6,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{ConfigError, Settings};
 use crate::limiter::{RateLimit, RateLimiter};
 use crate::middleware::AuthMiddleware;
+use crate::response_cache::ResponseCache;
 use crate::retry::RetryPolicy;
 use crate::tokens::{Credentials, TokenSource};
 use lupl_api::{Client, ClientState, Environment};
@@ -29,6 +30,18 @@ pub struct ClientBuilder {
     cache: Option<TokenCache>,
     clock: Arc<dyn Clock>,
     http: Option<lupl_api::reqwest::Client>,
+    responses: Option<Arc<ResponseCache>>,
+    on_limit_learned: Option<LimitLearned>,
+}
+
+/// Who is told when the limiter learns a lower quota.
+#[derive(Clone)]
+struct LimitLearned(Arc<dyn Fn(RateLimit) + Send + Sync>);
+
+impl std::fmt::Debug for LimitLearned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LimitLearned(..)")
+    }
 }
 
 /// A built client and the parts behind it.
@@ -78,7 +91,45 @@ impl ClientBuilder {
             cache: None,
             clock: Arc::new(SystemClock),
             http: None,
+            responses: None,
+            on_limit_learned: None,
         }
+    }
+
+    /// Keeps GET answers in `cache` (off by default; see [`ResponseCache`]
+    /// for when not to).
+    ///
+    /// ```
+    /// use lupl_auth::{ClientBuilder, Credentials, ResponseCache, SecretString};
+    /// use std::time::Duration;
+    /// let builder = ClientBuilder::new(
+    ///     lupl_api::Environment::Stage,
+    ///     Credentials::Static(SecretString::from("tok")),
+    /// )
+    /// .response_cache(ResponseCache::new(Duration::from_secs(60), 128));
+    /// # drop(builder);
+    /// ```
+    pub fn response_cache(mut self, cache: ResponseCache) -> Self {
+        self.responses = Some(Arc::new(cache));
+        self
+    }
+
+    /// Calls `f` when the client learns from the server's 429s that its
+    /// quota is lower than the configured rate limit (it then paces to the
+    /// learned one; it never rises above the configured one).
+    ///
+    /// ```
+    /// use lupl_auth::{ClientBuilder, Credentials, SecretString};
+    /// let builder = ClientBuilder::new(
+    ///     lupl_api::Environment::Stage,
+    ///     Credentials::Static(SecretString::from("tok")),
+    /// )
+    /// .on_limit_learned(|limit| eprintln!("the API allows {limit}; pass --rate-limit {limit}"));
+    /// # drop(builder);
+    /// ```
+    pub fn on_limit_learned(mut self, f: impl Fn(RateLimit) + Send + Sync + 'static) -> Self {
+        self.on_limit_learned = Some(LimitLearned(Arc::new(f)));
+        self
     }
 
     /// A builder from the `LUPL_*` environment variables.
@@ -262,14 +313,21 @@ impl ClientBuilder {
             self.clock.clone(),
             self.cache,
         ));
-        let limiter = Arc::new(RateLimiter::new(self.rate_limit, self.clock.clone()));
-        let middleware = AuthMiddleware::new(
+        let mut limiter = RateLimiter::new(self.rate_limit, self.clock.clone());
+        if let Some(LimitLearned(f)) = self.on_limit_learned {
+            limiter = limiter.on_learned(move |limit| f(limit));
+        }
+        let limiter = Arc::new(limiter);
+        let mut middleware = AuthMiddleware::new(
             self.environment.clone(),
             tokens.clone(),
             limiter.clone(),
             self.retry,
             self.clock,
         );
+        if let Some(cache) = self.responses {
+            middleware = middleware.with_cache(cache);
+        }
         let middleware = Arc::new(middleware);
         let state = ClientState::with_middleware(middleware.clone());
         Ok(Built {

@@ -18,6 +18,8 @@
 //! - [`RateLimiter`]: the documented 1000 calls per minute (configurable),
 //!   shared by every clone of a client, waiting rather than failing; a 429
 //!   pauses every request of the client for its `Retry-After`.
+//! - [`ResponseCache`] (opt in): GET answers kept for a TTL, per identity,
+//!   dropped by the client's own writes.
 //! - [`RetryPolicy`]: bounded retries; GETs after transport errors and
 //!   500/502/503/504 with full-jitter backoff; a POST only after a 429 or a
 //!   401 re-authentication (the server did not process it).
@@ -54,6 +56,7 @@ mod middleware;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub mod profile;
+mod response_cache;
 mod retry;
 mod sources;
 mod tokens;
@@ -67,6 +70,7 @@ pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use config::{ConfigError, Settings};
 pub use limiter::{RateLimit, RateLimiter};
 pub use middleware::AuthMiddleware;
+pub use response_cache::ResponseCache;
 pub use retry::RetryPolicy;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use sources::{ConfigFileChoice, Resolved, SettingsError, Sources, read_secret, resolve};

@@ -1,6 +1,7 @@
 //! [`RateLimiter`]: the client-side side of the documented policy (1000
-//! calls per minute, per token), shared by every clone of a client, waiting
-//! rather than failing; and the shared pause after a 429.
+//! calls per minute, per token, "subject to change"), shared by every clone
+//! of a client, waiting rather than failing; the shared pause after a 429;
+//! and a lower quota learned from the server's 429s.
 
 use crate::clock::Clock;
 use governor::clock::{Clock as GovernorClock, Reference};
@@ -136,6 +137,35 @@ impl RateLimit {
     pub fn margin(&self) -> Duration {
         (self.per / 100).max(Duration::from_millis(20))
     }
+
+    /// Requests per second.
+    ///
+    /// ```
+    /// assert_eq!(lupl_auth::RateLimit::new(20, 5).per_second(), 4.0);
+    /// ```
+    pub fn per_second(&self) -> f64 {
+        f64::from(self.requests) / self.per.as_secs_f64().max(1e-9)
+    }
+}
+
+impl fmt::Display for RateLimit {
+    /// `N/SECONDS`, as `--rate-limit` takes it (a window that is not whole
+    /// seconds with one decimal).
+    ///
+    /// ```
+    /// use lupl_auth::RateLimit;
+    /// use std::time::Duration;
+    /// assert_eq!(RateLimit::new(20, 5).to_string(), "20/5");
+    /// let learned = RateLimit { requests: 20, per: Duration::from_millis(5600) };
+    /// assert_eq!(learned.to_string(), "20/5.6");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.per.subsec_nanos() == 0 {
+            write!(f, "{}/{}", self.requests, self.per.as_secs())
+        } else {
+            write!(f, "{}/{:.1}", self.requests, self.per.as_secs_f64())
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -170,19 +200,64 @@ impl GovernorClock for ClockAdapter {
 /// # }
 /// ```
 pub struct RateLimiter {
-    limit: RateLimit,
-    gcra: Gcra<NotKeyed, InMemoryState, ClockAdapter, NoOpMiddleware<Instant>>,
-    sent: parking_lot::Mutex<VecDeque<Instant>>,
+    /// The quota the client was given: never exceeded, also after learning.
+    configured: RateLimit,
+    pacing: parking_lot::Mutex<Pacing>,
     /// Nanoseconds after `epoch` until which every request waits (0: none).
     paused_until: AtomicU64,
     epoch: Instant,
     clock: Arc<dyn Clock>,
+    /// Told when the limiter learns a lower quota.
+    on_learned: Option<Box<dyn Fn(RateLimit) + Send + Sync>>,
+}
+
+type Cells = Gcra<NotKeyed, InMemoryState, ClockAdapter, NoOpMiddleware<Instant>>;
+
+/// The quota in force (configured, or learned lower), its GCRA, and the
+/// log of recent sends.
+struct Pacing {
+    limit: RateLimit,
+    gcra: Cells,
+    sent: VecDeque<Instant>,
+    /// The latest lesson: the 429s of one burst of requests.
+    lesson: Option<Lesson>,
+}
+
+/// What one burst of 429s teaches. Concurrent requests reach the server
+/// in another order than they left, so the count of what it accepted is
+/// only known once their answers are in: the lesson is settled when the
+/// next request goes (after the pause), from every send before it minus
+/// the refused ones.
+struct Lesson {
+    /// When the first 429 was learned from: later 429s to requests sent
+    /// before it belong to this burst.
+    learned_at: Instant,
+    /// The earliest refused send of the burst, and its `Retry-After`.
+    first_refused: Instant,
+    retry_after: Duration,
+    /// 429s of the burst so far.
+    refused: usize,
+    /// The limit in force when the burst began.
+    before: RateLimit,
+    /// Settled (and told) already.
+    settled: bool,
+}
+
+fn cells(limit: RateLimit, clock: &Arc<dyn Clock>) -> Cells {
+    let burst = NonZeroU32::new(limit.burst()).unwrap_or(NonZeroU32::MIN);
+    // A period below a nanosecond (over 10^9 requests per second) is no
+    // limit for the GCRA; the send log still counts every send.
+    let quota = Quota::with_period(limit.per / limit.requests.max(1))
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
+        .allow_burst(burst);
+    Gcra::direct_with_clock(quota, ClockAdapter(clock.clone()))
 }
 
 impl fmt::Debug for RateLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimiter")
-            .field("limit", &self.limit)
+            .field("configured", &self.configured)
+            .field("limit", &self.limit())
             .finish_non_exhaustive()
     }
 }
@@ -206,23 +281,39 @@ impl RateLimiter {
             requests: limit.requests.max(1),
             ..limit
         };
-        let burst = NonZeroU32::new(limit.burst()).unwrap_or(NonZeroU32::MIN);
-        // A period below a nanosecond (over 10^9 requests per second) is no
-        // limit for the GCRA; the window below still counts every send.
-        let quota = Quota::with_period(limit.per / limit.requests)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
-            .allow_burst(burst);
         Self {
-            limit,
-            gcra: Gcra::direct_with_clock(quota, ClockAdapter(clock.clone())),
-            sent: parking_lot::Mutex::new(VecDeque::new()),
+            configured: limit,
+            pacing: parking_lot::Mutex::new(Pacing {
+                limit,
+                gcra: cells(limit, &clock),
+                sent: VecDeque::new(),
+                lesson: None,
+            }),
             paused_until: AtomicU64::new(0),
             epoch: clock.now(),
             clock,
+            on_learned: None,
         }
     }
 
-    /// The quota this limiter keeps to.
+    /// Calls `f` when the limiter has learned from the server's 429s that
+    /// its quota is lower than the one in force: once per lesson, when the
+    /// next request goes (the 429s of one burst refine one lesson).
+    ///
+    /// ```
+    /// use lupl_auth::{RateLimit, RateLimiter, SystemClock};
+    /// use std::sync::Arc;
+    /// let limiter = RateLimiter::new(RateLimit::default(), Arc::new(SystemClock))
+    ///     .on_learned(|limit| eprintln!("now pacing at {limit}"));
+    /// # drop(limiter);
+    /// ```
+    pub fn on_learned(mut self, f: impl Fn(RateLimit) + Send + Sync + 'static) -> Self {
+        self.on_learned = Some(Box::new(f));
+        self
+    }
+
+    /// The quota this limiter keeps to now: the configured one, or a lower
+    /// one learned from the server.
     ///
     /// ```
     /// use lupl_auth::{RateLimit, RateLimiter, SystemClock};
@@ -232,7 +323,180 @@ impl RateLimiter {
     /// assert_eq!(limiter.limit(), RateLimit::new(100, 1));
     /// ```
     pub fn limit(&self) -> RateLimit {
-        self.limit
+        self.pacing.lock().limit
+    }
+
+    /// The quota the limiter was given.
+    ///
+    /// ```
+    /// use lupl_auth::{RateLimit, RateLimiter, SystemClock};
+    /// use std::sync::Arc;
+    /// let limiter = RateLimiter::new(RateLimit::new(100, 1), Arc::new(SystemClock));
+    /// assert_eq!(limiter.configured(), RateLimit::new(100, 1));
+    /// ```
+    pub fn configured(&self) -> RateLimit {
+        self.configured
+    }
+
+    /// Learns from a 429 whose `Retry-After` was `retry_after`: when what
+    /// this client sent shows the server's quota is lower than the one in
+    /// force, paces to it from now on and returns it. Never above the
+    /// configured quota.
+    ///
+    /// `sent` is when the refused request went (just after its
+    /// [`RateLimiter::acquire`]). The server counted this client's sends
+    /// in the window but the refused ones; its window ends when the oldest
+    /// of them leaves it, `retry_after` after the first refused send. So it
+    /// allows about `counted` requests per `first refused - oldest +
+    /// retry_after`.
+    ///
+    /// Concurrent requests reach the server in another order than they
+    /// left, so the first answer is an estimate by send order; the other
+    /// 429s of the burst (to requests sent before it) are counted, and the
+    /// lesson is settled when the first request after the pause goes, from
+    /// every send before it minus the refused ones. Then it is told to
+    /// [`RateLimiter::on_learned`], once.
+    ///
+    /// `Retry-After` is whole seconds, rounded up, so that sum overshoots
+    /// the window by up to a second (20 % of a 5 s window). Quotas are
+    /// whole seconds too, and exactly one whole number lies within the
+    /// second below the sum: a first lesson takes it. If the server still
+    /// refuses at the learned pace (its window was not whole seconds), the
+    /// next lesson counts at most the learned quota and takes the unrounded
+    /// sum, which is never too fast.
+    ///
+    /// ```
+    /// use lupl_auth::{Clock, ManualClock, RateLimit, RateLimiter};
+    /// use std::{sync::Arc, time::Duration};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let clock = Arc::new(ManualClock::auto());
+    /// let limiter = RateLimiter::new(RateLimit::new(1000, 60), clock.clone());
+    /// for _ in 0..21 {
+    ///     limiter.acquire().await; // 20 answered, the 21st refused
+    /// }
+    /// // 21 sends took 0.66 s (a burst of 10, then one per 60 ms);
+    /// // 0.66 s + `Retry-After: 5` holds one whole number of seconds: 5.
+    /// let refused = clock.now();
+    /// limiter.acquire().await; // sent while the 21st was under way: not counted
+    /// let learned = limiter.learn(Duration::from_secs(5), refused).expect("a lower quota");
+    /// assert_eq!(learned, RateLimit::new(20, 5));
+    /// assert_eq!(limiter.limit(), learned);
+    /// // Refused again at that pace: the unrounded window, slower.
+    /// for _ in 0..21 {
+    ///     limiter.acquire().await;
+    /// }
+    /// let again = limiter.learn(Duration::from_secs(1), clock.now()).expect("slower");
+    /// assert!(again.per_second() < 4.0, "{again}");
+    /// # }
+    /// ```
+    pub fn learn(&self, retry_after: Duration, sent: Instant) -> Option<RateLimit> {
+        let now = self.clock.now();
+        let mut pacing = self.pacing.lock();
+        if let Some(lesson) = pacing.lesson.as_mut().filter(|l| !l.settled) {
+            // Another 429 of the same burst: settled with the rest. (One to
+            // a request sent after the first was learned from raced the
+            // pause; the lesson's settling covers it.)
+            if sent < lesson.learned_at {
+                lesson.refused += 1;
+                if sent < lesson.first_refused {
+                    lesson.first_refused = sent;
+                    lesson.retry_after = retry_after;
+                }
+            }
+            return None;
+        }
+        let lesson = Lesson {
+            learned_at: now,
+            first_refused: sent,
+            retry_after,
+            refused: 1,
+            before: pacing.limit,
+            settled: false,
+        };
+        // For now, by send order (the refused send is the last up to
+        // `sent`); settled later by answers.
+        let sends = pacing.sent.iter().filter(|t| **t <= sent).count();
+        let provisional = self.estimate(&pacing, &lesson, sends);
+        pacing.lesson = Some(lesson);
+        let learned = provisional.filter(|l| l.per_second() < pacing.limit.per_second() * 0.999)?;
+        pacing.limit = learned;
+        pacing.gcra = cells(learned, &self.clock);
+        Some(learned)
+    }
+
+    /// The quota `lesson` shows when the first `sends` of the log (in send
+    /// order) include its refused ones: the others, per the span from the
+    /// oldest of them to when the server said the window frees.
+    fn estimate(&self, pacing: &Pacing, lesson: &Lesson, sends: usize) -> Option<RateLimit> {
+        let horizon = self.configured.per + self.configured.margin();
+        let recent: Vec<Instant> = pacing
+            .sent
+            .iter()
+            .take(sends)
+            .filter(|t| lesson.first_refused.saturating_duration_since(**t) < horizon)
+            .copied()
+            .collect();
+        let accepted = recent
+            .len()
+            .checked_sub(lesson.refused)
+            .filter(|n| *n > 0)?;
+        // After an earlier lesson, the last `requests` sends at its pace
+        // were too many for their span.
+        let first_lesson = lesson.before == self.configured;
+        let counted = accepted.min(lesson.before.requests as usize);
+        let oldest = recent[accepted - counted];
+        let mut window =
+            lesson.first_refused.saturating_duration_since(oldest) + lesson.retry_after;
+        if first_lesson && lesson.retry_after.subsec_nanos() == 0 {
+            window = Duration::from_secs(window.as_secs());
+        }
+        Some(RateLimit {
+            requests: u32::try_from(counted).unwrap_or(u32::MAX),
+            per: window.max(Duration::from_secs(1)).min(self.configured.per),
+        })
+    }
+
+    /// Settles a lesson once its pause is over (its answers are in), and
+    /// tells it when it lowers the limit in force before it.
+    fn settle(&self, now: Instant) {
+        let learned = {
+            let mut pacing = self.pacing.lock();
+            let Some(lesson) = pacing
+                .lesson
+                .as_ref()
+                .filter(|l| !l.settled && now >= l.learned_at + l.retry_after)
+            else {
+                return;
+            };
+            let sends = pacing
+                .sent
+                .iter()
+                .filter(|t| **t < lesson.learned_at)
+                .count();
+            let before = lesson.before;
+            let settled = self
+                .estimate(&pacing, lesson, sends)
+                .filter(|l| l.per_second() < before.per_second() * 0.999);
+            if let Some(lesson) = pacing.lesson.as_mut() {
+                lesson.settled = true;
+            }
+            let limit = settled.unwrap_or(before);
+            if limit != pacing.limit {
+                pacing.limit = limit;
+                pacing.gcra = cells(limit, &self.clock);
+            }
+            settled
+        };
+        let Some(learned) = learned else { return };
+        tracing::warn!(
+            learned = %learned,
+            configured = %self.configured,
+            "the server's quota is lower than the configured one; pacing to it"
+        );
+        if let Some(f) = &self.on_learned {
+            f(learned);
+        }
     }
 
     /// Waits until a request may go: first out any pause, then for a slot.
@@ -263,6 +527,7 @@ impl RateLimiter {
                 waited += d;
                 continue;
             }
+            self.settle(now);
             match self.admit(now) {
                 None => return waited,
                 Some(d) => {
@@ -280,20 +545,33 @@ impl RateLimiter {
     /// lock, so a GCRA cell is never spent on a send the window refuses
     /// (that would push every later slot back by one period).
     fn admit(&self, now: Instant) -> Option<Duration> {
-        let span = self.limit.per + self.limit.margin();
-        let mut sent = self.sent.lock();
-        while sent.front().is_some_and(|t| now.duration_since(*t) >= span) {
-            sent.pop_front();
+        let mut pacing = self.pacing.lock();
+        let limit = pacing.limit;
+        // Sends are kept for the configured window, which learning needs.
+        let keep = self.configured.per + self.configured.margin();
+        while pacing
+            .sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= keep)
+        {
+            pacing.sent.pop_front();
         }
-        if sent.len() >= self.limit.requests as usize {
-            return sent
-                .front()
-                .map(|oldest| span.saturating_sub(now.duration_since(*oldest)));
+        let span = limit.per + limit.margin();
+        // The log is in send order: the sends in the window are a suffix.
+        let first_in = pacing
+            .sent
+            .partition_point(|t| now.duration_since(*t) >= span);
+        let in_window = pacing.sent.len() - first_in;
+        let requests = limit.requests as usize;
+        if in_window >= requests {
+            // The oldest of the last `requests` sends must leave the window.
+            let oldest = pacing.sent[pacing.sent.len() - requests];
+            return Some(span.saturating_sub(now.duration_since(oldest)));
         }
-        match self.gcra.check() {
+        match pacing.gcra.check() {
             Err(not_until) => Some(not_until.wait_time_from(now)),
             Ok(()) => {
-                sent.push_back(now);
+                pacing.sent.push_back(now);
                 None
             }
         }

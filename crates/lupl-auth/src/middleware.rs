@@ -5,6 +5,7 @@
 use crate::auth0::AuthError;
 use crate::clock::Clock;
 use crate::limiter::RateLimiter;
+use crate::response_cache::ResponseCache;
 use crate::retry::RetryPolicy;
 use crate::tokens::TokenSource;
 use lupl_api::reqwest::{self, Method, StatusCode, header};
@@ -40,6 +41,7 @@ pub struct AuthMiddleware {
     limiter: Arc<RateLimiter>,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
+    cache: Option<Arc<ResponseCache>>,
 }
 
 impl fmt::Debug for AuthMiddleware {
@@ -86,7 +88,33 @@ impl AuthMiddleware {
             limiter,
             retry,
             clock,
+            cache: None,
         }
+    }
+
+    /// Answers GETs from `cache` while fresh, and keeps their 200s in it.
+    ///
+    /// ```
+    /// use lupl_auth::{AuthMiddleware, Credentials, RateLimit, RateLimiter, ResponseCache};
+    /// use lupl_auth::{RetryPolicy, SecretString, SystemClock, TokenSource};
+    /// use std::{sync::Arc, time::Duration};
+    /// let environment = lupl_api::Environment::custom("http://127.0.0.1:8080")?;
+    /// let clock = Arc::new(SystemClock);
+    /// let tokens = Arc::new(TokenSource::new(
+    ///     Credentials::Static(SecretString::from("tok-acme")),
+    ///     lupl_api::Environment::http_client()?,
+    ///     clock.clone(),
+    ///     None,
+    /// ));
+    /// let limiter = Arc::new(RateLimiter::new(RateLimit::default(), clock.clone()));
+    /// let middleware = AuthMiddleware::new(environment, tokens, limiter, RetryPolicy::default(), clock)
+    ///     .with_cache(Arc::new(ResponseCache::new(Duration::from_secs(30), 64)));
+    /// # drop(middleware);
+    /// # Ok::<(), lupl_api::Error>(())
+    /// ```
+    pub fn with_cache(mut self, cache: Arc<ResponseCache>) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     fn guard(&self, request: &reqwest::Request) -> Result<(), AuthError> {
@@ -100,7 +128,39 @@ impl AuthMiddleware {
         }
     }
 
+    /// Sends through the cache, when there is one: a fresh kept answer
+    /// for a GET (no request, no quota spent), a 200 GET kept, a write
+    /// dropping what was kept for its path before it goes and when it
+    /// ends, whatever the outcome.
     async fn send(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let Some(cache) = &self.cache else {
+            return self.send_uncached(http, request).await;
+        };
+        let is_get = request.method() == Method::GET;
+        if is_get && let Some(kept) = cache.get(&request, &self.clock) {
+            tracing::debug!("answered from the response cache");
+            return Ok(kept);
+        }
+        // The request goes on; its copy keys what comes back.
+        let Some(key) = request.try_clone() else {
+            return self.send_uncached(http, request).await;
+        };
+        if is_get {
+            let ticket = cache.ticket();
+            let response = self.send_uncached(http, request).await?;
+            cache.keep(&key, response, &self.clock, ticket).await
+        } else {
+            // Forgets now, and again when the write ends or is dropped.
+            let _writing = cache.writing(key);
+            self.send_uncached(http, request).await
+        }
+    }
+
+    async fn send_uncached(
         &self,
         http: &reqwest::Client,
         request: reqwest::Request,
@@ -114,6 +174,7 @@ impl AuthMiddleware {
         let mut waited = Duration::ZERO;
         loop {
             waited += self.limiter.acquire().await;
+            let sent = self.clock.now();
             let mut req = match request.try_clone() {
                 Some(r) => r,
                 // A streaming body cannot be sent twice: send it once, as it is.
@@ -162,6 +223,11 @@ impl AuthMiddleware {
                 StatusCode::TOO_MANY_REQUESTS => {
                     let delay = RetryAfter::from_headers(response.headers())
                         .map(|r| r.delay_from(self.clock.system_now()));
+                    if let Some(delay) = delay {
+                        // The server may allow fewer requests than we pace
+                        // for ("subject to change"): learn its quota.
+                        self.limiter.learn(delay, sent);
+                    }
                     let pause = self.retry.after_throttle(delay);
                     tracing::info!(
                         pause_ms = pause.as_millis() as u64,

@@ -106,3 +106,92 @@ async fn zero_requests_is_one_and_a_huge_rate_is_not_throttled() {
     let waited = lupl_auth::Clock::now(&*clock).duration_since(start);
     assert!(waited < Duration::from_millis(10), "waited {waited:?}");
 }
+
+/// A server whose quota is lower than the client's (20 per 5 s against the
+/// documented 1000 per 60 s): the first 429 teaches the client the server's
+/// pace, which it keeps from then on — one warning, at most two 429s, and
+/// never faster than the server allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lower_server_quota_is_learned_from_its_429s() {
+    use lupl_model::http_server::Handler;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut fixture = Fixture::builtin();
+    fixture.rate_limit = lupl_model::RateLimit {
+        requests: 20,
+        per_seconds: 5,
+    };
+    let throttled = Arc::new(AtomicUsize::new(0));
+    let counted = throttled.clone();
+    let sandbox = Sandbox::start_with_handler(fixture, move |model| -> Handler {
+        Arc::new(move |request| {
+            let answer = model.handle(request);
+            if answer.status == 429 {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+            answer
+        })
+    })
+    .await
+    .expect("sandbox");
+    let learned = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let told = learned.clone();
+    let client = ClientBuilder::new(
+        Environment::custom(sandbox.base_url()).expect("env"),
+        Credentials::Static("tok-acme".to_owned().into()),
+    )
+    .on_limit_learned(move |limit| told.lock().expect("lock").push(limit))
+    .build()
+    .expect("client");
+    let pms = lupl_api::uuid::uuid!("4efafdc0-2783-4af6-9cac-d2b2be27a080");
+    for _ in 0..30 {
+        client
+            .get_provider_config()
+            .pms_id(pms)
+            .send()
+            .await
+            .expect("answered, after waiting if need be");
+    }
+    let learned = learned.lock().expect("lock").clone();
+    assert_eq!(learned.len(), 1, "told once: {learned:?}");
+    assert!(learned[0].requests <= 20, "{}", learned[0]);
+    assert!(
+        learned[0].per_second() <= 4.0 * 1.001,
+        "never faster than the server's 20/5: {}",
+        learned[0]
+    );
+    let throttled = throttled.load(Ordering::SeqCst);
+    assert!(throttled <= 2, "{throttled} answers of 429");
+}
+
+/// Concurrent requests reach the server out of send order: a server
+/// allowing 4 per second refuses the 4th request sent (the 5th overtook
+/// it) and the 6th to 8th. The first 429 alone suggests 3; the lesson
+/// settled after the pause, from every answer of the burst, is 4 per
+/// second, told once.
+#[tokio::test(flavor = "current_thread")]
+async fn a_burst_answered_out_of_order_is_settled_from_all_its_answers() {
+    use lupl_auth::{Clock, ManualClock};
+    let clock = Arc::new(ManualClock::auto());
+    let told = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = told.clone();
+    let limiter = RateLimiter::new(RateLimit::new(1000, 60), clock.clone())
+        .on_learned(move |l| seen.lock().expect("lock").push(l));
+    let mut sent = Vec::new();
+    for _ in 0..8 {
+        limiter.acquire().await;
+        sent.push(clock.now());
+        clock.advance(Duration::from_millis(1));
+    }
+    let second = Duration::from_secs(1);
+    let provisional = limiter.learn(second, sent[3]).expect("a first estimate");
+    assert_eq!(provisional, RateLimit::new(3, 1), "by send order alone");
+    for refused in &sent[5..] {
+        assert_eq!(limiter.learn(second, *refused), None, "the same burst");
+    }
+    assert!(told.lock().expect("lock").is_empty(), "told once settled");
+    limiter.pause_for(second);
+    limiter.acquire().await;
+    limiter.acquire().await;
+    assert_eq!(limiter.limit(), RateLimit::new(4, 1));
+    assert_eq!(*told.lock().expect("lock"), vec![RateLimit::new(4, 1)]);
+}

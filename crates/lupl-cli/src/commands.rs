@@ -60,8 +60,26 @@ impl Context {
     /// A client with the settings' credentials, limit and environment.
     pub fn client(&self) -> Result<Client, Failure> {
         let resolved = self.settings.resolve_with(&*self.env)?;
+        let configured = resolved.rate_limit;
         Ok(ClientBuilder::from_settings(resolved.settings)
-            .rate_limit(resolved.rate_limit)
+            .rate_limit(configured)
+            // Within one run a repeated read (a provider read again to
+            // type fields, a resumed set-many checking a row) costs no
+            // quota; writes forget what they change, so a run never reads
+            // back less than it wrote. 30 s: one run, not another writer's.
+            .response_cache(lupl_auth::ResponseCache::new(
+                std::time::Duration::from_secs(30),
+                256,
+            ))
+            .on_limit_learned(move |learned| {
+                let flag = lupl_auth::RateLimit {
+                    per: std::time::Duration::from_secs(learned.per.as_secs_f64().ceil() as u64),
+                    ..learned
+                };
+                eprintln!(
+                    "lupl: warning: the API allows about {learned} (requests/seconds), fewer than --rate-limit {configured}; pacing to it now (pass --rate-limit {flag} to start there)"
+                );
+            })
             .build()?)
     }
 

@@ -950,3 +950,50 @@ async fn credential_flags_replace_the_environments_credentials_as_a_group() {
         stderr(&out)
     );
 }
+
+/// A server allowing fewer requests than `--rate-limit` (the vendor's
+/// "subject to change"): `lupl` learns its quota from the first 429, says
+/// so once with the flag to pass, and finishes every row.
+#[tokio::test]
+async fn set_many_learns_a_lower_server_quota_and_says_so_once() {
+    let mut fixture = lupl_model::Fixture::builtin();
+    fixture.providers[0].config = acme();
+    fixture.rate_limit = lupl_model::RateLimit {
+        requests: 4,
+        per_seconds: 1,
+    };
+    let ids = fixture.add_organizations("tok-acme", 10);
+    let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");
+    let text: String = ids
+        .iter()
+        .map(|id| format!("{{\"organizationId\": \"{id}\", \"fields\": {{\"region\": \"eu\"}}}}\n"))
+        .collect();
+    let input = input_file("learn.jsonl", &text);
+    let results = file("learn.results.csv", "");
+    let extra = [
+        "--results",
+        results.to_str().expect("p"),
+        "--concurrency",
+        "4",
+    ];
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &set_many_args(&input, &extra),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: Value = serde_json::from_str(stdout(&out).trim()).expect("summary");
+    assert_eq!(summary["ok"].as_u64(), Some(10), "{summary}");
+    let said = stderr(&out);
+    let warnings: Vec<&str> = said
+        .lines()
+        .filter(|l| l.starts_with("lupl: warning: the API allows about"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{said}");
+    assert!(
+        warnings[0].contains("fewer than --rate-limit 1000/60")
+            && warnings[0].contains("pass --rate-limit 4/1"),
+        "{}",
+        warnings[0]
+    );
+}

@@ -68,15 +68,21 @@ pub fn model_request(
     }
 }
 
-/// The sandbox's routes: `GET /openapi.json` serves the spec, everything
-/// else goes to the model.
+/// The sandbox's routes: `GET /openapi.json` serves the spec,
+/// `GET /postman.json` its Postman collection, everything else goes to the
+/// model.
 pub fn sandbox_handler(model: Arc<Model>) -> Handler {
     Arc::new(move |request: &ModelRequest| {
-        if request.method == "GET" && request.path == "/openapi.json" {
+        let document = match (request.method.as_str(), request.path.as_str()) {
+            ("GET", "/openapi.json") => Some(lupl_spec::OPENAPI_JSON),
+            ("GET", "/postman.json") => Some(lupl_spec::POSTMAN_COLLECTION),
+            _ => None,
+        };
+        if let Some(document) = document {
             return ModelResponse {
                 status: 200,
                 headers: vec![("Content-Type".into(), crate::model::JSON.into())],
-                body: lupl_spec::OPENAPI_JSON.as_bytes().to_vec(),
+                body: document.as_bytes().to_vec(),
             };
         }
         model.handle(request)

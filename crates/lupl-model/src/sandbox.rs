@@ -70,8 +70,8 @@ impl SandboxInfo {
     pub fn describe(&self) -> String {
         let mut out = format!("Lupl sandbox listening on {}\n", self.base_url);
         out.push_str(&format!(
-            "  OpenAPI document: {}/openapi.json\n",
-            self.base_url
+            "  OpenAPI document: {}/openapi.json\n  Postman collection: {}/postman.json\n",
+            self.base_url, self.base_url
         ));
         for (token, email) in &self.users {
             out.push_str(&format!("  user {email}: Authorization: Bearer {token}\n"));

@@ -106,16 +106,36 @@ async fn answers_the_vendor_documents_examples() {
     assert_eq!(r.status(), 403);
     assert_eq!(r.text().await.expect("body"), "{}");
 
+    let document = |name: &str| {
+        let url = format!("{base}/{name}");
+        async move {
+            let body = http().get(url).send().await.expect("sent");
+            body.json::<Value>().await.expect("json")
+        }
+    };
     // The sandbox serves its OpenAPI document.
-    let doc: Value = http()
-        .get(format!("{base}/openapi.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let doc = document("openapi.json").await;
     assert_eq!(doc["openapi"], "3.0.3");
+
+    // And its Postman collection: every operation of that document.
+    let collection = document("postman.json").await;
+    assert!(
+        collection["info"]["schema"]
+            .as_str()
+            .is_some_and(|s| s.contains("v2.1.0")),
+        "{}",
+        collection["info"]
+    );
+    let operations = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|p| p.as_object().expect("path item").len())
+        .sum::<usize>();
+    assert_eq!(
+        collection["item"].as_array().map(Vec::len),
+        Some(operations)
+    );
 }
 
 #[tokio::test]
