@@ -152,7 +152,24 @@ fn item(doc: &Value, path: &str, method: &str, op: &Value) -> Value {
     }
     if let Some(schema) = body_schema {
         headers.push(json!({"key": "Content-Type", "value": "application/json"}));
-        let body = example(doc, schema, None);
+        // The operation's own example (the vendor document's), else one
+        // built from the schema; its ids are the collection's variables.
+        let body = match op.pointer("/requestBody/content/application~1json/example") {
+            Some(Value::Object(example)) => Value::Object(
+                example
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = if ID_VARIABLES.contains(&k.as_str()) {
+                            json!(format!("{{{{{k}}}}}"))
+                        } else {
+                            v.clone()
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ),
+            _ => example(doc, schema, None),
+        };
         request["body"] = json!({
             "mode": "raw",
             "raw": serde_json::to_string_pretty(&body).unwrap_or_default(),

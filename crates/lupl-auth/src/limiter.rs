@@ -446,8 +446,10 @@ impl RateLimiter {
         let first_lesson = lesson.before == self.configured;
         let counted = accepted.min(lesson.before.requests as usize);
         let oldest = recent[accepted - counted];
-        let mut window =
-            lesson.first_refused.saturating_duration_since(oldest) + lesson.retry_after;
+        let mut window = lesson
+            .first_refused
+            .saturating_duration_since(oldest)
+            .saturating_add(lesson.retry_after);
         if first_lesson && lesson.retry_after.subsec_nanos() == 0 {
             window = Duration::from_secs(window.as_secs());
         }
@@ -462,11 +464,12 @@ impl RateLimiter {
     fn settle(&self, now: Instant) {
         let learned = {
             let mut pacing = self.pacing.lock();
-            let Some(lesson) = pacing
-                .lesson
-                .as_ref()
-                .filter(|l| !l.settled && now >= l.learned_at + l.retry_after)
-            else {
+            let Some(lesson) = pacing.lesson.as_ref().filter(|l| {
+                !l.settled
+                    && l.learned_at
+                        .checked_add(l.retry_after)
+                        .is_none_or(|end| now >= end)
+            }) else {
                 return;
             };
             let sends = pacing
@@ -556,17 +559,22 @@ impl RateLimiter {
         {
             pacing.sent.pop_front();
         }
-        let span = limit.per + limit.margin();
-        // The log is in send order: the sends in the window are a suffix.
-        let first_in = pacing
-            .sent
-            .partition_point(|t| now.duration_since(*t) >= span);
-        let in_window = pacing.sent.len() - first_in;
-        let requests = limit.requests as usize;
-        if in_window >= requests {
-            // The oldest of the last `requests` sends must leave the window.
-            let oldest = pacing.sent[pacing.sent.len() - requests];
-            return Some(span.saturating_sub(now.duration_since(oldest)));
+        // A learned quota's window may be shorter than the configured
+        // one: both must hold.
+        let configured = (limit != self.configured).then_some(self.configured);
+        for limit in std::iter::once(limit).chain(configured) {
+            let span = limit.per + limit.margin();
+            // The log is in send order: the sends in the window are a suffix.
+            let first_in = pacing
+                .sent
+                .partition_point(|t| now.duration_since(*t) >= span);
+            let in_window = pacing.sent.len() - first_in;
+            let requests = limit.requests as usize;
+            if in_window >= requests {
+                // The oldest of the last `requests` sends must leave the window.
+                let oldest = pacing.sent[pacing.sent.len() - requests];
+                return Some(span.saturating_sub(now.duration_since(oldest)));
+            }
         }
         match pacing.gcra.check() {
             Err(not_until) => Some(not_until.wait_time_from(now)),

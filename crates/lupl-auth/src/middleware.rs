@@ -5,7 +5,7 @@
 use crate::auth0::AuthError;
 use crate::clock::Clock;
 use crate::limiter::RateLimiter;
-use crate::response_cache::ResponseCache;
+use crate::response_cache::{Key, ResponseCache};
 use crate::retry::RetryPolicy;
 use crate::tokens::TokenSource;
 use lupl_api::reqwest::{self, Method, StatusCode, header};
@@ -141,22 +141,24 @@ impl AuthMiddleware {
             return self.send_uncached(http, request).await;
         };
         let is_get = request.method() == Method::GET;
-        if is_get && let Some(kept) = cache.get(&request, &self.clock) {
-            tracing::debug!("answered from the response cache");
-            return Ok(kept);
-        }
-        // The request goes on; its copy keys what comes back.
-        let Some(key) = request.try_clone() else {
-            return self.send_uncached(http, request).await;
-        };
+        // Keyed by the request as it leaves here (its first token).
+        let key = Key::of(&request);
         if is_get {
+            if let Some(kept) = cache.get(&key, &self.clock) {
+                tracing::debug!("answered from the response cache");
+                return Ok(kept);
+            }
             let ticket = cache.ticket();
             let response = self.send_uncached(http, request).await?;
-            cache.keep(&key, response, &self.clock, ticket).await
+            cache.keep(key, response, &self.clock, ticket).await
         } else {
             // Forgets now, and again when the write ends or is dropped.
-            let _writing = cache.writing(key);
-            self.send_uncached(http, request).await
+            let mut writing = cache.writing(key, self.clock.clone());
+            let outcome = self.send_uncached(http, request).await;
+            if let Ok(response) = &outcome {
+                writing.answered(response.status());
+            }
+            outcome
         }
     }
 
@@ -225,8 +227,10 @@ impl AuthMiddleware {
                         .map(|r| r.delay_from(self.clock.system_now()));
                     if let Some(delay) = delay {
                         // The server may allow fewer requests than we pace
-                        // for ("subject to change"): learn its quota.
-                        self.limiter.learn(delay, sent);
+                        // for ("subject to change"): learn its quota, from
+                        // the wait we will keep (a huge header is capped).
+                        self.limiter
+                            .learn(delay.min(self.retry.max_retry_after), sent);
                     }
                     let pause = self.retry.after_throttle(delay);
                     tracing::info!(

@@ -5,6 +5,7 @@
 use crate::clock::Clock;
 use lupl_api::reqwest::{self, StatusCode, header::HeaderMap};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,8 +14,34 @@ use std::time::{Duration, Instant};
 /// The largest body kept: larger answers are not cached.
 const MAX_BODY: usize = 1024 * 1024;
 
-/// Who asked, without the token: a digest of the `Authorization` value.
-type Identity = [u8; 32];
+/// The most bytes of bodies kept in all.
+const MAX_BYTES: usize = 32 * 1024 * 1024;
+
+/// What an answer is kept under: who asked (a digest of the
+/// `Authorization` value, never the token) and the whole URL; and the
+/// path a write to it forgets.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    identity: [u8; 32],
+    url: String,
+    path: String,
+}
+
+impl Key {
+    /// The key of `request` as it is now.
+    pub(crate) fn of(request: &reqwest::Request) -> Self {
+        let auth = request
+            .headers()
+            .get(reqwest::header::AUTHORIZATION)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        Self {
+            identity: Sha256::digest(auth).into(),
+            url: request.url().as_str().to_owned(),
+            path: request.url().path().to_ascii_lowercase(),
+        }
+    }
+}
 
 #[derive(Clone)]
 struct Entry {
@@ -23,18 +50,38 @@ struct Entry {
     body: bytes::Bytes,
 }
 
+struct Inner {
+    entries: lru::LruCache<Key, Entry>,
+    /// Bytes of the kept bodies.
+    bytes: usize,
+    /// Paths written without an answer, and until when nothing is kept
+    /// for them.
+    unsure: HashMap<String, Instant>,
+}
+
+impl Inner {
+    fn remove(&mut self, key: &Key) {
+        if let Some(e) = self.entries.pop(key) {
+            self.bytes -= e.body.len();
+        }
+    }
+}
+
 /// GET answers of status 200, kept for a time the caller sets.
 ///
 /// - per client (so per environment) and per identity: the key is the
 ///   request's URL and a digest of its `Authorization` value, so a new
 ///   token (or another caller's) never sees another's answers;
-/// - a POST to a path drops that identity's answers for the path, before
-///   it is sent and again when it ends, whatever the outcome (a write that
-///   timed out may still have been stored); a GET answered while a write
-///   was under way is not kept. So a client never reads back an older
-///   value than it wrote;
+/// - a POST to a path drops every answer kept for the path (any identity:
+///   a token may change while the write is under way), before it is sent
+///   and again when it ends; a GET answered while a write was under way is
+///   not kept. A write that got no answer (a transport error, a 5xx, a
+///   cancelled call) may still be stored later, so nothing is kept for its
+///   path for a TTL. So a client never reads back an older value than it
+///   wrote;
 /// - 4xx, 5xx and bodies over 1 MiB are never kept; at most `entries`
-///   answers are, the least recently used going first.
+///   answers are, and at most 32 MiB of bodies, the least recently used
+///   going first.
 ///
 /// Clones share their entries, so one cache may serve several clients
 /// (environments, identities) without mixing their answers.
@@ -58,7 +105,7 @@ struct Entry {
 #[derive(Clone)]
 pub struct ResponseCache {
     ttl: Duration,
-    entries: Arc<parking_lot::Mutex<lru::LruCache<(Identity, String), Entry>>>,
+    inner: Arc<parking_lot::Mutex<Inner>>,
     /// Bumped when a write starts and when it ends: a GET keeps its answer
     /// only if no write started or ended while it was under way.
     writes: Arc<AtomicU64>,
@@ -70,58 +117,49 @@ pub(crate) struct Ticket(u64);
 
 impl std::fmt::Debug for ResponseCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.inner.lock();
         f.debug_struct("ResponseCache")
             .field("ttl", &self.ttl)
-            .field("entries", &self.entries.lock().len())
+            .field("entries", &inner.entries.len())
+            .field("bytes", &inner.bytes)
             .finish()
     }
 }
 
-fn identity(request: &reqwest::Request) -> Identity {
-    let auth = request
-        .headers()
-        .get(reqwest::header::AUTHORIZATION)
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
-    Sha256::digest(auth).into()
-}
-
 impl ResponseCache {
     /// A cache keeping answers for `ttl`, at most `entries` of them (at
-    /// least 1).
+    /// least 1; room is taken as entries come, not up front).
     ///
     /// ```
     /// let cache = lupl_auth::ResponseCache::new(std::time::Duration::from_secs(10), 100);
     /// assert!(format!("{cache:?}").contains("10s"));
+    /// let huge = lupl_auth::ResponseCache::new(std::time::Duration::from_secs(10), usize::MAX);
+    /// # drop(huge);
     /// ```
     pub fn new(ttl: Duration, entries: usize) -> Self {
         Self {
             ttl,
-            entries: Arc::new(parking_lot::Mutex::new(lru::LruCache::new(
-                NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN),
-            ))),
+            inner: Arc::new(parking_lot::Mutex::new(Inner {
+                entries: lru::LruCache::sparse(
+                    NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN),
+                ),
+                bytes: 0,
+                unsure: HashMap::new(),
+            })),
             writes: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// A kept answer to `request` (a GET), if one is fresh.
-    pub(crate) fn get(
-        &self,
-        request: &reqwest::Request,
-        clock: &Arc<dyn Clock>,
-    ) -> Option<reqwest::Response> {
-        let key = (identity(request), request.url().as_str().to_owned());
-        let mut entries = self.entries.lock();
-        let entry = entries.get(&key)?.clone();
-        if clock.now().duration_since(entry.stored) >= self.ttl {
-            entries.pop(&key);
+    /// A kept answer for `key` (a GET), if one is fresh.
+    pub(crate) fn get(&self, key: &Key, clock: &Arc<dyn Clock>) -> Option<reqwest::Response> {
+        let mut inner = self.inner.lock();
+        let entry = inner.entries.get(key)?.clone();
+        if clock.now().saturating_duration_since(entry.stored) >= self.ttl {
+            inner.remove(key);
             return None;
         }
-        drop(entries);
-        let mut response = http::Response::new(entry.body);
-        *response.status_mut() = StatusCode::OK;
-        *response.headers_mut() = entry.headers;
-        Some(reqwest::Response::from(response))
+        drop(inner);
+        Some(rebuild(entry.headers, entry.body))
     }
 
     /// Taken when a GET is sent, given back to [`ResponseCache::keep`].
@@ -129,11 +167,12 @@ impl ResponseCache {
         Ticket(self.writes.load(Ordering::Acquire))
     }
 
-    /// Keeps a GET's 200 answer, unless a write started or ended since
-    /// `ticket` was taken; returns the answer whole, to be handed on.
+    /// Keeps a GET's 200 answer under `key`, unless a write started or
+    /// ended since `ticket` was taken or its path is unsure; returns the
+    /// answer whole, to be handed on.
     pub(crate) async fn keep(
         &self,
-        request: &reqwest::Request,
+        key: Key,
         response: reqwest::Response,
         clock: &Arc<dyn Clock>,
         ticket: Ticket,
@@ -147,53 +186,70 @@ impl ResponseCache {
         }
         let headers = response.headers().clone();
         let body = response.bytes().await?;
-        if body.len() <= MAX_BODY {
-            let key = (identity(request), request.url().as_str().to_owned());
-            let mut entries = self.entries.lock();
-            // Checked under the lock `forget_path` takes after bumping it.
-            if self.writes.load(Ordering::Acquire) != ticket.0 {
-                return Ok(rebuild(headers, body));
-            }
-            entries.put(
-                key,
-                Entry {
-                    stored: clock.now(),
-                    headers: headers.clone(),
-                    body: body.clone(),
-                },
-            );
+        if body.len() > MAX_BODY {
+            return Ok(rebuild(headers, body));
         }
+        let now = clock.now();
+        let mut inner = self.inner.lock();
+        // Checked under the lock `forget_path` takes after bumping it.
+        let unsure = inner
+            .unsure
+            .get(&key.path)
+            .is_some_and(|until| now < *until);
+        if self.writes.load(Ordering::Acquire) != ticket.0 || unsure {
+            return Ok(rebuild(headers, body));
+        }
+        inner.bytes += body.len();
+        let entry = Entry {
+            stored: now,
+            headers: headers.clone(),
+            body: body.clone(),
+        };
+        // `push` hands back the entry it replaced or evicted.
+        if let Some((_, old)) = inner.entries.push(key, entry) {
+            inner.bytes -= old.body.len();
+        }
+        while inner.bytes > MAX_BYTES {
+            match inner.entries.pop_lru() {
+                Some((_, old)) => inner.bytes -= old.body.len(),
+                None => break,
+            }
+        }
+        drop(inner);
         Ok(rebuild(headers, body))
     }
 
-    /// Marks a write of `request` under way: what its identity keeps for
-    /// its path is forgotten now and again when the guard drops (the write
-    /// ended, failed, or was cancelled).
-    pub(crate) fn writing(&self, request: reqwest::Request) -> Writing<'_> {
-        self.forget_path(&request);
+    /// Marks a write to `key`'s path under way: what is kept for the path
+    /// is forgotten now and again when the guard drops; if the guard drops
+    /// without [`Writing::answered`] (an error, a 5xx, a cancelled call),
+    /// nothing is kept for the path for a TTL.
+    pub(crate) fn writing(&self, key: Key, clock: Arc<dyn Clock>) -> Writing<'_> {
+        self.forget_path(&key.path, None);
         Writing {
             cache: self,
-            request,
+            key,
+            clock,
+            answered: false,
         }
     }
 
-    /// Drops what `request`'s identity keeps for `request`'s path (any
-    /// query): it writes there.
-    fn forget_path(&self, request: &reqwest::Request) {
-        let who = identity(request);
-        let path = request.url().path().to_ascii_lowercase();
-        let mut entries = self.entries.lock();
+    /// Drops every answer kept for `path` (any query, any identity); with
+    /// `unsure` (now, until), keeps nothing for it until then.
+    fn forget_path(&self, path: &str, unsure: Option<(Instant, Instant)>) {
+        let mut inner = self.inner.lock();
         self.writes.fetch_add(1, Ordering::AcqRel);
-        let stale: Vec<(Identity, String)> = entries
+        let stale: Vec<Key> = inner
+            .entries
             .iter()
-            .filter(|((id, url), _)| {
-                *id == who
-                    && reqwest::Url::parse(url).is_ok_and(|u| u.path().eq_ignore_ascii_case(&path))
-            })
+            .filter(|(k, _)| k.path == path)
             .map(|(k, _)| k.clone())
             .collect();
         for key in stale {
-            entries.pop(&key);
+            inner.remove(&key);
+        }
+        if let Some((now, until)) = unsure {
+            inner.unsure.retain(|_, u| *u > now);
+            inner.unsure.insert(path.to_owned(), until);
         }
     }
 }
@@ -201,12 +257,26 @@ impl ResponseCache {
 /// A write under way; see [`ResponseCache::writing`].
 pub(crate) struct Writing<'a> {
     cache: &'a ResponseCache,
-    request: reqwest::Request,
+    key: Key,
+    clock: Arc<dyn Clock>,
+    answered: bool,
+}
+
+impl Writing<'_> {
+    /// The server answered the write with `status`: below 500, it was
+    /// applied or refused, and nothing is left unsure.
+    pub(crate) fn answered(&mut self, status: StatusCode) {
+        self.answered = !status.is_server_error();
+    }
 }
 
 impl Drop for Writing<'_> {
     fn drop(&mut self) {
-        self.cache.forget_path(&self.request);
+        let unsure = (!self.answered).then(|| {
+            let now = self.clock.now();
+            (now, now.checked_add(self.cache.ttl).unwrap_or(now))
+        });
+        self.cache.forget_path(&self.key.path, unsure);
     }
 }
 

@@ -195,3 +195,45 @@ async fn a_burst_answered_out_of_order_is_settled_from_all_its_answers() {
     assert_eq!(limiter.limit(), RateLimit::new(4, 1));
     assert_eq!(*told.lock().expect("lock"), vec![RateLimit::new(4, 1)]);
 }
+
+/// A server's `Retry-After` of u64::MAX seconds: the pause is capped, the
+/// lesson learned from the capped wait, and no later request panics.
+#[tokio::test(flavor = "current_thread")]
+async fn a_huge_retry_after_is_capped_and_panics_nothing() {
+    use lupl_auth::ManualClock;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429).insert_header("Retry-After", "18446744073709551615"),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("null", "application/json"))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(ManualClock::auto());
+    let client = ClientBuilder::new(
+        Environment::custom(&server.uri()).expect("env"),
+        Credentials::Static("tok".to_owned().into()),
+    )
+    .clock(clock)
+    .build()
+    .expect("client");
+    let pms = lupl_api::uuid::uuid!("4efafdc0-2783-4af6-9cac-d2b2be27a080");
+    for _ in 0..3 {
+        let answer = client.get_provider_config().pms_id(pms).send().await;
+        assert!(matches!(answer, Ok(None)), "{answer:?}");
+    }
+    // Straight to the limiter too: the largest wait there is.
+    let limiter = RateLimiter::new(RateLimit::new(10, 1), Arc::new(ManualClock::auto()));
+    for _ in 0..3 {
+        limiter.acquire().await;
+    }
+    let _ = limiter.learn(Duration::MAX, std::time::Instant::now());
+    limiter.acquire().await;
+    assert!(limiter.limit().per_second() <= 10.0);
+}

@@ -243,3 +243,90 @@ fn no_sequence_of_steps_reads_back_a_stale_or_foreign_value() {
         })?;
     });
 }
+
+/// The model with a second token for ACME's owner (a token renewed while
+/// a write was under way), POSTs answered 500 while `failing` is set
+/// (after storing them: the write landed, the answer did not), and a
+/// count of the GETs that reach it.
+async fn renewed_and_failing() -> (
+    Sandbox,
+    Arc<AtomicUsize>,
+    Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::AtomicBool;
+    let mut fixture = Fixture::builtin();
+    let mut renewed = fixture.users[0].clone();
+    renewed.token = "tok-acme-renewed".into();
+    fixture.users.push(renewed);
+    let gets = Arc::new(AtomicUsize::new(0));
+    let failing = Arc::new(AtomicBool::new(false));
+    let (seen, fail) = (gets.clone(), failing.clone());
+    let sandbox = Sandbox::start_with_handler(fixture, move |model| -> Handler {
+        Arc::new(move |request| {
+            if request.method == "GET" {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+            let post = request.method == "POST";
+            let mut answer = model.handle(request);
+            if post && fail.load(Ordering::SeqCst) {
+                answer.status = 500;
+            }
+            answer
+        })
+    })
+    .await
+    .expect("sandbox");
+    (sandbox, gets, failing)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_forgets_the_path_for_every_token_of_the_client() {
+    let (sandbox, _, _) = renewed_and_failing().await;
+    let clock = Arc::new(ManualClock::auto());
+    let cache = ResponseCache::new(Duration::from_secs(3600), 64);
+    let before = client(&sandbox, "tok-acme", &cache, &clock);
+    let after = client(&sandbox, "tok-acme-renewed", &cache, &clock);
+    store(&before, "v1").await;
+    assert_eq!(
+        name_of(&after).await.as_deref(),
+        Some("v1"),
+        "kept under the renewed token"
+    );
+    store(&before, "v2").await;
+    assert_eq!(name_of(&after).await.as_deref(), Some("v2"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_without_an_answer_keeps_its_path_uncached_for_a_ttl() {
+    let (sandbox, gets, failing) = renewed_and_failing().await;
+    let clock = Arc::new(ManualClock::auto());
+    let cache = ResponseCache::new(Duration::from_secs(60), 64);
+    let acme = client(&sandbox, "tok-acme", &cache, &clock);
+    store(&acme, "v1").await;
+    assert_eq!(name_of(&acme).await.as_deref(), Some("v1"));
+    failing.store(true, Ordering::SeqCst);
+    let body = SetProviderConfigRequest::builder()
+        .pms_id(ACME)
+        .config(config("landed, unanswered"));
+    let answer = acme.set_provider_config().body(body).send().await;
+    assert!(answer.is_err(), "a 500: {answer:?}");
+    failing.store(false, Ordering::SeqCst);
+    let reads = gets.load(Ordering::SeqCst);
+    for _ in 0..2 {
+        assert_eq!(name_of(&acme).await.as_deref(), Some("landed, unanswered"));
+    }
+    assert_eq!(
+        gets.load(Ordering::SeqCst),
+        reads + 2,
+        "nothing kept for the path"
+    );
+    clock.advance(Duration::from_secs(60));
+    for _ in 0..2 {
+        assert_eq!(name_of(&acme).await.as_deref(), Some("landed, unanswered"));
+    }
+    assert_eq!(
+        gets.load(Ordering::SeqCst),
+        reads + 3,
+        "kept again after a TTL"
+    );
+}
