@@ -251,7 +251,15 @@ pub(crate) fn park_middleware_error(e: BoxError) -> String {
 
 /// An error and its causes, each said once: reqwest's own message names
 /// only the URL, the cause ("Connection refused") is in its sources.
-fn causes(e: &dyn std::error::Error) -> String {
+///
+/// ```
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("error sending request")]
+/// struct Sending(#[source] std::io::Error);
+/// let e = Sending(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused"));
+/// assert_eq!(lupl_api::causes(&e), "error sending request: Connection refused");
+/// ```
+pub fn causes(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

@@ -44,7 +44,7 @@ mod generated;
 
 pub use client::Client;
 pub use environment::{is_loopback, parse_base_url, Environment, EnvironmentError, STAGE_BASE_URL};
-pub use error::{end_call_with, BoxError, Error, RetryAfter, ValidationErrors};
+pub use error::{causes, end_call_with, BoxError, Error, RetryAfter, ValidationErrors};
 pub use generated::operations;
 pub use hooks::{ClientState, Middleware, MiddlewareFuture};
 

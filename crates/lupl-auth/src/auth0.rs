@@ -355,7 +355,7 @@ impl TokenEndpoint {
     fn unreachable(&self, e: reqwest::Error) -> AuthError {
         AuthError::Transport {
             url: self.url.to_string(),
-            message: e.without_url().to_string(),
+            message: lupl_api::causes(&e.without_url()),
         }
     }
 

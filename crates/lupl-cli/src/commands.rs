@@ -104,7 +104,7 @@ impl Context {
             (Output::Table, _) => {
                 crate::terminal::printable(&serde_json::to_string_pretty(value).unwrap_or_default())
             }
-            (Output::Json, _) => value.to_string(),
+            (Output::Json, _) => crate::terminal::json_text(value),
         }
     }
 }

@@ -136,6 +136,17 @@ impl From<Error> for Failure {
                 exit::NETWORK,
                 format!("{e} (check the network and --base-url)"),
             ),
+            // Unavailable now, not refused: the same request may pass later.
+            Error::UnexpectedStatus { status, .. } if status.is_server_error() => Failure::new(
+                exit::NETWORK,
+                format!("{e} (the API is unavailable now; try again later)"),
+            ),
+            Error::TooManyRequests { .. } => Failure::new(
+                exit::NETWORK,
+                format!(
+                    "{e} (the quota stayed used up after the retries; try again later or lower --rate-limit)"
+                ),
+            ),
             _ => Failure::refused(e.to_string()),
         }
     }

@@ -240,6 +240,23 @@ pub fn check_paths(
             plan.results.display()
         )));
     }
+    // Both are replaced through a rename: a device or a pipe would be
+    // replaced by a plain file rather than written to.
+    for (output, what) in [(&plan.results, "--results"), (&plan.journal, "--journal")] {
+        if let Ok(m) = std::fs::metadata(output)
+            && !m.is_file()
+        {
+            let kind = if m.is_dir() {
+                "a directory"
+            } else {
+                "not a regular file"
+            };
+            return Err(Failure::usage(format!(
+                "{what} {} is {kind}; give a file path",
+                output.display()
+            )));
+        }
+    }
     // The result file is written at the end: find out now if it cannot be.
     let probe = plan.results.with_extension("partial");
     let existed = probe.exists();
@@ -256,12 +273,6 @@ pub fn check_paths(
         })?;
     if !existed {
         let _ = std::fs::remove_file(&probe);
-    }
-    if plan.results.is_dir() {
-        return Err(Failure::usage(format!(
-            "--results {} is a directory; give a file path",
-            plan.results.display()
-        )));
     }
     Ok(())
 }

@@ -764,6 +764,11 @@ async fn a_call_exits_4_when_auth0_is_unreachable_and_3_when_it_rejects_the_secr
     let out = get(&token_url);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(stderr(&out).contains(&token_url), "{}", stderr(&out));
+    assert!(
+        stderr(&out).to_lowercase().contains("connection refused"),
+        "the cause, as for the API: {}",
+        stderr(&out)
+    );
 
     let auth0 = MockServer::start().await;
     Mock::given(method("POST"))

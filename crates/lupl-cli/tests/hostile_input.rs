@@ -130,6 +130,18 @@ fn an_output_path_that_is_an_input_is_refused_and_the_input_kept() {
         !input.with_file_name("a.csv.journal").exists(),
         "nothing was started"
     );
+    // A device is written through a rename, so it is refused: run as
+    // root, the rename would replace /dev/null with a plain file.
+    let mut to_device = args;
+    to_device[9] = "/dev/null";
+    let out = lupl(dir.path(), &url, &to_device);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/dev/null is not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!std::fs::metadata("/dev/null").expect("null").is_file());
 }
 
 #[test]
@@ -236,6 +248,31 @@ fn a_refused_connection_says_so() {
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }
 
+/// A 5xx (the sandbox could not save its state) is the API unavailable
+/// now, not a refusal: exit 4, with what to do.
+#[tokio::test]
+async fn a_server_error_is_unavailable_now_not_refused() {
+    use lupl_model::http_server::Handler;
+    let dir = tempfile::tempdir().expect("dir");
+    let sandbox = Sandbox::start_with_handler(lupl_model::Fixture::builtin(), |model| -> Handler {
+        std::sync::Arc::new(move |request| {
+            let mut answer = model.handle(request);
+            answer.status = 503;
+            answer
+        })
+    })
+    .await
+    .expect("sandbox");
+    let out = lupl(
+        dir.path(),
+        sandbox.base_url(),
+        &["provider", "get", "--pms-id", PMS],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unavailable now"), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+}
+
 /// The API goes away: the run pauses, tries again, then stops with exit 4
 /// and everything left for `--resume`, which finishes once it is back.
 #[tokio::test]
@@ -296,6 +333,8 @@ async fn control_characters_never_reach_the_terminal() {
     let sandbox = Sandbox::start().await.expect("sandbox");
     let mut config = acme();
     config["name"] = json!("ACME\u{1b}[2J\u{1b}]0;pwned\u{7}");
+    // U+009B is a one-character ESC[ on some terminals.
+    config["description"] = json!("desc\u{9b}31m\u{7f}");
     let file = write(dir.path(), "evil.json", config.to_string());
     let set = ["provider", "set", "--pms-id", PMS, "--file", s(&file)];
     let out = lupl(dir.path(), sandbox.base_url(), &set);
@@ -308,6 +347,17 @@ async fn control_characters_never_reach_the_terminal() {
         "{shown:?}"
     );
     assert!(shown.contains("ACME\\u{1b}[2J"), "{shown}");
+    // JSON output too: the same value, escaped in the text.
+    let get = ["--output", "json", "provider", "get", "--pms-id", PMS];
+    let out = lupl(dir.path(), sandbox.base_url(), &get);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !shown.chars().any(|c| c.is_control() && c != '\n'),
+        "{shown:?}"
+    );
+    let value: Value = serde_json::from_str(&shown).expect("JSON");
+    assert_eq!(value["description"], config["description"]);
+    assert_eq!(value["name"], config["name"]);
     let out = lupl(
         dir.path(),
         sandbox.base_url(),
