@@ -105,7 +105,11 @@ impl SettingsArgs {
     ) -> Result<Resolved, SettingsError> {
         let mut flags: Vec<(&'static str, String, &'static str)> = Vec::new();
         let mut put = |name, value: &Option<String>, flag| {
-            if let Some(v) = value {
+            // clap fills a flag from its variable: a value equal to the
+            // variable's is the variable's, and errors name it so.
+            if let Some(v) = value
+                && env(name).as_deref() != Some(v.as_str())
+            {
                 flags.push((name, v.clone(), flag));
             }
         };

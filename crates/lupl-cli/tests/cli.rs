@@ -1002,3 +1002,30 @@ async fn set_many_learns_a_lower_server_quota_and_says_so_once() {
         warnings[0]
     );
 }
+
+/// A setting given as a variable is named as the variable in its error;
+/// the same setting given as a flag, as the flag.
+#[test]
+fn an_error_names_the_setting_as_the_user_set_it() {
+    let get = ["provider", "get", "--pms-id", PMS];
+    for (variable, value, says) in [
+        ("LUPL_RATE_LIMIT", "0/1", "LUPL_RATE_LIMIT \"0/1\""),
+        ("LUPL_ENV", "bogus", "LUPL_ENV: \"bogus\""),
+        ("LUPL_BASE_URL", "ftp://x", "LUPL_BASE_URL: \"ftp://x\""),
+    ] {
+        let out = command(None, Some("t"), &get)
+            .env(variable, value)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{variable}: {}", stderr(&out));
+    }
+    let flag = ["--rate-limit", "0/1", "provider", "get", "--pms-id", PMS];
+    let out = lupl(None, Some("t"), &flag);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--rate-limit \"0/1\""),
+        "{}",
+        stderr(&out)
+    );
+}
