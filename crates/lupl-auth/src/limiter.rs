@@ -416,7 +416,7 @@ impl RateLimiter {
         };
         // For now, by send order (the refused send is the last up to
         // `sent`); settled later by answers.
-        let sends = pacing.sent.iter().filter(|t| **t <= sent).count();
+        let sends = pacing.sent.partition_point(|t| *t <= sent);
         let provisional = self.estimate(&pacing, &lesson, sends);
         pacing.lesson = Some(lesson);
         let learned = provisional.filter(|l| l.per_second() < pacing.limit.per_second() * 0.999)?;
@@ -459,39 +459,34 @@ impl RateLimiter {
         })
     }
 
-    /// Settles a lesson once its pause is over (its answers are in), and
-    /// tells it when it lowers the limit in force before it.
-    fn settle(&self, now: Instant) {
-        let learned = {
-            let mut pacing = self.pacing.lock();
-            let Some(lesson) = pacing.lesson.as_ref().filter(|l| {
-                !l.settled
-                    && l.learned_at
-                        .checked_add(l.retry_after)
-                        .is_none_or(|end| now >= end)
-            }) else {
-                return;
-            };
-            let sends = pacing
-                .sent
-                .iter()
-                .filter(|t| **t < lesson.learned_at)
-                .count();
-            let before = lesson.before;
-            let settled = self
-                .estimate(&pacing, lesson, sends)
-                .filter(|l| l.per_second() < before.per_second() * 0.999);
-            if let Some(lesson) = pacing.lesson.as_mut() {
-                lesson.settled = true;
-            }
-            let limit = settled.unwrap_or(before);
-            if limit != pacing.limit {
-                pacing.limit = limit;
-                pacing.gcra = cells(limit, &self.clock);
-            }
-            settled
-        };
-        let Some(learned) = learned else { return };
+    /// Settles a lesson once its pause is over (its answers are in);
+    /// returns the lesson to tell when it lowers the limit in force before
+    /// it. Runs under the lock `admit` holds.
+    fn settle(&self, pacing: &mut Pacing, now: Instant) -> Option<RateLimit> {
+        let lesson = pacing.lesson.as_ref().filter(|l| {
+            !l.settled
+                && l.learned_at
+                    .checked_add(l.retry_after)
+                    .is_none_or(|end| now >= end)
+        })?;
+        let sends = pacing.sent.partition_point(|t| *t < lesson.learned_at);
+        let before = lesson.before;
+        let settled = self
+            .estimate(pacing, lesson, sends)
+            .filter(|l| l.per_second() < before.per_second() * 0.999);
+        if let Some(lesson) = pacing.lesson.as_mut() {
+            lesson.settled = true;
+        }
+        let limit = settled.unwrap_or(before);
+        if limit != pacing.limit {
+            pacing.limit = limit;
+            pacing.gcra = cells(limit, &self.clock);
+        }
+        settled
+    }
+
+    /// Tells a settled lesson, outside the lock.
+    fn tell(&self, learned: RateLimit) {
         tracing::warn!(
             learned = %learned,
             configured = %self.configured,
@@ -530,8 +525,11 @@ impl RateLimiter {
                 waited += d;
                 continue;
             }
-            self.settle(now);
-            match self.admit(now) {
+            let (wait, learned) = self.admit(now);
+            if let Some(learned) = learned {
+                self.tell(learned);
+            }
+            match wait {
                 None => return waited,
                 Some(d) => {
                     // A zero wait with a refusal would spin; wait a tick.
@@ -543,12 +541,18 @@ impl RateLimiter {
         }
     }
 
-    /// Records a send at `now` if both the window and the GCRA have room,
-    /// else says how long to wait. The window is asked first, under its
-    /// lock, so a GCRA cell is never spent on a send the window refuses
-    /// (that would push every later slot back by one period).
-    fn admit(&self, now: Instant) -> Option<Duration> {
+    /// Settles a lesson due, then records a send at `now` if both the
+    /// window and the GCRA have room, else says how long to wait; also
+    /// returns a lesson to tell. The window is asked first, under its lock,
+    /// so a GCRA cell is never spent on a send the window refuses (that
+    /// would push every later slot back by one period).
+    fn admit(&self, now: Instant) -> (Option<Duration>, Option<RateLimit>) {
         let mut pacing = self.pacing.lock();
+        let learned = self.settle(&mut pacing, now);
+        (self.wait_or_send(&mut pacing, now), learned)
+    }
+
+    fn wait_or_send(&self, pacing: &mut Pacing, now: Instant) -> Option<Duration> {
         let limit = pacing.limit;
         // Sends are kept for the configured window, which learning needs.
         let keep = self.configured.per + self.configured.margin();
