@@ -85,13 +85,17 @@ fn with(member: Member, value: &str) -> Value {
     config
 }
 
+/// The spec's ProviderConfiguration schema, compiled once for every case.
+static SCHEMA: std::sync::LazyLock<lupl_spec::SchemaCheck> = std::sync::LazyLock::new(|| {
+    lupl_spec::Spec::workspace()
+        .schema_check("/components/schemas/ProviderConfiguration")
+        .expect("the schema compiles")
+});
+
 /// The three verdicts on one configuration.
 fn check(config: &Value, expressible: bool) -> Result<(), TestCaseError> {
     let model = lupl_model::rules::provider_configuration(config);
-    let schema = lupl_spec::Spec::workspace()
-        .schema_check("/components/schemas/ProviderConfiguration")
-        .expect("the schema compiles")
-        .errors(config);
+    let schema = SCHEMA.errors(config);
     prop_assert!(
         schema.is_empty() || !model.is_empty(),
         "the schema refuses what the model accepts: {schema:?}\n{config}"

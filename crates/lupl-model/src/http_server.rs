@@ -68,6 +68,11 @@ pub fn model_request(
     }
 }
 
+/// The Postman collection `cargo xtask postman` generates. Embedded here,
+/// its one user, not in `lupl-spec`: xtask builds on `lupl-spec`, and must
+/// build when the collection is missing.
+const POSTMAN_COLLECTION: &str = include_str!("../../../postman/lupl.postman_collection.json");
+
 /// The sandbox's routes: `GET /openapi.json` serves the spec,
 /// `GET /postman.json` its Postman collection, everything else goes to the
 /// model.
@@ -75,7 +80,7 @@ pub fn sandbox_handler(model: Arc<Model>) -> Handler {
     Arc::new(move |request: &ModelRequest| {
         let document = match (request.method.as_str(), request.path.as_str()) {
             ("GET", "/openapi.json") => Some(lupl_spec::OPENAPI_JSON),
-            ("GET", "/postman.json") => Some(lupl_spec::POSTMAN_COLLECTION),
+            ("GET", "/postman.json") => Some(POSTMAN_COLLECTION),
             _ => None,
         };
         if let Some(document) = document {

@@ -13,10 +13,6 @@ use std::sync::LazyLock;
 /// The text of the workspace's `openapi.json`, embedded at build time.
 pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
 
-/// The Postman collection generated from it (`cargo xtask postman`), which
-/// the sandbox serves at `/postman.json`.
-pub const POSTMAN_COLLECTION: &str = include_str!("../../../postman/lupl.postman_collection.json");
-
 static SPEC: LazyLock<Spec> = LazyLock::new(|| {
     // The file is checked by this crate's tests and by `cargo xtask codegen`;
     // an unparsable one cannot reach a build that runs.
