@@ -198,7 +198,13 @@ async fn run(args: Args) -> ExitCode {
         .into_iter()
         .flatten()
     {
-        if let Err(e) = std::fs::File::create(path) {
+        // Opened without truncating: `--baseline X --write-baseline X`
+        // reads X below.
+        let writable = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path);
+        if let Err(e) = writable {
             eprintln!("conformance: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
         }

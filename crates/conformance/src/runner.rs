@@ -591,11 +591,13 @@ impl Harness {
         case: u64,
         label: &str,
     ) -> Exchange {
-        // What the mirror held before, to undo a write only it accepts.
+        // What the mirror held before a write, to undo one only it accepts
+        // (a read needs none: no copy per read).
         let before = self
             .mirror
             .as_ref()
             .zip(planned.resource)
+            .filter(|_| op.is_post())
             .and_then(|(m, r)| m.stored(r));
         let result = self.send(&planned.request, phase, case, label).await;
         let (response, at, millis, sent_at) = match result {

@@ -45,11 +45,6 @@ pub fn quick(seed: u64) -> Options {
     }
 }
 
-/// Runs the harness (both identities of the fixture) against `double`.
-pub async fn run_against(double: Arc<Double>, options: Options) -> Report {
-    run_with(fixture(), double, options, false).await.0
-}
-
 /// Runs the harness against `double` over `fixture`; with `live`, as
 /// against a live target (restored at the end, foreign ids given).
 pub async fn run_with(
@@ -58,29 +53,19 @@ pub async fn run_with(
     options: Options,
     live: bool,
 ) -> (Report, Sandbox) {
-    run_compared_with(fixture, double, options, live, false).await
+    run_recorded(fixture, double, options, live, false, None).await
 }
 
 /// Runs the harness against `double` with `--compare-model`: every judged
 /// request also goes to the in-process model.
 pub async fn run_compared(double: Arc<Double>, options: Options) -> Report {
-    run_compared_with(fixture(), double, options, false, true)
+    run_recorded(fixture(), double, options, false, true, None)
         .await
         .0
 }
 
-/// [`run_with`], comparing with the model when `compare`.
-pub async fn run_compared_with(
-    fixture: Fixture,
-    double: Arc<Double>,
-    options: Options,
-    live: bool,
-    compare: bool,
-) -> (Report, Sandbox) {
-    run_recorded(fixture, double, options, live, compare, None).await
-}
-
-/// [`run_compared_with`], writing every exchange to `record` when given.
+/// [`run_with`], comparing with the model when `compare`, writing every
+/// exchange to `record` when given.
 pub async fn run_recorded(
     fixture: Fixture,
     double: Arc<Double>,
