@@ -114,10 +114,10 @@ impl StateFile {
     /// let dir = std::env::temp_dir().join(format!("lupl-state-doc-{}", std::process::id()));
     /// std::fs::create_dir_all(&dir)?;
     /// let path = dir.join("state.jsonl");
-    /// let (state, fixture) = StateFile::open(&path, Fixture::builtin)?;
+    /// let (state, fixture) = StateFile::open(&path, || Ok(Fixture::builtin()))?;
     /// assert_eq!(fixture, Fixture::builtin());
     /// // A second opener is refused while the first holds the lock.
-    /// let err = StateFile::open(&path, Fixture::builtin).unwrap_err();
+    /// let err = StateFile::open(&path, || Ok(Fixture::builtin())).unwrap_err();
     /// assert!(err.to_string().contains("another lupl-sandbox"), "{err}");
     /// drop(state);
     /// # std::fs::remove_dir_all(&dir)?;
@@ -125,7 +125,7 @@ impl StateFile {
     /// ```
     pub fn open(
         path: &Path,
-        fresh: impl FnOnce() -> Fixture,
+        fresh: impl FnOnce() -> Result<Fixture, FixtureError>,
     ) -> Result<(Self, Fixture), FixtureError> {
         let io = io_error(path);
         let lock_path = PathBuf::from(format!("{}.lock", path.display()));
@@ -144,7 +144,8 @@ impl StateFile {
         })?;
         let fixture = match std::fs::read_to_string(path) {
             Ok(text) => load(path, &text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => fresh(),
+            // Made before the file is: a fixture that fails leaves none.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => fresh()?,
             Err(e) => return Err(io(e)),
         };
         let log = private(OpenOptions::new().create(true).append(true))

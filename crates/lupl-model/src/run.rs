@@ -1,7 +1,7 @@
 //! The sandbox as a program: its flags (shared by `lupl-sandbox` and
 //! `lupl sandbox`), state file, fixture, listener, banner.
 
-use crate::{Fixture, Model, RateLimit, SandboxInfo, StateFile, http_server};
+use crate::{Fixture, FixtureError, Model, RateLimit, SandboxInfo, StateFile, http_server};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,9 +43,9 @@ pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
         args.fixture.as_deref(),
         args.organizations as usize,
     );
-    let fresh = || -> Result<Fixture, String> {
+    let fresh = || -> Result<Fixture, FixtureError> {
         let mut fixture = match fixture {
-            Some(path) => Fixture::load(path).map_err(|e| e.to_string())?,
+            Some(path) => Fixture::load(path)?,
             None => Fixture::builtin(),
         };
         if let Some(token) = fixture.users.first().map(|u| u.token.clone()) {
@@ -56,21 +56,10 @@ pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
     let (state, mut fixture) = match args.state.as_deref() {
         Some(path) => {
             // The fresh fixture is only made when there is no saved state.
-            let mut made = None;
-            let (state, fixture) = StateFile::open(path, || match fresh() {
-                Ok(f) => f,
-                Err(e) => {
-                    made = Some(e);
-                    Fixture::builtin()
-                }
-            })
-            .map_err(|e| e.to_string())?;
-            if let Some(e) = made {
-                return Err(e);
-            }
+            let (state, fixture) = StateFile::open(path, fresh).map_err(|e| e.to_string())?;
             (Some(Arc::new(state)), fixture)
         }
-        None => (None, fresh()?),
+        None => (None, fresh().map_err(|e| e.to_string())?),
     };
     if let Some(limit) = args.quota {
         fixture.rate_limit = limit;

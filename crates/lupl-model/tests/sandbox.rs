@@ -338,6 +338,19 @@ fn a_bad_fixture_is_a_clear_error_naming_the_file() {
         .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unknown owner x@y"), "{stderr}");
+
+    // With --state, a fixture that fails leaves no state file behind (the
+    // next start, with the fixture mended, would otherwise ignore it).
+    let state = dir.join("state.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_lupl-sandbox"))
+        .args(["--listen", "127.0.0.1:0", "--fixture"])
+        .arg(&path)
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!state.exists(), "a state file was left behind");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -466,7 +479,7 @@ fn a_torn_last_line_is_dropped_and_a_torn_middle_line_is_an_error() {
     )
     .expect("write");
     let (state, fixture) =
-        lupl_model::StateFile::open(&path, lupl_model::Fixture::builtin).expect("loads");
+        lupl_model::StateFile::open(&path, || Ok(lupl_model::Fixture::builtin())).expect("loads");
     let acme_provider = fixture
         .providers
         .iter()
@@ -482,7 +495,8 @@ fn a_torn_last_line_is_dropped_and_a_torn_middle_line_is_an_error() {
         format!("{snapshot}\n{{\"provider\": \"4e\n{change}\n"),
     )
     .expect("write");
-    let err = lupl_model::StateFile::open(&path, lupl_model::Fixture::builtin).expect_err("torn");
+    let err = lupl_model::StateFile::open(&path, || Ok(lupl_model::Fixture::builtin()))
+        .expect_err("torn");
     assert!(err.to_string().contains("line 2"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
