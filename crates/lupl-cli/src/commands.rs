@@ -63,14 +63,9 @@ impl Context {
         let configured = resolved.rate_limit;
         Ok(ClientBuilder::from_settings(resolved.settings)
             .rate_limit(configured)
-            // Within one run a repeated read (a provider read again to
-            // type fields, a resumed set-many checking a row) costs no
-            // quota; writes forget what they change, so a run never reads
-            // back less than it wrote. 30 s: one run, not another writer's.
-            .response_cache(lupl_auth::ResponseCache::new(
-                std::time::Duration::from_secs(30),
-                256,
-            ))
+            // No response cache: no command reads one resource twice (a
+            // run reads the provider once, and each row at most once to
+            // check it), so it would only cost every write its bookkeeping.
             .on_limit_learned(move |learned| {
                 let flag = lupl_auth::RateLimit {
                     per: std::time::Duration::from_secs(learned.per.as_secs_f64().ceil() as u64),
