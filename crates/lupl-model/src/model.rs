@@ -267,18 +267,7 @@ impl Model {
     /// Stores `change` as an acknowledged write would, with no request and
     /// no hook: for a model that follows another server's state.
     pub fn apply(&self, change: &Change) {
-        let mut state = self.lock();
-        match change {
-            Change::Provider { pms_id, config } => {
-                state.provider_configs.insert(*pms_id, config.clone());
-            }
-            Change::Organization {
-                organization_id,
-                config,
-            } => {
-                state.org_configs.insert(*organization_id, config.clone());
-            }
-        }
+        store(&mut self.lock(), change.clone());
     }
 
     /// What is stored for a provider (`null` when nothing, or unknown).
@@ -483,34 +472,20 @@ impl Model {
         None
     }
 
-    /// Applies a write, persists it through the hook, and acknowledges it;
-    /// undoes it if persisting fails.
+    /// Persists a write through the hook, applies it and acknowledges it;
+    /// a write persisting refuses is not applied (503).
     fn write(&self, state: &mut State, trace: u64, change: Change) -> ModelResponse {
-        let old = match &change {
-            Change::Provider { pms_id, config } => {
-                state.provider_configs.insert(*pms_id, config.clone())
-            }
-            Change::Organization {
-                organization_id,
-                config,
-            } => state.org_configs.insert(*organization_id, config.clone()),
-        };
+        // Persisted first (under the state lock), stored only once it is.
         if let Some(hook) = &self.on_write
             && let Err(e) = hook(&change)
         {
-            let old = old.unwrap_or(Value::Null);
-            match change {
-                Change::Provider { pms_id, .. } => state.provider_configs.insert(pms_id, old),
-                Change::Organization {
-                    organization_id, ..
-                } => state.org_configs.insert(organization_id, old),
-            };
             let mut response = problem(503, "The state could not be saved.", trace, None);
             response
                 .headers
                 .push(("X-Lupl-Sandbox-Error".into(), e.replace(['\r', '\n'], " ")));
             return response;
         }
+        store(state, change);
         ModelResponse::json(200, &json!({}))
     }
 }
@@ -552,5 +527,20 @@ fn snapshot(state: &State) -> Fixture {
             })
             .collect(),
         ..base.clone()
+    }
+}
+
+/// Stores a change's configuration.
+fn store(state: &mut State, change: Change) {
+    match change {
+        Change::Provider { pms_id, config } => {
+            state.provider_configs.insert(pms_id, config);
+        }
+        Change::Organization {
+            organization_id,
+            config,
+        } => {
+            state.org_configs.insert(organization_id, config);
+        }
     }
 }
