@@ -11,6 +11,7 @@
 //! the sandbox environment sets to the fixture's token and Postman fills in
 //! for Stage ("Get New Access Token"). No file holds a real secret.
 
+use lupl_spec::{Operation, Spec};
 use serde_json::{Map, Value, json};
 
 /// Where the files go, relative to the workspace root.
@@ -23,10 +24,6 @@ pub const SANDBOX_ENVIRONMENT_PATH: &str = "postman/sandbox.postman_environment.
 /// The collection's variables: its identity's ids (filled by environments).
 const ID_VARIABLES: [&str; 2] = ["pmsId", "organizationId"];
 
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
 /// A stable id from a name (Postman wants ids; stable ones keep the file's
 /// diff quiet).
 fn id(name: &str) -> String {
@@ -34,43 +31,26 @@ fn id(name: &str) -> String {
     let d = Sha256::digest(name.as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&d[..16]);
-    // RFC 9562 version 8 (custom), variant 1.
-    bytes[6] = (bytes[6] & 0x0f) | 0x80;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    uuid_text(&bytes)
+    // RFC 9562 version 8 (custom).
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
-fn uuid_text(b: &[u8; 16]) -> String {
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
-
-fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
-    match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => r
-            .strip_prefix('#')
-            .and_then(|p| doc.pointer(p))
-            .map_or(schema, |s| resolve(doc, s)),
-        None => schema,
-    }
+/// The collection's variable for an id member, as a `{{name}}` string.
+fn id_variable(name: &str) -> Option<Value> {
+    ID_VARIABLES
+        .contains(&name)
+        .then(|| json!(format!("{{{{{name}}}}}")))
 }
 
 /// An example value for `schema`: its own example, else one built from
 /// its properties; a uuid member named like a collection variable uses it.
-fn example(doc: &Value, schema: &Value, name: Option<&str>) -> Value {
-    if let Some(n) = name
-        && ID_VARIABLES.contains(&n)
-    {
-        return json!(format!("{{{{{n}}}}}"));
+fn example(spec: &Spec, schema: &Value, name: Option<&str>) -> Value {
+    if let Some(variable) = name.and_then(id_variable) {
+        return variable;
     }
-    let schema = resolve(doc, schema);
+    let schema = spec.follow(schema).unwrap_or(schema);
     if let Some(e) = schema.get("example") {
         return e.clone();
     }
@@ -79,7 +59,7 @@ fn example(doc: &Value, schema: &Value, name: Option<&str>) -> Value {
             let mut out = Map::new();
             if let Some(props) = schema.get("properties").and_then(Value::as_object) {
                 for (k, v) in props {
-                    out.insert(k.clone(), example(doc, v, Some(k)));
+                    out.insert(k.clone(), example(spec, v, Some(k)));
                 }
             }
             Value::Object(out)
@@ -92,45 +72,36 @@ fn example(doc: &Value, schema: &Value, name: Option<&str>) -> Value {
     }
 }
 
-/// The documented success of an operation: its first 2xx status.
-fn success(op: &Value) -> u16 {
-    op.get("responses")
-        .and_then(Value::as_object)
-        .and_then(|r| {
-            r.keys()
-                .filter_map(|k| k.parse::<u16>().ok())
-                .find(|s| (200..300).contains(s))
-        })
-        .unwrap_or(200)
-}
-
-fn item(doc: &Value, path: &str, method: &str, op: &Value) -> Value {
-    let operation_id = op
-        .get("operationId")
-        .and_then(Value::as_str)
-        .unwrap_or(path);
+fn item(spec: &Spec, operation: &Operation) -> Value {
+    let doc = spec.document();
+    let (path, method) = (&operation.path, &operation.method);
+    let op = doc.pointer(&operation.pointer()).unwrap_or(&Value::Null);
+    let operation_id = match operation.operation_id.as_str() {
+        "" => path.as_str(),
+        id => id,
+    };
     let name = op
         .get("summary")
         .and_then(Value::as_str)
         .unwrap_or(operation_id);
-    let query: Vec<Value> = op
+    let names: Vec<&str> = op
         .get("parameters")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .map(|p| resolve(doc, p))
+        .map(|p| spec.follow(p).unwrap_or(p))
         .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
         .filter_map(|p| p.get("name").and_then(Value::as_str))
+        .collect();
+    let query: Vec<Value> = names
+        .iter()
         .map(|n| json!({"key": n, "value": format!("{{{{{n}}}}}")}))
         .collect();
-    let query_text: Vec<String> = query
-        .iter()
-        .filter_map(|q| Some(format!("{}={}", q["key"].as_str()?, q["value"].as_str()?)))
-        .collect();
-    let raw = if query_text.is_empty() {
+    let raw = if names.is_empty() {
         format!("{{{{baseUrl}}}}{path}")
     } else {
-        format!("{{{{baseUrl}}}}{path}?{}", query_text.join("&"))
+        let pairs: Vec<String> = names.iter().map(|n| format!("{n}={{{{{n}}}}}")).collect();
+        format!("{{{{baseUrl}}}}{path}?{}", pairs.join("&"))
     };
     let version = doc
         .pointer("/info/version")
@@ -139,7 +110,7 @@ fn item(doc: &Value, path: &str, method: &str, op: &Value) -> Value {
     let mut headers = vec![json!({"key": "api-version", "value": version})];
     let body_schema = op.pointer("/requestBody/content/application~1json/schema");
     let mut request = json!({
-        "method": method.to_ascii_uppercase(),
+        "method": method,
         "url": {
             "raw": raw,
             "host": ["{{baseUrl}}"],
@@ -158,17 +129,10 @@ fn item(doc: &Value, path: &str, method: &str, op: &Value) -> Value {
             Some(Value::Object(example)) => Value::Object(
                 example
                     .iter()
-                    .map(|(k, v)| {
-                        let v = if ID_VARIABLES.contains(&k.as_str()) {
-                            json!(format!("{{{{{k}}}}}"))
-                        } else {
-                            v.clone()
-                        };
-                        (k.clone(), v)
-                    })
+                    .map(|(k, v)| (k.clone(), id_variable(k).unwrap_or_else(|| v.clone())))
                     .collect(),
             ),
-            _ => example(doc, schema, None),
+            _ => example(spec, schema, None),
         };
         request["body"] = json!({
             "mode": "raw",
@@ -177,7 +141,7 @@ fn item(doc: &Value, path: &str, method: &str, op: &Value) -> Value {
         });
     }
     request["header"] = Value::Array(headers);
-    let status = success(op);
+    let status = operation.success();
     let test = vec![
         format!(
             "pm.test(\"{operation_id}: {status}, as CONTRACT.md predicts for the owner's valid request\", function () {{"
@@ -198,19 +162,11 @@ fn item(doc: &Value, path: &str, method: &str, op: &Value) -> Value {
     })
 }
 
-/// The collection for `doc` (openapi.json).
-pub fn collection(doc: &Value) -> Value {
-    let mut items = Vec::new();
-    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
-        for (path, item_) in paths {
-            for method in METHODS {
-                if let Some(op) = item_.get(method) {
-                    items.push(item(doc, path, method, op));
-                }
-            }
-        }
-    }
-    let title = doc
+/// The collection for `spec` (openapi.json).
+pub fn collection(spec: &Spec) -> Value {
+    let items: Vec<Value> = spec.operations().iter().map(|o| item(spec, o)).collect();
+    let title = spec
+        .document()
         .pointer("/info/title")
         .and_then(Value::as_str)
         .unwrap_or("Lupl Open API");
@@ -304,8 +260,9 @@ pub fn sandbox_environment() -> Value {
 /// The three files, by path, as their text. Stage's host is the spec's
 /// first server.
 pub fn files(spec_text: &str) -> Result<Vec<(&'static str, String)>, String> {
-    let doc: Value = serde_json::from_str(spec_text).map_err(|e| format!("openapi.json: {e}"))?;
-    let stage_base_url = doc
+    let spec = Spec::parse(spec_text).map_err(|e| format!("openapi.json: {e}"))?;
+    let stage_base_url = spec
+        .document()
         .pointer("/servers/0/url")
         .and_then(Value::as_str)
         .ok_or("openapi.json names no server")?;
@@ -315,7 +272,7 @@ pub fn files(spec_text: &str) -> Result<Vec<(&'static str, String)>, String> {
             .map_err(|e| e.to_string())
     };
     Ok(vec![
-        (COLLECTION_PATH, pretty(&collection(&doc))?),
+        (COLLECTION_PATH, pretty(&collection(&spec))?),
         (
             STAGE_ENVIRONMENT_PATH,
             pretty(&stage_environment(stage_base_url))?,

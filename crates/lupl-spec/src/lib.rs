@@ -40,6 +40,37 @@ pub struct Operation {
     pub statuses: BTreeSet<u16>,
 }
 
+impl Operation {
+    /// The JSON pointer of the operation's object in the document.
+    ///
+    /// ```
+    /// let spec = lupl_spec::Spec::workspace();
+    /// let op = spec.operation("getProviderConfig").unwrap();
+    /// assert_eq!(op.pointer(), "/paths/~1api~11.0~1pms~1providerconfig/get");
+    /// ```
+    pub fn pointer(&self) -> String {
+        format!(
+            "/paths/{}/{}",
+            self.path.replace('~', "~0").replace('/', "~1"),
+            self.method.to_ascii_lowercase()
+        )
+    }
+
+    /// The documented success: the first 2xx status (200 if none).
+    ///
+    /// ```
+    /// let op = lupl_spec::Spec::workspace().operation("setProviderConfig").unwrap();
+    /// assert_eq!(op.success(), 200);
+    /// ```
+    pub fn success(&self) -> u16 {
+        self.statuses
+            .iter()
+            .copied()
+            .find(|s| (200..300).contains(s))
+            .unwrap_or(200)
+    }
+}
+
 /// Why a document or schema could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
@@ -138,10 +169,23 @@ impl Spec {
 
     /// The value at a JSON pointer, following a `$ref` found there.
     pub fn resolve(&self, pointer: &str) -> Result<&Value, SpecError> {
-        let mut value = self
+        let value = self
             .doc
             .pointer(pointer)
             .ok_or_else(|| SpecError::Unresolved(pointer.to_owned()))?;
+        self.follow(value)
+            .map_err(|_| SpecError::Unresolved(pointer.to_owned()))
+    }
+
+    /// `value`, or what its chain of `$ref`s points at.
+    ///
+    /// ```
+    /// let spec = lupl_spec::Spec::workspace();
+    /// let reference = serde_json::json!({"$ref": "#/components/schemas/ProviderConfiguration"});
+    /// let schema = spec.follow(&reference).unwrap();
+    /// assert!(schema.get("properties").is_some());
+    /// ```
+    pub fn follow<'a>(&'a self, mut value: &'a Value) -> Result<&'a Value, SpecError> {
         // A chain of references is finite in a valid document; bound it anyway.
         for _ in 0..16 {
             match value.get("$ref").and_then(Value::as_str) {
@@ -155,7 +199,13 @@ impl Spec {
                 None => return Ok(value),
             }
         }
-        Err(SpecError::Unresolved(pointer.to_owned()))
+        Err(SpecError::Unresolved(
+            value
+                .get("$ref")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        ))
     }
 
     /// The `example` of a component schema (`ProviderConfiguration` holds the
@@ -182,12 +232,7 @@ impl Spec {
         let op = self
             .operation(operation_id)
             .ok_or_else(|| SpecError::NoOperation(operation_id.to_owned()))?;
-        let pointer = format!(
-            "/paths/{}/{}/responses/{status}",
-            op.path.replace('~', "~0").replace('/', "~1"),
-            op.method.to_ascii_lowercase()
-        );
-        self.resolve(&pointer)
+        self.resolve(&format!("{}/responses/{status}", op.pointer()))
     }
 
     /// A validator for the schema at `pointer` (any `$ref`s inside resolve
