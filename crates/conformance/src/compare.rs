@@ -149,8 +149,8 @@ impl Divergence {
 
     /// From the exchange that diverged (with the model's answer), the
     /// case's exchanges before it, and the clause its prediction judged the
-    /// status under.
-    pub fn of(exchanges: Vec<Exchange>, status_clause: Clause) -> Option<Divergence> {
+    /// status under. `None` (and no copy) when the last did not diverge.
+    pub fn of(exchanges: &[Exchange], status_clause: Clause) -> Option<Divergence> {
         let last = exchanges.last()?;
         let model = last.model.as_ref().filter(|m| !m.aspects.is_empty())?;
         let blame = Blame::of(&last.findings, &model.findings);
@@ -163,7 +163,7 @@ impl Divergence {
         Some(Divergence {
             clause,
             blame,
-            exchanges,
+            exchanges: exchanges.to_vec(),
         })
     }
 }

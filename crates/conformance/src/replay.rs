@@ -201,11 +201,7 @@ pub fn replay(lines: Vec<Line>) -> Result<Report, ReplayError> {
         }
         case.push(e);
         if matches!(this.0, Phase::Directed | Phase::Mixed)
-            && let Some(d) = case
-                .last()
-                .and_then(|last| last.model.as_ref())
-                .filter(|m| !m.aspects.is_empty())
-                .and_then(|_| Divergence::of(case.clone(), expected.status_clause))
+            && let Some(d) = Divergence::of(&case, expected.status_clause)
         {
             report.divergences.add(d);
         }

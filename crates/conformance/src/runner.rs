@@ -229,13 +229,7 @@ impl CaseRun {
 
     /// Notes a divergence when the last exchange has one.
     fn diverged(&mut self, status_clause: Clause) {
-        if self
-            .exchanges
-            .last()
-            .and_then(|e| e.model.as_ref())
-            .is_some_and(|m| !m.aspects.is_empty())
-            && let Some(d) = Divergence::of(self.exchanges.clone(), status_clause)
-        {
+        if let Some(d) = Divergence::of(&self.exchanges, status_clause) {
             self.divergences.push(d);
         }
     }
