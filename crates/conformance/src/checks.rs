@@ -40,6 +40,23 @@ impl Received {
     pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
     }
+
+    /// The methods an `Allow` header names, upper-case.
+    pub(crate) fn allow_methods(&self) -> Option<BTreeSet<String>> {
+        Some(
+            self.header("allow")?
+                .split(',')
+                .map(|m| m.trim().to_ascii_uppercase())
+                .filter(|m| !m.is_empty())
+                .collect(),
+        )
+    }
+
+    /// The keys of a 400 body's `errors`.
+    pub(crate) fn error_keys(&self) -> Option<BTreeSet<String>> {
+        let body = self.json()?;
+        Some(body.get("errors")?.as_object()?.keys().cloned().collect())
+    }
 }
 
 /// The checks, by name.
@@ -281,11 +298,7 @@ pub fn judge(op: Op, expected: &Expected, received: &Received, schemas: &Schemas
         }
         405 => {
             let allow = received.header("allow").unwrap_or_default();
-            let methods: BTreeSet<String> = allow
-                .split(',')
-                .map(|m| m.trim().to_ascii_uppercase())
-                .filter(|m| !m.is_empty())
-                .collect();
+            let methods = received.allow_methods().unwrap_or_default();
             let want: BTreeSet<String> = ["GET".to_owned(), "POST".to_owned()].into();
             out.push(Finding::new(
                 Clause::RouteMethod,
@@ -312,11 +325,7 @@ pub fn judge(op: Op, expected: &Expected, received: &Received, schemas: &Schemas
 /// The clauses a wrong answer is the fault of: the accepted variations
 /// whose stage would answer this way (the most specific ones), else none.
 fn blame<'a>(features: &'a [Feature], received: &Received) -> Vec<&'a Feature> {
-    let keys: BTreeSet<String> = received
-        .json()
-        .and_then(|b| b.get("errors").and_then(Value::as_object).cloned())
-        .map(|e| e.keys().cloned().collect())
-        .unwrap_or_default();
+    let keys = received.error_keys().unwrap_or_default();
     let explains = |f: &&Feature| {
         f.statuses.contains(&received.status)
             || (received.status == 400 && f.keys.iter().any(|k| keys.contains(k)))

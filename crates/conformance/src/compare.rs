@@ -224,21 +224,6 @@ fn media_family(r: &Received) -> &'static str {
     }
 }
 
-fn error_keys(r: &Received) -> Option<BTreeSet<String>> {
-    let body = r.json()?;
-    Some(body.get("errors")?.as_object()?.keys().cloned().collect())
-}
-
-fn allowed(r: &Received) -> Option<BTreeSet<String>> {
-    Some(
-        r.header("allow")?
-            .split(',')
-            .map(|m| m.trim().to_ascii_uppercase())
-            .filter(|m| !m.is_empty())
-            .collect(),
-    )
-}
-
 fn broken(findings: &[Finding]) -> BTreeSet<Clause> {
     findings
         .iter()
@@ -275,7 +260,7 @@ fn answers_differ(op: Op, target: &Received, model: &Received) -> Vec<Aspect> {
         out.push(Aspect::ContentType);
     }
     match target.status {
-        400 if error_keys(target) != error_keys(model) => out.push(Aspect::ErrorKeys),
+        400 if target.error_keys() != model.error_keys() => out.push(Aspect::ErrorKeys),
         200 if !op.is_post() && target.json() != model.json() => out.push(Aspect::Body),
         // `{}` or an empty body are the same answer.
         403 if target.json().unwrap_or(Value::Object(Default::default()))
@@ -295,7 +280,7 @@ fn answers_differ(op: Op, target: &Received, model: &Received) -> Vec<Aspect> {
         429 if target.header("retry-after").is_some() != model.header("retry-after").is_some() => {
             out.push(Aspect::RetryAfter)
         }
-        405 if allowed(target) != allowed(model) => out.push(Aspect::Allow),
+        405 if target.allow_methods() != model.allow_methods() => out.push(Aspect::Allow),
         _ => {}
     }
     out
