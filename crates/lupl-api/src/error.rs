@@ -245,7 +245,7 @@ pub(crate) fn park_middleware_error(e: BoxError) -> String {
     let message = e.to_string();
     // Outside `from_call` (never, for calls through the face) the message
     // alone is kept.
-    let _ = MIDDLEWARE_ERROR.try_with(|slot| *slot.borrow_mut() = Some(e));
+    end_call_with(e);
     message
 }
 
@@ -360,13 +360,8 @@ impl Error {
             | progenitor_client::Error::InvalidUpgrade(e)
             | progenitor_client::Error::ResponseBodyError(e) => Error::Transport(e),
             progenitor_client::Error::InvalidRequest(msg) => Error::InvalidRequest(msg),
-            progenitor_client::Error::Custom(msg) => {
-                let parked = MIDDLEWARE_ERROR
-                    .try_with(|slot| slot.borrow_mut().take())
-                    .ok()
-                    .flatten();
-                Error::Middleware(parked.unwrap_or_else(|| msg.into()))
-            }
+            // `from_call` puts the parked error itself in place of this.
+            progenitor_client::Error::Custom(msg) => Error::Middleware(msg.into()),
             progenitor_client::Error::ErrorResponse(rv) => Error::UnexpectedStatus {
                 status: rv.status(),
                 body: String::new(),

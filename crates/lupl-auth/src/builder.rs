@@ -30,7 +30,7 @@ pub struct ClientBuilder {
     cache: Option<TokenCache>,
     clock: Arc<dyn Clock>,
     http: Option<lupl_api::reqwest::Client>,
-    responses: Option<Arc<ResponseCache>>,
+    responses: Option<ResponseCache>,
     on_limit_learned: Option<LimitLearned>,
 }
 
@@ -110,7 +110,7 @@ impl ClientBuilder {
     /// # drop(builder);
     /// ```
     pub fn response_cache(mut self, cache: ResponseCache) -> Self {
-        self.responses = Some(Arc::new(cache));
+        self.responses = Some(cache);
         self
     }
 

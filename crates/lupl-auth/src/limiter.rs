@@ -219,7 +219,7 @@ struct Pacing {
     limit: RateLimit,
     gcra: Cells,
     sent: VecDeque<Instant>,
-    /// The latest lesson: the 429s of one burst of requests.
+    /// A lesson not settled yet: the 429s of one burst of requests.
     lesson: Option<Lesson>,
 }
 
@@ -239,8 +239,6 @@ struct Lesson {
     refused: usize,
     /// The limit in force when the burst began.
     before: RateLimit,
-    /// Settled (and told) already.
-    settled: bool,
 }
 
 fn cells(limit: RateLimit, clock: &Arc<dyn Clock>) -> Cells {
@@ -393,7 +391,7 @@ impl RateLimiter {
     pub fn learn(&self, retry_after: Duration, sent: Instant) -> Option<RateLimit> {
         let now = self.clock.now();
         let mut pacing = self.pacing.lock();
-        if let Some(lesson) = pacing.lesson.as_mut().filter(|l| !l.settled) {
+        if let Some(lesson) = pacing.lesson.as_mut() {
             // Another 429 of the same burst: settled with the rest. (One to
             // a request sent after the first was learned from raced the
             // pause; the lesson's settling covers it.)
@@ -412,7 +410,6 @@ impl RateLimiter {
             retry_after,
             refused: 1,
             before: pacing.limit,
-            settled: false,
         };
         // For now, by send order (the refused send is the last up to
         // `sent`); settled later by answers.
@@ -464,19 +461,16 @@ impl RateLimiter {
     /// it. Runs under the lock `admit` holds.
     fn settle(&self, pacing: &mut Pacing, now: Instant) -> Option<RateLimit> {
         let lesson = pacing.lesson.as_ref().filter(|l| {
-            !l.settled
-                && l.learned_at
-                    .checked_add(l.retry_after)
-                    .is_none_or(|end| now >= end)
+            l.learned_at
+                .checked_add(l.retry_after)
+                .is_none_or(|end| now >= end)
         })?;
         let sends = pacing.sent.partition_point(|t| *t < lesson.learned_at);
         let before = lesson.before;
         let settled = self
             .estimate(pacing, lesson, sends)
             .filter(|l| l.per_second() < before.per_second() * 0.999);
-        if let Some(lesson) = pacing.lesson.as_mut() {
-            lesson.settled = true;
-        }
+        pacing.lesson = None;
         let limit = settled.unwrap_or(before);
         if limit != pacing.limit {
             pacing.limit = limit;

@@ -41,7 +41,7 @@ pub struct AuthMiddleware {
     limiter: Arc<RateLimiter>,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
-    cache: Option<Arc<ResponseCache>>,
+    cache: Option<ResponseCache>,
 }
 
 impl fmt::Debug for AuthMiddleware {
@@ -108,11 +108,11 @@ impl AuthMiddleware {
     /// ));
     /// let limiter = Arc::new(RateLimiter::new(RateLimit::default(), clock.clone()));
     /// let middleware = AuthMiddleware::new(environment, tokens, limiter, RetryPolicy::default(), clock)
-    ///     .with_cache(Arc::new(ResponseCache::new(Duration::from_secs(30), 64)));
+    ///     .with_cache(ResponseCache::new(Duration::from_secs(30), 64));
     /// # drop(middleware);
     /// # Ok::<(), lupl_api::Error>(())
     /// ```
-    pub fn with_cache(mut self, cache: Arc<ResponseCache>) -> Self {
+    pub fn with_cache(mut self, cache: ResponseCache) -> Self {
         self.cache = Some(cache);
         self
     }
@@ -140,10 +140,9 @@ impl AuthMiddleware {
         let Some(cache) = &self.cache else {
             return self.send_uncached(http, request).await;
         };
-        let is_get = request.method() == Method::GET;
-        // Keyed by the request as it leaves here (its first token).
-        let key = Key::of(&request);
-        if is_get {
+        if request.method() == Method::GET {
+            // Keyed by the request as it leaves here (its first token).
+            let key = Key::of(&request);
             if let Some(kept) = cache.get(&key, &self.clock) {
                 tracing::debug!("answered from the response cache");
                 return Ok(kept);
@@ -153,7 +152,7 @@ impl AuthMiddleware {
             cache.keep(key, response, &self.clock, ticket).await
         } else {
             // Forgets now, and again when the write ends or is dropped.
-            let mut writing = cache.writing(key, self.clock.clone());
+            let mut writing = cache.writing(Key::path_of(&request), self.clock.clone());
             let outcome = self.send_uncached(http, request).await;
             if let Ok(response) = &outcome {
                 writing.answered(response.status());

@@ -38,8 +38,13 @@ impl Key {
         Self {
             identity: Sha256::digest(auth).into(),
             url: request.url().as_str().to_owned(),
-            path: request.url().path().to_ascii_lowercase(),
+            path: Self::path_of(request),
         }
+    }
+
+    /// The path a write to `request` forgets: any query, any identity.
+    pub(crate) fn path_of(request: &reqwest::Request) -> String {
+        request.url().path().to_ascii_lowercase()
     }
 }
 
@@ -219,15 +224,15 @@ impl ResponseCache {
         Ok(rebuild(headers, body))
     }
 
-    /// Marks a write to `key`'s path under way: what is kept for the path
+    /// Marks a write to `path` under way: what is kept for the path
     /// is forgotten now and again when the guard drops; if the guard drops
     /// without [`Writing::answered`] (an error, a 5xx, a cancelled call),
     /// nothing is kept for the path for a TTL.
-    pub(crate) fn writing(&self, key: Key, clock: Arc<dyn Clock>) -> Writing<'_> {
-        self.forget_path(&key.path, None);
+    pub(crate) fn writing(&self, path: String, clock: Arc<dyn Clock>) -> Writing<'_> {
+        self.forget_path(&path, None);
         Writing {
             cache: self,
-            key,
+            path,
             clock,
             answered: false,
         }
@@ -257,7 +262,7 @@ impl ResponseCache {
 /// A write under way; see [`ResponseCache::writing`].
 pub(crate) struct Writing<'a> {
     cache: &'a ResponseCache,
-    key: Key,
+    path: String,
     clock: Arc<dyn Clock>,
     answered: bool,
 }
@@ -276,7 +281,7 @@ impl Drop for Writing<'_> {
             let now = self.clock.now();
             (now, now.checked_add(self.cache.ttl).unwrap_or(now))
         });
-        self.cache.forget_path(&self.key.path, unsure);
+        self.cache.forget_path(&self.path, unsure);
     }
 }
 
