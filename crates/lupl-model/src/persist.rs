@@ -42,36 +42,51 @@ enum Entry {
     Organization { organization: Uuid, config: Value },
 }
 
-/// The state as last written, with where each record sits, so that a
-/// change applies in constant time.
-struct Written {
+/// A fixture with where each record sits, so that an entry applies in
+/// constant time. Ids never change after loading: the index is built once.
+struct Indexed {
     fixture: Fixture,
     providers: HashMap<Uuid, usize>,
     organizations: HashMap<Uuid, usize>,
-    log: File,
-    /// Bytes of the snapshot and of the changes after it.
-    snapshot_bytes: u64,
-    log_bytes: u64,
 }
 
-impl Written {
-    fn apply(&mut self, entry: &Entry) {
+impl Indexed {
+    fn new(fixture: Fixture) -> Self {
+        let providers = index(fixture.providers.iter().map(|p| p.pms_id));
+        let organizations = index(fixture.organizations.iter().map(|o| o.organization_id));
+        Self {
+            fixture,
+            providers,
+            organizations,
+        }
+    }
+
+    fn apply(&mut self, entry: Entry) {
         match entry {
             Entry::Provider { provider, config } => {
-                if let Some(&i) = self.providers.get(provider) {
-                    self.fixture.providers[i].config = config.clone();
+                if let Some(&i) = self.providers.get(&provider) {
+                    self.fixture.providers[i].config = config;
                 }
             }
             Entry::Organization {
                 organization,
                 config,
             } => {
-                if let Some(&i) = self.organizations.get(organization) {
-                    self.fixture.organizations[i].config = config.clone();
+                if let Some(&i) = self.organizations.get(&organization) {
+                    self.fixture.organizations[i].config = config;
                 }
             }
         }
     }
+}
+
+/// The state as last written, and the file it is written to.
+struct Written {
+    state: Indexed,
+    log: File,
+    /// Bytes of the snapshot and of the changes after it.
+    snapshot_bytes: u64,
+    log_bytes: u64,
 }
 
 /// An open state file, locked for this process.
@@ -142,21 +157,20 @@ impl StateFile {
             },
             std::fs::TryLockError::Error(e) => io_error(&lock_path)(e),
         })?;
-        let fixture = match std::fs::read_to_string(path) {
+        let state = match std::fs::read_to_string(path) {
             Ok(text) => load(path, &text)?,
             // Made before the file is: a fixture that fails leaves none.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => fresh()?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Indexed::new(fresh()?),
             Err(e) => return Err(io(e)),
         };
+        let fixture = state.fixture.clone();
         let log = private(OpenOptions::new().create(true).append(true))
             .open(path)
             .map_err(&io)?;
         let state = Self {
             path: path.to_owned(),
             written: Mutex::new(Written {
-                providers: HashMap::new(),
-                organizations: HashMap::new(),
-                fixture: fixture.clone(),
+                state,
                 log,
                 snapshot_bytes: 0,
                 log_bytes: 0,
@@ -204,7 +218,7 @@ impl StateFile {
             return Err(io(e));
         }
         written.log_bytes += line.len() as u64;
-        written.apply(&entry);
+        written.state.apply(entry);
         if written.log_bytes > written.snapshot_bytes.max(1 << 20)
             && let Err(e) = self.compact(&mut written)
         {
@@ -232,7 +246,7 @@ impl StateFile {
         let tmp = dir.join(format!(".{name}.tmp"));
         let snapshot = Snapshot {
             lupl_sandbox_state: 1,
-            fixture: written.fixture.clone(),
+            fixture: written.state.fixture.clone(),
         };
         let mut text = serde_json::to_vec(&snapshot).map_err(|e| io(std::io::Error::other(e)))?;
         text.push(b'\n');
@@ -254,14 +268,6 @@ impl StateFile {
             .map_err(&io)?;
         written.snapshot_bytes = text.len() as u64;
         written.log_bytes = 0;
-        written.providers = index(written.fixture.providers.iter().map(|p| p.pms_id));
-        written.organizations = index(
-            written
-                .fixture
-                .organizations
-                .iter()
-                .map(|o| o.organization_id),
-        );
         Ok(())
     }
 
@@ -276,10 +282,10 @@ fn index(ids: impl Iterator<Item = Uuid>) -> HashMap<Uuid, usize> {
 }
 
 /// Reads a state file: a snapshot line and its changes, or a whole fixture.
-fn load(path: &Path, text: &str) -> Result<Fixture, FixtureError> {
+fn load(path: &Path, text: &str) -> Result<Indexed, FixtureError> {
     let shown = path.display().to_string();
     if !text.trim_start().starts_with("{\"luplSandboxState\"") {
-        return Fixture::parse(text, &shown);
+        return Fixture::parse(text, &shown).map(Indexed::new);
     }
     let format = |line: usize, e: serde_json::Error| FixtureError::Format {
         path: shown.clone(),
@@ -291,29 +297,15 @@ fn load(path: &Path, text: &str) -> Result<Fixture, FixtureError> {
     let (_, first) = lines.next().unwrap_or((0, ""));
     let snapshot: Snapshot = serde_json::from_str(first).map_err(|e| format(1, e))?;
     snapshot.fixture.check(&shown)?;
-    let mut fixture = snapshot.fixture;
-    let providers = index(fixture.providers.iter().map(|p| p.pms_id));
-    let organizations = index(fixture.organizations.iter().map(|o| o.organization_id));
+    let mut state = Indexed::new(snapshot.fixture);
     for (i, line) in lines {
         let complete = line.ends_with('\n');
         match serde_json::from_str::<Entry>(line) {
-            Ok(Entry::Provider { provider, config }) => {
-                if let Some(&at) = providers.get(&provider) {
-                    fixture.providers[at].config = config;
-                }
-            }
-            Ok(Entry::Organization {
-                organization,
-                config,
-            }) => {
-                if let Some(&at) = organizations.get(&organization) {
-                    fixture.organizations[at].config = config;
-                }
-            }
+            Ok(entry) => state.apply(entry),
             // Killed mid-append: that write was never acknowledged.
             Err(_) if !complete => break,
             Err(e) => return Err(format(i + 1, e)),
         }
     }
-    Ok(fixture)
+    Ok(state)
 }
