@@ -222,7 +222,11 @@ impl Environment {
     }
 
     /// The HTTP client settings this toolkit uses: rustls, 30 s timeouts,
-    /// its user agent; add to them before building.
+    /// its user agent, and no redirect followed: a 3xx is an answer
+    /// ([`Error::Redirected`]), so neither a request body (a configuration,
+    /// Auth0's `client_secret`) nor a token is ever sent to a host other
+    /// than the one named, and a POST never silently becomes a GET. Add to
+    /// them before building; keep the redirect policy.
     ///
     /// ```
     /// use lupl_api::{ClientState, Environment};
@@ -238,6 +242,7 @@ impl Environment {
             .connect_timeout(Duration::from_secs(30))
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("lupl-rs/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
     }
 
     /// An HTTP client with [`Environment::http_client_builder`]'s settings.

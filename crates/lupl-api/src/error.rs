@@ -49,6 +49,29 @@ pub enum RetryAfter {
 }
 
 impl RetryAfter {
+    /// The longest wait any tool of this toolkit keeps for a `Retry-After`
+    /// (two minutes; the API's window is one): a longer value (or a date
+    /// years ahead) is capped to it rather than obeyed.
+    ///
+    /// ```
+    /// assert_eq!(lupl_api::RetryAfter::MAX_WAIT.as_secs(), 120);
+    /// ```
+    pub const MAX_WAIT: Duration = Duration::from_secs(120);
+
+    /// How long to wait from `now`, capped at [`RetryAfter::MAX_WAIT`]:
+    /// the one place a `Retry-After` becomes a wait.
+    ///
+    /// ```
+    /// use lupl_api::RetryAfter;
+    /// use std::time::{Duration, SystemTime};
+    /// let now = SystemTime::now();
+    /// assert_eq!(RetryAfter::Seconds(7).wait_from(now), Duration::from_secs(7));
+    /// assert_eq!(RetryAfter::Seconds(u64::MAX).wait_from(now), RetryAfter::MAX_WAIT);
+    /// ```
+    pub fn wait_from(&self, now: SystemTime) -> Duration {
+        self.delay_from(now).min(Self::MAX_WAIT)
+    }
+
     /// Parses either form; `None` for anything else.
     ///
     /// ```
@@ -148,6 +171,16 @@ pub enum Error {
     TooManyRequests {
         /// When to try again, if the server said.
         retry_after: Option<RetryAfter>,
+    },
+    /// A 3xx: the server sent the request elsewhere. It is not followed
+    /// (a redirect could carry the body or the token to another host, and
+    /// would turn a POST into a GET): the request was not served here.
+    #[error("{status} redirect{} not followed: the API is not at this base URL (or sends requests elsewhere); check the base URL", location.as_deref().map(|l| format!(" to {}", truncate(l))).unwrap_or_default())]
+    Redirected {
+        /// The status.
+        status: StatusCode,
+        /// Where the server pointed (`Location`), if it said.
+        location: Option<String>,
     },
     /// Any other status, with the body as received (lossy UTF-8).
     #[error("unexpected {status}: {}", truncate(body))]
@@ -311,7 +344,9 @@ impl Error {
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::UnexpectedStatus { status, .. } | Error::Decode { status, .. } => *status,
+            Error::UnexpectedStatus { status, .. }
+            | Error::Decode { status, .. }
+            | Error::Redirected { status, .. } => *status,
             Error::Transport(e) => return e.status(),
             Error::InvalidRequest(_) | Error::Middleware(_) | Error::Configuration(_) => {
                 return None;
@@ -407,6 +442,12 @@ impl Error {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType,
             StatusCode::TOO_MANY_REQUESTS => Error::TooManyRequests {
                 retry_after: RetryAfter::from_headers(headers),
+            },
+            s if s.is_redirection() => Error::Redirected {
+                status,
+                location: headers
+                    .get(reqwest::header::LOCATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
             },
             _ => Error::UnexpectedStatus {
                 status,

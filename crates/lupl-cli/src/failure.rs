@@ -83,7 +83,11 @@ pub fn is_auth0_unavailable(e: &lupl_auth::AuthError) -> bool {
         lupl_auth::AuthError::Transport { .. } | lupl_auth::AuthError::TooManyRequests { .. } => {
             true
         }
-        lupl_auth::AuthError::Unexpected { status, .. } => *status >= 500,
+        // A redirect is not followed (the secret would go along): Auth0 was
+        // not reached at the named URL.
+        lupl_auth::AuthError::Unexpected { status, .. } => {
+            *status >= 500 || (300..400).contains(status)
+        }
         _ => false,
     }
 }
@@ -132,6 +136,9 @@ impl From<Error> for Failure {
             Error::Unauthorized { .. } => Failure::auth(format!(
                 "{e} (check LUPL_TOKEN, the LUPL_CLIENT_* settings or the config file's profile)"
             )),
+            // Not followed: the body or the token could have gone to
+            // another host. The API was not reached at the named URL.
+            Error::Redirected { .. } => Failure::new(exit::NETWORK, e.to_string()),
             Error::Transport(_) => Failure::new(
                 exit::NETWORK,
                 format!("{e} (check the network and --base-url)"),
