@@ -61,6 +61,41 @@ pub struct SettingsArgs {
 }
 
 impl SettingsArgs {
+    /// The files these settings read (the config file, explicit or
+    /// default, and the secret files), as inputs for
+    /// [`lupl_safety::paths::Files::check`]: no output of a tool may
+    /// replace one. `var` reads the environment.
+    ///
+    /// ```
+    /// use lupl_auth::SettingsArgs;
+    /// let args = SettingsArgs { token_file: Some("tok".into()), ..SettingsArgs::default() };
+    /// let clash = args
+    ///     .input_files(&|_| None)
+    ///     .output("--results", Some("tok".as_ref()))
+    ///     .check();
+    /// assert!(clash.is_err(), "the results would replace the token file");
+    /// ```
+    pub fn input_files(&self, var: &dyn Fn(&str) -> Option<String>) -> lupl_safety::paths::Files {
+        let config = self
+            .config
+            .clone()
+            .or_else(|| crate::profile::default_path(var));
+        lupl_safety::paths::Files::default()
+            .input("--config", config.as_deref())
+            .input(
+                "--token-file",
+                self.token_file
+                    .as_deref()
+                    .filter(|p| *p != std::path::Path::new("-")),
+            )
+            .input(
+                "--client-secret-file",
+                self.client_secret_file
+                    .as_deref()
+                    .filter(|p| *p != std::path::Path::new("-")),
+            )
+    }
+
     /// Settles the settings: these flags, then the process environment,
     /// then the config file's profile.
     ///

@@ -31,7 +31,7 @@ impl Default for RetryPolicy {
             max_retries: 3,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(120),
+            max_retry_after: lupl_api::RetryAfter::MAX_WAIT,
         }
     }
 }

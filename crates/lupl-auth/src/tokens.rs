@@ -107,6 +107,9 @@ pub struct AccessToken {
 
 impl AccessToken {
     fn new(value: SecretString, refresh_at: Option<Instant>) -> Self {
+        // Every token in play passes here: from now on no output of this
+        // process shows it, wherever a server echoes it.
+        lupl_safety::secrets::register(value.expose_secret());
         let header = HeaderValue::from_str(&format!("Bearer {}", value.expose_secret()))
             .ok()
             .map(|mut h| {
@@ -257,6 +260,16 @@ impl TokenSource {
         clock: Arc<dyn Clock>,
         cache: Option<TokenCache>,
     ) -> Self {
+        if let Credentials::Auth0 {
+            client_secret,
+            refresh_token,
+            ..
+        } = &credentials
+        {
+            for secret in [client_secret, refresh_token].into_iter().flatten() {
+                lupl_safety::secrets::register(secret.expose_secret());
+            }
+        }
         let (endpoint, refresh_token) = match &credentials {
             Credentials::Static(_) => (None, None),
             Credentials::Auth0 {
@@ -481,6 +494,7 @@ impl TokenSource {
             // Rotation: the new refresh token replaces the old one at once;
             // Auth0 revokes the whole family if the old one is used again.
             if let Some(r) = issued.refresh_token {
+                lupl_safety::secrets::register(r.expose_secret());
                 state.refresh_token = Some(r);
             }
             state.refresh_token.clone()

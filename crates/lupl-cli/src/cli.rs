@@ -4,6 +4,7 @@
 use crate::rows::Format;
 use clap::{Parser, Subcommand, ValueEnum};
 use lupl_auth::SettingsArgs;
+use lupl_safety::paths::Role;
 use std::path::PathBuf;
 use uuid::Uuid;
 
@@ -18,6 +19,23 @@ Credentials come from flags, then the LUPL_* variables (LUPL_TOKEN, or
 LUPL_CLIENT_ID/LUPL_CLIENT_SECRET/LUPL_AUTH_DOMAIN/LUPL_AUDIENCE), then a
 profile of ~/.config/lupl/config.toml (see the README).
 Exit codes: 0 ok, 1 refused or invalid, 2 usage, 3 auth, 4 network, 130 interrupted.";
+
+/// Every path flag of `lupl` and what it is to a run, for
+/// [`lupl_safety::paths`]: no output may replace an input or another
+/// output. A test walks every path flag of [`Cli`] and fails on one this
+/// list does not name, so a new flag cannot skip the guard.
+pub const FILE_ROLES: &[(&str, Role)] = &[
+    ("config", Role::Input),
+    ("client_secret_file", Role::Input),
+    ("token_file", Role::Input),
+    ("file", Role::Input),
+    ("provider_config", Role::Input),
+    ("fixture", Role::Input),
+    ("journal", Role::Output),
+    ("results", Role::Output),
+    // The sandbox reads its state file and appends to it.
+    ("state", Role::Output),
+];
 
 /// Script the Lupl Open API: provider and organization configurations.
 #[derive(Parser, Debug)]

@@ -13,10 +13,10 @@ use lupl_api::types::{
 };
 use lupl_api::{Client, Error};
 use lupl_auth::{ClientBuilder, SettingsArgs};
+use lupl_safety::signals::Interrupts;
 use serde_json::{Map, Value, json};
 use std::io::IsTerminal;
 use std::path::Path;
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 /// An environment to read `LUPL_*` variables from.
@@ -440,38 +440,11 @@ async fn org_set(
     )))
 }
 
-/// Ctrl-C and SIGTERM, as a channel. The handlers are installed before
-/// this returns, so no signal is lost to the default action afterwards.
-pub fn interrupts() -> Result<mpsc::Receiver<()>, Failure> {
-    let (tx, rx) = mpsc::channel(4);
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let install =
-            |kind| signal(kind).map_err(|e| Failure::usage(format!("cannot handle signals: {e}")));
-        let mut int = install(SignalKind::interrupt())?;
-        let mut term = install(SignalKind::terminate())?;
-        tokio::spawn(async move {
-            loop {
-                let got = tokio::select! {
-                    s = int.recv() => s.is_some(),
-                    s = term.recv() => s.is_some(),
-                };
-                if !got || tx.send(()).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    #[cfg(not(unix))]
-    tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            if tx.send(()).await.is_err() {
-                break;
-            }
-        }
-    });
-    Ok(rx)
+/// Ctrl-C and SIGTERM ([`lupl_safety::signals`]). The handlers are
+/// installed before this returns, so no signal is lost to the default
+/// action afterwards.
+pub fn interrupts() -> Result<Interrupts, Failure> {
+    Interrupts::install().map_err(|e| Failure::usage(format!("cannot handle signals: {e}")))
 }
 
 /// `lupl org set-many`: rows from a file, typed by the provider, sent
@@ -479,7 +452,7 @@ pub fn interrupts() -> Result<mpsc::Receiver<()>, Failure> {
 pub async fn set_many(
     ctx: &Context,
     args: &SetManyArgs,
-    interrupts: mpsc::Receiver<()>,
+    interrupts: Interrupts,
 ) -> Result<Done, Failure> {
     let format = args
         .format
@@ -505,7 +478,12 @@ pub async fn set_many(
         },
     };
     if !args.dry_run {
-        set_many::check_paths(&args.file, args.provider_config.as_deref(), &plan)?;
+        set_many::check_paths(
+            ctx.settings.input_files(&|n| (ctx.env)(n)),
+            &args.file,
+            args.provider_config.as_deref(),
+            &plan,
+        )?;
     }
     let text = documents::read(&args.file)?;
     // The provider's declared fields type the CSV values and judge the rows.

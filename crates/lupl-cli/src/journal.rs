@@ -151,6 +151,12 @@ impl Outcome {
         self.status == Status::STORED
     }
 
+    /// True when the API could not take the row now (a 5xx, a 429 after
+    /// the retries, no answer): the same row may pass later.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self.status, Status::Http(429 | 500..=599) | Status::Network)
+    }
+
     /// True when the answer says the credentials, not the row, are at fault
     /// (a 401, or no token could be had): every further row would fail too.
     pub fn is_auth_failure(&self) -> bool {

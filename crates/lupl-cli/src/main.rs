@@ -4,8 +4,8 @@
 //! Exit codes: 0 ok, 1 the API refused (or a file or row is invalid),
 //! 2 usage, 3 authentication, 4 network, 130 interrupted.
 
-use clap::Parser;
-use lupl_cli::cli::Cli;
+use clap::{CommandFactory, FromArgMatches};
+use lupl_cli::cli::{Cli, FILE_ROLES};
 use lupl_cli::commands::{self, Context};
 use lupl_cli::terminal::printable;
 use std::process::ExitCode;
@@ -29,7 +29,18 @@ fn init_tracing(verbose: u8) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Before anything is read, sent or written: no output replaces an input.
+    if let Err(e) = lupl_safety::paths::from_matches(&matches, FILE_ROLES)
+        .and_then(|files| files.check().map_err(|e| e.to_string()))
+    {
+        eprintln!("lupl: {}", printable(&e));
+        return ExitCode::from(lupl_cli::exit::USAGE);
+    }
     init_tracing(cli.verbose);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -14,12 +14,12 @@ use crate::journal::{self, Earlier, Entry, Journal, Outcome, Status};
 use crate::rows::{Row, RowProblem, Rows};
 use lupl_api::types::{OrganizationFields, SetOrganizationConfigRequest};
 use lupl_api::{Client, Error};
+use lupl_safety::paths::Files;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
@@ -66,6 +66,9 @@ pub struct Summary {
     pub ok: usize,
     /// Rows refused or failed.
     pub failed: usize,
+    /// Of the failed rows, those the API could not take now (a 5xx or a
+    /// 429 after the retries, no answer): the same row may pass later.
+    pub unavailable: usize,
     /// Rows not run (interrupted or stopped).
     pub not_run: usize,
     /// Rows skipped because an earlier run had finished them.
@@ -81,12 +84,23 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The exit code: 0 only if every row is stored.
+    /// The exit code: 0 only if every row is stored; 4 (unavailable now)
+    /// when every failed row failed for want of the API, not for its
+    /// content, so a script can tell "retry later" from "fix the rows".
+    ///
+    /// ```
+    /// let mut summary = lupl_cli::set_many::Summary { rows: 2, ok: 1, failed: 1, unavailable: 1, ..Default::default() };
+    /// assert_eq!(summary.exit_code(), lupl_cli::exit::NETWORK);
+    /// summary.unavailable = 0;
+    /// assert_eq!(summary.exit_code(), lupl_cli::exit::REFUSED);
+    /// ```
     pub fn exit_code(&self) -> u8 {
         if self.interrupted {
             exit::INTERRUPTED
         } else if self.ok == self.rows {
             exit::OK
+        } else if self.failed > 0 && self.failed == self.unavailable {
+            exit::NETWORK
         } else {
             exit::REFUSED
         }
@@ -215,48 +229,24 @@ impl Meter {
 }
 
 /// Refuses, before anything is read or sent, output paths that would
-/// overwrite an input (the rows file or the provider's configuration) or
-/// each other, and a result file that cannot be written.
+/// overwrite an input (the rows file, the provider's configuration, the
+/// settings' files in `inputs`) or each other, or that are not regular
+/// files (both are replaced through a rename: a device or a pipe would be
+/// replaced by a plain file rather than written to), and a result file
+/// that cannot be written.
 pub fn check_paths(
+    inputs: Files,
     file: &Path,
     provider_config: Option<&Path>,
     plan: &Plan,
 ) -> Result<(), Failure> {
-    let inputs = [Some(file), provider_config];
-    for (output, what) in [(&plan.results, "--results"), (&plan.journal, "--journal")] {
-        for input in inputs.iter().flatten() {
-            if same_file(output, input) {
-                return Err(Failure::usage(format!(
-                    "{what} {} is the input file {}; give another path",
-                    output.display(),
-                    input.display()
-                )));
-            }
-        }
-    }
-    if same_file(&plan.results, &plan.journal) {
-        return Err(Failure::usage(format!(
-            "--results and --journal are both {}; give them different paths",
-            plan.results.display()
-        )));
-    }
-    // Both are replaced through a rename: a device or a pipe would be
-    // replaced by a plain file rather than written to.
-    for (output, what) in [(&plan.results, "--results"), (&plan.journal, "--journal")] {
-        if let Ok(m) = std::fs::metadata(output)
-            && !m.is_file()
-        {
-            let kind = if m.is_dir() {
-                "a directory"
-            } else {
-                "not a regular file"
-            };
-            return Err(Failure::usage(format!(
-                "{what} {} is {kind}; give a file path",
-                output.display()
-            )));
-        }
-    }
+    inputs
+        .input("--file", Some(file))
+        .input("--provider-config", provider_config)
+        .output("--results", Some(&plan.results))
+        .output("--journal", Some(&plan.journal))
+        .check()
+        .map_err(|e| Failure::usage(e.to_string()))?;
     // The result file is written at the end: find out now if it cannot be.
     let probe = plan.results.with_extension("partial");
     let existed = probe.exists();
@@ -277,31 +267,13 @@ pub fn check_paths(
     Ok(())
 }
 
-/// Whether two paths name one file (the second need not exist yet).
-fn same_file(a: &Path, b: &Path) -> bool {
-    fn resolved(p: &Path) -> Option<PathBuf> {
-        if let Ok(p) = p.canonicalize() {
-            return Some(p);
-        }
-        let parent = match p.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
-            _ => std::env::current_dir().ok()?,
-        };
-        Some(parent.join(p.file_name()?))
-    }
-    match (resolved(a), resolved(b)) {
-        (Some(a), Some(b)) => a == b,
-        _ => a == b,
-    }
-}
-
 /// Sends every row of `rows`, journaled; `interrupts` delivers Ctrl-C and
 /// SIGTERM (the first stops taking rows, the second gives up waiting).
 pub async fn run(
     client: &Client,
     plan: &Plan,
     rows: Rows,
-    mut interrupts: mpsc::Receiver<()>,
+    mut interrupts: lupl_safety::signals::Interrupts,
 ) -> Result<Summary, Failure> {
     let (mut journal, earlier) = Journal::open(&plan.journal, plan.pms_id, plan.resume)?;
     let mut results: Results = BTreeMap::new();
@@ -464,7 +436,12 @@ pub async fn run(
     for (_, outcome) in results.values() {
         match outcome {
             Some(o) if o.is_ok() => summary.ok += 1,
-            Some(_) => summary.failed += 1,
+            Some(o) => {
+                summary.failed += 1;
+                if o.is_unavailable() {
+                    summary.unavailable += 1;
+                }
+            }
             None => summary.not_run += 1,
         }
     }

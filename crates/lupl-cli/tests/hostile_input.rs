@@ -100,7 +100,7 @@ fn an_output_path_that_is_an_input_is_refused_and_the_input_kept() {
         let out = lupl(dir.path(), &url, &args);
         assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
         assert!(
-            stderr(&out).contains("is the input file"),
+            stderr(&out).contains("an output never replaces an input"),
             "{}",
             stderr(&out)
         );

@@ -301,30 +301,10 @@ impl Fixture {
                     p.pms_id, p.owner
                 )));
             }
-            if !p.config.is_null() {
-                let errors = crate::rules::provider_configuration(&p.config);
-                if !errors.is_empty() {
-                    return Err(invalid(format!(
-                        "provider {}: invalid config: {errors:?}",
-                        p.pms_id
-                    )));
-                }
-            }
+            check_provider_config(p.pms_id, &p.config).map_err(invalid)?;
         }
         for o in &self.organizations {
-            if o.config.is_null() {
-                continue;
-            }
-            let ok = o.config.get("organizationId").and_then(Value::as_str)
-                == Some(o.organization_id.to_string().as_str())
-                && o.config.get("pmsId").and_then(Value::as_str).is_some()
-                && o.config.get("fields").is_some_and(Value::is_object);
-            if !ok {
-                return Err(invalid(format!(
-                    "organization {}: config must be {{\"organizationId\", \"pmsId\", \"fields\"}} with its own id",
-                    o.organization_id
-                )));
-            }
+            check_organization_config(o.organization_id, &o.config).map_err(invalid)?;
         }
         if self.rate_limit.requests == 0 || self.rate_limit.per_seconds == 0 {
             return Err(invalid(
@@ -332,5 +312,42 @@ impl Fixture {
             ));
         }
         Ok(())
+    }
+}
+
+/// A provider's stored configuration as the model would have stored it:
+/// `null`, or one that passes CONTRACT.md's rules. For a fixture and for
+/// every line of a state file alike.
+pub(crate) fn check_provider_config(pms_id: Uuid, config: &Value) -> Result<(), String> {
+    if config.is_null() {
+        return Ok(());
+    }
+    let errors = crate::rules::provider_configuration(config);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("provider {pms_id}: invalid config: {errors:?}"))
+    }
+}
+
+/// An organization's stored configuration as the model would have stored
+/// it: `null`, or `{"organizationId", "pmsId", "fields"}` with its own id.
+pub(crate) fn check_organization_config(
+    organization_id: Uuid,
+    config: &Value,
+) -> Result<(), String> {
+    if config.is_null() {
+        return Ok(());
+    }
+    let ok = config.get("organizationId").and_then(Value::as_str)
+        == Some(organization_id.to_string().as_str())
+        && config.get("pmsId").and_then(Value::as_str).is_some()
+        && config.get("fields").is_some_and(Value::is_object);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "organization {organization_id}: config must be {{\"organizationId\", \"pmsId\", \"fields\"}} with its own id"
+        ))
     }
 }

@@ -61,22 +61,32 @@ impl Indexed {
         }
     }
 
-    fn apply(&mut self, entry: Entry) {
+    /// Applies an entry the model wrote; an entry it could not have
+    /// written (an unknown id, a config the model would refuse or store
+    /// otherwise) is refused, as the snapshot's records are.
+    fn apply(&mut self, entry: Entry) -> Result<(), String> {
         match entry {
             Entry::Provider { provider, config } => {
-                if let Some(&i) = self.providers.get(&provider) {
-                    self.fixture.providers[i].config = config;
-                }
+                let i = *self
+                    .providers
+                    .get(&provider)
+                    .ok_or_else(|| format!("unknown provider {provider}"))?;
+                crate::fixture::check_provider_config(provider, &config)?;
+                self.fixture.providers[i].config = config;
             }
             Entry::Organization {
                 organization,
                 config,
             } => {
-                if let Some(&i) = self.organizations.get(&organization) {
-                    self.fixture.organizations[i].config = config;
-                }
+                let i = *self
+                    .organizations
+                    .get(&organization)
+                    .ok_or_else(|| format!("unknown organization {organization}"))?;
+                crate::fixture::check_organization_config(organization, &config)?;
+                self.fixture.organizations[i].config = config;
             }
         }
+        Ok(())
     }
 }
 
@@ -142,6 +152,19 @@ impl StateFile {
         path: &Path,
         fresh: impl FnOnce() -> Result<Fixture, FixtureError>,
     ) -> Result<(Self, Fixture), FixtureError> {
+        // A --state that is a symbolic link names the file it points at:
+        // that file is locked, read and replaced, and the link stays.
+        let resolved;
+        let path = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                resolved = std::fs::canonicalize(path).map_err(|e| FixtureError::Invalid {
+                    path: path.display().to_string(),
+                    message: format!("a symbolic link to nothing usable ({e}); point it at a file, or give the file itself"),
+                })?;
+                resolved.as_path()
+            }
+            _ => path,
+        };
         let io = io_error(path);
         let lock_path = PathBuf::from(format!("{}.lock", path.display()));
         let lock = private(OpenOptions::new().create(true).truncate(false).write(true))
@@ -218,7 +241,8 @@ impl StateFile {
             return Err(io(e));
         }
         written.log_bytes += line.len() as u64;
-        written.state.apply(entry);
+        // The model stored it: it is valid.
+        let _ = written.state.apply(entry);
         if written.log_bytes > written.snapshot_bytes.max(1 << 20)
             && let Err(e) = self.compact(&mut written)
         {
@@ -229,9 +253,11 @@ impl StateFile {
         Ok(())
     }
 
-    /// Rewrites the file as one snapshot: to a private temporary file,
-    /// synced, renamed over the state file, the folder synced. A failure
-    /// leaves the old file whole and no temporary file behind.
+    /// Rewrites the file as one snapshot: to a private temporary file
+    /// (a new, randomly named file created exclusively at mode 0600, so a
+    /// link planted beside the state file is never followed), synced,
+    /// renamed over the state file, the folder synced. A failure leaves the
+    /// old file whole and no temporary file behind.
     fn compact(&self, written: &mut Written) -> Result<(), FixtureError> {
         let io = io_error(&self.path);
         let dir = match self.path.parent() {
@@ -243,7 +269,6 @@ impl StateFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "state".into());
-        let tmp = dir.join(format!(".{name}.tmp"));
         let snapshot = Snapshot {
             lupl_sandbox_state: 1,
             fixture: written.state.fixture.clone(),
@@ -251,18 +276,17 @@ impl StateFile {
         let mut text = serde_json::to_vec(&snapshot).map_err(|e| io(std::io::Error::other(e)))?;
         text.push(b'\n');
         let result = (|| {
-            let mut file =
-                private(OpenOptions::new().create(true).write(true).truncate(true)).open(&tmp)?;
-            file.write_all(&text)?;
-            file.sync_all()?;
-            drop(file);
-            std::fs::rename(&tmp, &self.path)?;
+            let mut tmp = tempfile::Builder::new()
+                .prefix(&format!(".{name}."))
+                .suffix(".tmp")
+                .tempfile_in(&dir)?;
+            tmp.write_all(&text)?;
+            tmp.as_file().sync_all()?;
+            // Dropped (and removed) on any failure before this.
+            tmp.persist(&self.path).map_err(|e| e.error)?;
             File::open(&dir)?.sync_all()
         })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io(e));
-        }
+        result.map_err(&io)?;
         written.log = private(OpenOptions::new().append(true))
             .open(&self.path)
             .map_err(&io)?;
@@ -301,7 +325,12 @@ fn load(path: &Path, text: &str) -> Result<Indexed, FixtureError> {
     for (i, line) in lines {
         let complete = line.ends_with('\n');
         match serde_json::from_str::<Entry>(line) {
-            Ok(entry) => state.apply(entry),
+            Ok(entry) => state
+                .apply(entry)
+                .map_err(|message| FixtureError::Invalid {
+                    path: format!("{shown}:{}", i + 1),
+                    message: format!("{message} (this line was not written by lupl-sandbox)"),
+                })?,
             // Killed mid-append: that write was never acknowledged.
             Err(_) if !complete => break,
             Err(e) => return Err(format(i + 1, e)),

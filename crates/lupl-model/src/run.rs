@@ -38,6 +38,12 @@ pub const MAX_ORGANIZATIONS: i64 = 1_000_000;
 /// `--organizations` more organizations are given to the first user of a
 /// fresh fixture (not of a saved state).
 pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
+    // The state file is written: it must not be the fixture it starts from.
+    lupl_safety::paths::Files::default()
+        .input("--fixture", args.fixture.as_deref())
+        .output("--state", args.state.as_deref())
+        .check()
+        .map_err(|e| e.to_string())?;
     let (listen, fixture, extra_organizations) = (
         args.listen.as_str(),
         args.fixture.as_deref(),
