@@ -71,6 +71,19 @@ pub enum BaselineError {
         /// What is wrong.
         message: String,
     },
+    /// An entry that could never match: a failure with a blame, or a
+    /// divergence without one.
+    #[error("{path}: entry {index} ({clause}): {message}")]
+    Entry {
+        /// The file.
+        path: String,
+        /// 1-based position in `accepted`.
+        index: usize,
+        /// The entry's clause.
+        clause: Clause,
+        /// What to change.
+        message: &'static str,
+    },
 }
 
 /// What a baseline says of a run.
@@ -121,12 +134,32 @@ impl Baseline {
             path: shown.clone(),
             source,
         })?;
-        serde_json::from_str(&text).map_err(|e| BaselineError::Format {
-            path: shown,
+        // A byte order mark (some Windows editors write one) is no content.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let baseline: Self = serde_json::from_str(text).map_err(|e| BaselineError::Format {
+            path: shown.clone(),
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
-        })
+        })?;
+        for (i, e) in baseline.accepted.iter().enumerate() {
+            let message = match (e.kind, e.blame) {
+                (Kind::Failure, Some(_)) => {
+                    "a failure has no blame (only a divergence does): remove \"blame\""
+                }
+                (Kind::Divergence, None) => {
+                    "a divergence names its blame: add \"blame\": \"target\", \"model\" or \"contract\""
+                }
+                _ => continue,
+            };
+            return Err(BaselineError::Entry {
+                path: shown,
+                index: i + 1,
+                clause: e.clause,
+                message,
+            });
+        }
+        Ok(baseline)
     }
 
     /// A baseline accepting everything `report` broke, for `reason`, until
@@ -191,7 +224,7 @@ pub fn text(verdict: &Verdict) -> String {
                 .map(|b| format!(", {} blamed", b.name()))
                 .unwrap_or_default(),
             e.expires,
-            e.reason
+            crate::report::printable(&e.reason, false)
         )
     };
     for e in &verdict.accepted {

@@ -15,6 +15,7 @@ pub mod baseline;
 pub mod cases;
 pub mod checks;
 pub mod clauses;
+pub mod cli;
 pub mod compare;
 pub mod coverage;
 pub mod oracle;

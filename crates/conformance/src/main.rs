@@ -4,85 +4,39 @@
 //! `--baseline`), 1 when one is broken, 2 on a usage or connection error (or
 //! a target that stopped answering), 130 when interrupted.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches};
 use conformance::baseline::{self, Baseline};
+use conformance::cli::{Args, FILE_ROLES, Sub};
 use conformance::record::Recorder;
-use conformance::target::TargetArgs;
 use conformance::{Harness, Options, Report, Target, report};
 use lupl_auth::RateLimit;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// Check the Lupl Open API contract (CONTRACT.md) against the built-in model
-/// or a live target.
-#[derive(Parser, Debug)]
-#[command(
-    name = "conformance",
-    after_help = "Examples:\n  cargo run -p conformance\n  cargo run -p conformance -- --seed 7 --junit report.xml --coverage coverage.json\n  LUPL_TOKEN=tok-acme cargo run -p conformance -- --base-url http://127.0.0.1:8080 \\\n      --pms-id 4efafdc0-2783-4af6-9cac-d2b2be27a080 --organization-id 3fa85f64-5717-4562-b3fc-2c963f66afa6 \\\n      --record run.ndjson\n\nCredentials as for `lupl`: LUPL_TOKEN or --token-file, or an Auth0 client\n(--client-id, --client-secret-file, --auth-domain, --audience, or their LUPL_*\nvariables), or a profile of ~/.config/lupl/config.toml (--profile)."
-)]
-struct Args {
-    #[command(subcommand)]
-    command: Option<Sub>,
-    /// Mixed cases after the directed ones (every generator on every
-    /// operation).
-    #[arg(long, default_value_t = 256)]
-    cases: u32,
-    /// Directed cases per generator and operation [default: 2 on the model,
-    /// 1 on a live target].
-    #[arg(long, value_name = "N")]
-    per_generator: Option<u32>,
-    /// Start no case once this many requests were sent [default: none on
-    /// the model, 1000 on a live target: a minute of Lupl's quota].
-    #[arg(long, value_name = "N")]
-    max_requests: Option<u64>,
-    /// Seed (printed on every run; pass it again to replay).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Write a JUnit XML report here (a test case per clause).
-    #[arg(long, value_name = "FILE", global = true)]
-    junit: Option<PathBuf>,
-    /// Write the coverage table here as JSON.
-    #[arg(long, value_name = "FILE", global = true)]
-    coverage: Option<PathBuf>,
-    /// Accept the failures and divergences this file lists (each with a
-    /// reason and an expiry date): exit 0 unless something else breaks, an
-    /// entry expired, or an entry no longer occurs.
-    #[arg(long, value_name = "FILE", global = true)]
-    baseline: Option<PathBuf>,
-    /// Write a baseline accepting this run's failures and divergences for
-    /// 90 days (edit each reason before committing it).
-    #[arg(long, value_name = "FILE", global = true)]
-    write_baseline: Option<PathBuf>,
-    /// Write every exchange here as NDJSON (tokens masked).
-    #[arg(long, value_name = "FILE")]
-    record: Option<PathBuf>,
-    /// Drive one token past its quota (--rate-limit) and check 429,
-    /// Retry-After, recovery and the order of checks while throttled
-    /// (always on the model).
-    #[arg(long)]
-    check_throttling: bool,
-    /// Also send every judged request to an in-process model seeded to
-    /// mirror the target, and report where the two answer differently and
-    /// which one the contract agrees with (no extra request to the target).
-    #[arg(long)]
-    compare_model: bool,
-    #[command(flatten)]
-    target: TargetArgs,
-}
-
-#[derive(Subcommand, Debug)]
-enum Sub {
-    /// Judge a recording (--record) again, offline, with today's checks
-    /// and contract: no request is sent.
-    Replay {
-        /// The recording (NDJSON).
-        file: PathBuf,
-    },
-}
-
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let matches = Args::command().get_matches();
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
+    // Before anything is read, sent or written: no output replaces an
+    // input or another output, and each can be written (nothing is left
+    // behind by finding out).
+    let files = lupl_safety::paths::from_matches(&matches, FILE_ROLES).and_then(|files| {
+        let files = args
+            .target
+            .settings
+            .input_files(&|n| std::env::var(n).ok())
+            .merge(files);
+        files
+            .check()
+            .and_then(|()| files.check_writable())
+            .map_err(|e| e.to_string())
+    });
+    if let Err(e) = files {
+        eprintln!("conformance: {}", report::printable(&e, false));
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -112,8 +66,17 @@ fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
 }
 
 /// What every run ends with: the report printed, the files written, the
-/// baseline applied, the exit code.
-fn finish(report: &Report, base_url: &str, args: &Args, baseline: Option<&Baseline>) -> ExitCode {
+/// baseline applied, the exit code. The report is printed first and every
+/// file is tried: one that cannot be written (a full disk) is named after
+/// the report, with `failed_outputs` (the recording's), and the run exits 2
+/// — it never hides the report, nor a failed restore's saved JSON.
+fn finish(
+    report: &Report,
+    base_url: &str,
+    args: &Args,
+    baseline: Option<&Baseline>,
+    mut failed_outputs: Vec<String>,
+) -> ExitCode {
     print!("{}", report::summary(report, base_url));
     let mut files = Vec::new();
     if let Some(path) = &args.coverage {
@@ -137,8 +100,7 @@ fn finish(report: &Report, base_url: &str, args: &Args, baseline: Option<&Baseli
     }
     for (path, text) in files {
         if let Err(e) = text.and_then(|t| write(path, &t)) {
-            eprintln!("conformance: {e}");
-            return ExitCode::from(2);
+            failed_outputs.push(e);
         }
     }
     let verdict = baseline.map(|b| b.judge(report, today));
@@ -149,9 +111,12 @@ fn finish(report: &Report, base_url: &str, args: &Args, baseline: Option<&Baseli
         .restore
         .iter()
         .any(|r| matches!(r, conformance::runner::RestoreOutcome::Failed(..)));
+    for e in &failed_outputs {
+        eprintln!("conformance: {}", report::printable(e, false));
+    }
     if report.interrupted {
         ExitCode::from(130)
-    } else if report.aborted.is_some() {
+    } else if report.aborted.is_some() || !failed_outputs.is_empty() {
         ExitCode::from(2)
     } else if let Some(v) = verdict {
         if v.passed() && !restore_failed {
@@ -169,7 +134,7 @@ fn finish(report: &Report, base_url: &str, args: &Args, baseline: Option<&Baseli
 
 /// `conformance replay FILE`.
 fn replay(args: &Args, file: &std::path::Path, baseline: Option<&Baseline>) -> ExitCode {
-    let lines = match conformance::record::read(file) {
+    let lines = match conformance::record::open(file) {
         Ok(lines) => lines,
         Err(e) => {
             eprintln!("conformance: cannot replay {}: {e}", file.display());
@@ -183,7 +148,7 @@ fn replay(args: &Args, file: &std::path::Path, baseline: Option<&Baseline>) -> E
                 file.display(),
                 report.requests
             );
-            finish(&report, "(recorded)", args, baseline)
+            finish(&report, "(recorded)", args, baseline, Vec::new())
         }
         Err(e) => {
             eprintln!("conformance: cannot replay {}: {e}", file.display());
@@ -193,22 +158,6 @@ fn replay(args: &Args, file: &std::path::Path, baseline: Option<&Baseline>) -> E
 }
 
 async fn run(args: Args) -> ExitCode {
-    // Files written at the end are checked now, before any request.
-    for path in [&args.coverage, &args.junit, &args.write_baseline]
-        .into_iter()
-        .flatten()
-    {
-        // Opened without truncating: `--baseline X --write-baseline X`
-        // reads X below.
-        let writable = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path);
-        if let Err(e) = writable {
-            eprintln!("conformance: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
-    }
     let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
         Ok(b) => b,
         Err(e) => {
@@ -278,14 +227,23 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Ctrl-C and SIGTERM (`timeout`, `docker stop`, a cancelled CI job)
+    // alike: stop after the request in flight, then restore.
+    let mut interrupts = match lupl_safety::signals::Interrupts::install() {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("conformance: cannot handle signals: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let cancel = harness.cancel_token();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if interrupts.recv().await.is_some() {
             eprintln!(
-                "conformance: interrupted; finishing the request in flight, then restoring (Ctrl-C again to quit at once)"
+                "conformance: interrupted; finishing the request in flight, then restoring (interrupt again to quit at once)"
             );
             cancel.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if interrupts.recv().await.is_some() {
                 eprintln!("conformance: quit without restoring");
                 std::process::exit(130);
             }
@@ -335,9 +293,9 @@ async fn run(args: Args) -> ExitCode {
     let before = harness.requests();
     report.restore = harness.restore().await;
     report.requests += harness.requests() - before;
-    if let Err(e) = harness.flush_recording() {
-        eprintln!("conformance: cannot write the recording: {e}");
-        return ExitCode::from(2);
-    }
-    finish(&report, &base_url, &args, baseline.as_ref())
+    let failed_outputs = match harness.flush_recording() {
+        Ok(()) => Vec::new(),
+        Err(e) => vec![format!("cannot write the recording: {e}")],
+    };
+    finish(&report, &base_url, &args, baseline.as_ref(), failed_outputs)
 }

@@ -75,16 +75,10 @@ impl Exchange {
     }
 }
 
-/// An `Authorization` value with all but the scheme and four characters of
-/// the credential hidden.
+/// An `Authorization` value with its credential masked
+/// ([`lupl_safety::secrets::mask_authorization`]: a short one wholly).
 pub fn mask(authorization: &str) -> String {
-    match authorization.split_once(' ') {
-        Some((scheme, token)) => {
-            let shown: String = token.chars().take(4).collect();
-            format!("{scheme} {shown}…")
-        }
-        None => "…".to_owned(),
-    }
+    lupl_safety::secrets::mask_authorization(authorization)
 }
 
 /// Quotes `text` for a POSIX shell.
@@ -170,8 +164,12 @@ impl Recorder {
             Line::Exchange(e) => Line::Exchange(Box::new(e.masked())),
             other => other.clone(),
         };
+        // Masked by value too: a target that echoes a token (in a header,
+        // in a body) cannot get it into the recording.
+        let text = serde_json::to_string(&line)?;
+        let text = lupl_safety::secrets::scrub(&text);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(text.as_bytes())?;
         out.write_all(b"\n")
     }
 
@@ -181,21 +179,86 @@ impl Recorder {
     }
 }
 
-/// Reads a recording.
-pub fn read(path: &Path) -> std::io::Result<Vec<Line>> {
-    let text = std::fs::read_to_string(path)?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| {
-                std::io::Error::new(
+/// The longest line a recording may hold: an exchange with the largest
+/// body the harness reads (4 MiB), escaped, and its model answer.
+pub const MAX_LINE: usize = 64 * 1024 * 1024;
+
+/// A recording's lines, read one at a time (a recording is never held
+/// whole): each line at most [`MAX_LINE`] bytes, blank lines skipped.
+pub struct Lines {
+    reader: std::io::BufReader<std::fs::File>,
+    path: String,
+    number: usize,
+}
+
+impl std::fmt::Debug for Lines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lines")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens a recording. Only a regular file is read: a device (`/dev/zero`
+/// would never end) or a pipe (with no writer, opening it would block) is
+/// refused before it is opened.
+pub fn open(path: &Path) -> std::io::Result<Lines> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a recording is a file that --record wrote)",
+        ));
+    }
+    Ok(Lines {
+        reader: std::io::BufReader::new(std::fs::File::open(path)?),
+        path: path.display().to_string(),
+        number: 0,
+    })
+}
+
+impl Iterator for Lines {
+    type Item = std::io::Result<Line>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use std::io::{BufRead, Read};
+        loop {
+            self.number += 1;
+            let mut buf = Vec::new();
+            // One byte more than a line may hold tells a line too long.
+            let read =
+                Read::take(&mut self.reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut buf);
+            match read {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => return Some(Err(e)),
+            }
+            let invalid = |message: String| {
+                Some(Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
-                    format!("{}:{}: {e}", path.display(), i + 1),
-                )
-            })
-        })
-        .collect()
+                    format!("{}:{}: {message}", self.path, self.number),
+                )))
+            };
+            if buf.len() > MAX_LINE {
+                return invalid(format!(
+                    "a line longer than {} MiB: not a recording",
+                    MAX_LINE / (1024 * 1024)
+                ));
+            }
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return match serde_json::from_slice(&buf) {
+                Ok(line) => Some(Ok(line)),
+                Err(e) => invalid(e.to_string()),
+            };
+        }
+    }
+}
+
+/// Reads a whole recording ([`open`], collected).
+pub fn read(path: &Path) -> std::io::Result<Vec<Line>> {
+    open(path)?.collect()
 }
 
 /// Bodies in recordings: the text when it is UTF-8, else `{"base64": …}`.

@@ -35,6 +35,9 @@ pub enum ReplayError {
     /// The target could not be rebuilt.
     #[error("{0}")]
     Target(String),
+    /// A line could not be read.
+    #[error("{0}")]
+    Read(#[from] std::io::Error),
 }
 
 /// The same request, tokens aside (recordings mask them).
@@ -62,9 +65,13 @@ fn identity_of_read(target: &Target, e: &Exchange, op: Op) -> Option<usize> {
     })
 }
 
-/// Judges `lines` (a recording) again; the report is what a live run with
-/// today's harness would have said of the same answers.
-pub fn replay(lines: Vec<Line>) -> Result<Report, ReplayError> {
+/// Judges `lines` (a recording, as [`crate::record::open`] reads it) again;
+/// the report is what a live run with today's harness would have said of
+/// the same answers. The first line that cannot be read ends it with that
+/// error.
+pub fn replay(
+    lines: impl IntoIterator<Item = std::io::Result<Line>>,
+) -> Result<Report, ReplayError> {
     let started = Instant::now();
     let mut lines = lines.into_iter();
     let Some(Line::Run {
@@ -74,7 +81,7 @@ pub fn replay(lines: Vec<Line>) -> Result<Report, ReplayError> {
         identities,
         foreign,
         unconfigured_pms,
-    }) = lines.next()
+    }) = lines.next().transpose()?
     else {
         return Err(ReplayError::NoRun);
     };
@@ -109,7 +116,7 @@ pub fn replay(lines: Vec<Line>) -> Result<Report, ReplayError> {
     let mut case: Vec<Exchange> = Vec::new();
     let mut cases: Vec<(Phase, String, Vec<Exchange>)> = Vec::new();
     for line in lines {
-        let Line::Exchange(recorded) = line else {
+        let Line::Exchange(recorded) = line? else {
             continue;
         };
         let mut e = *recorded;

@@ -1,6 +1,7 @@
 //! Printing a [`Report`]: the coverage table, each broken clause with the
 //! exchanges that show it, JUnit XML. Text from the target is printed with
-//! control characters escaped, so a hostile body cannot drive the terminal.
+//! control characters escaped, so a hostile body cannot drive the terminal,
+//! and every secret the process holds is masked wherever it appears.
 
 use crate::checks::Received;
 use crate::clauses::Clause;
@@ -10,18 +11,11 @@ use crate::runner::{Failure, Report, Reproduced, RestoreOutcome};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
 
-/// `text` with control characters (but for line breaks when `multiline`)
-/// written as escapes.
+/// `text` with every secret the process holds masked and control and
+/// bidirectional characters (but for line breaks when `multiline`) written
+/// as escapes ([`lupl_safety`]: one scrubber, one escaping for every tool).
 pub fn printable(text: &str, multiline: bool) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' if multiline => "\n".to_owned(),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
-                c.escape_unicode().to_string()
-            }
-            c => c.to_string(),
-        })
-        .collect()
+    lupl_safety::text::printable(&lupl_safety::secrets::scrub(text), multiline).into_owned()
 }
 
 fn clip(text: &str, max: usize) -> String {
@@ -337,7 +331,7 @@ pub fn summary(report: &Report, base_url: &str) -> String {
                 "restore: {} cannot be put back, the API refuses it now ({}); saved JSON: {}",
                 op.operation_id(),
                 printable(why, false),
-                saved
+                lupl_safety::text::json_safe(saved.clone())
             ),
             RestoreOutcome::CannotDelete(op) => writeln!(
                 out,
@@ -349,7 +343,7 @@ pub fn summary(report: &Report, base_url: &str) -> String {
                 "RESTORE FAILED: {}: {}; saved JSON: {}",
                 op.operation_id(),
                 printable(why, false),
-                saved
+                lupl_safety::text::json_safe(saved.clone())
             ),
         };
     }
@@ -368,7 +362,9 @@ pub fn summary(report: &Report, base_url: &str) -> String {
         "the contract was broken"
     };
     let _ = writeln!(out, "{verdict}");
-    out
+    // Whatever the target echoed (a token in a header or a body) is masked
+    // wherever it stands.
+    lupl_safety::secrets::scrub(&out).into_owned()
 }
 
 /// The report as JUnit XML: a test case per clause (skipped when no case
@@ -398,5 +394,7 @@ pub fn junit(report: &Report, base_url: &str) -> Result<String, quick_junit::Ser
         suite.add_test_case(case);
     }
     junit.add_test_suite(suite);
-    junit.to_string()
+    junit
+        .to_string()
+        .map(|text| lupl_safety::secrets::scrub(&text).into_owned())
 }

@@ -243,6 +243,9 @@ impl CaseRun {
     }
 }
 
+/// A case of the run: its phase, label, strategy and number in its phase.
+type Scheduled = (Phase, String, BoxedStrategy<Vec<Step>>, u64);
+
 /// Runs cases against one target.
 pub struct Harness {
     target: Target,
@@ -255,6 +258,10 @@ pub struct Harness {
     notes: Mutex<Vec<String>>,
     started: Instant,
     mirror: Option<Mirror>,
+    /// Time spent waiting on 429s so far, and the bound
+    /// ([`MAX_429_WAITING`] unless set).
+    waited_on_429: Mutex<Duration>,
+    max_429_waiting: Duration,
 }
 
 /// The most a response body may hold: the contract's bodies are small, and
@@ -262,6 +269,10 @@ pub struct Harness {
 const MAX_BODY: usize = 4 * 1024 * 1024;
 /// Waits for 429s outside the throttling phase, per request, at the most.
 const MAX_WAITS: u32 = 10;
+/// The most a run waits on 429s in all (outside the throttling phase):
+/// a target that answers 429 for ever stops the run after this, instead
+/// of costing `MAX_WAITS` × `Retry-After` per request.
+pub const MAX_429_WAITING: Duration = Duration::from_secs(600);
 /// Requests in a row without an answer that mean the target is gone.
 const GONE_AFTER: u32 = 3;
 
@@ -290,6 +301,8 @@ impl Harness {
             notes: Mutex::new(Vec::new()),
             started: Instant::now(),
             mirror: None,
+            waited_on_429: Mutex::new(Duration::ZERO),
+            max_429_waiting: MAX_429_WAITING,
         };
         if let Some(r) = &harness.recorder {
             let t = &harness.target;
@@ -322,6 +335,12 @@ impl Harness {
     /// `quota` rather than the target's `--rate-limit`.
     pub fn compare_with_model_quota(&mut self, quota: lupl_model::RateLimit) {
         self.mirror = Some(Mirror::with_quota(&self.target, &self.saved, quota));
+    }
+
+    /// Bounds the time the run waits on 429s in all (default
+    /// [`MAX_429_WAITING`]): past it, a throttled request gets no answer.
+    pub fn set_max_429_waiting(&mut self, bound: Duration) {
+        self.max_429_waiting = bound;
     }
 
     /// Cancelled to stop after the request in flight (Ctrl-C): waits end
@@ -461,9 +480,14 @@ impl Harness {
                     let wait = r
                         .header("retry-after")
                         .and_then(lupl_api::RetryAfter::parse)
-                        .map(|ra| ra.delay_from(std::time::SystemTime::now()))
-                        .unwrap_or(Duration::from_secs(1))
-                        .min(Duration::from_secs(120));
+                        .map(|ra| ra.wait_from(std::time::SystemTime::now()))
+                        .unwrap_or(Duration::from_secs(1));
+                    let waited = {
+                        let mut total =
+                            self.waited_on_429.lock().unwrap_or_else(|e| e.into_inner());
+                        *total += wait;
+                        *total
+                    };
                     self.record(Exchange {
                         phase: Phase::Wait,
                         case,
@@ -480,6 +504,13 @@ impl Harness {
                     if waits > MAX_WAITS {
                         return Err(format!(
                             "the target answered 429 {MAX_WAITS} times in a row; its quota may be lower than --rate-limit"
+                        ));
+                    }
+                    if waited > self.max_429_waiting {
+                        return Err(format!(
+                            "the target kept answering 429: the run has waited {} s on Retry-After in all (at most {} s); its quota may be lower than --rate-limit",
+                            waited.as_secs(),
+                            self.max_429_waiting.as_secs()
                         ));
                     }
                     if !self.sleep(wait).await {
@@ -760,28 +791,36 @@ impl Harness {
             seed: options.seed,
             ..Report::default()
         };
-        let mut schedule: Vec<(Phase, String, BoxedStrategy<Vec<Step>>, u64)> = Vec::new();
-        let mut n = 0;
-        for (generator, op) in directed {
-            for _ in 0..options.per_generator {
-                schedule.push((
+        // Cases are made as they are run: a huge --cases or
+        // --per-generator costs no memory up front.
+        let per_generator = u64::from(options.per_generator);
+        let directed_count = directed.len() as u64 * per_generator;
+        let mixed = cases::mixed(identities);
+        let case_at = |index: u64| -> Scheduled {
+            let generator = usize::try_from(index / per_generator.max(1))
+                .ok()
+                .and_then(|i| directed.get(i));
+            match generator {
+                Some((generator, op)) if index < directed_count => (
                     Phase::Directed,
                     format!("{} on {}", generator.name(), op.operation_id()),
-                    generator.cases(op, identities),
-                    n,
-                ));
-                n += 1;
+                    generator.cases(*op, identities),
+                    index,
+                ),
+                _ => (
+                    Phase::Mixed,
+                    "mixed".into(),
+                    mixed.clone(),
+                    index - directed_count,
+                ),
             }
-        }
-        let mixed = cases::mixed(identities);
-        for m in 0..u64::from(options.cases) {
-            schedule.push((Phase::Mixed, "mixed".into(), mixed.clone(), m));
-        }
+        };
         // What broke, to replay and shrink once the cases are done (so a
         // failing target does not spend the budget on one failure).
-        let mut pending: Vec<(Clause, usize, Evidence)> = Vec::new();
+        let mut pending: Vec<(Clause, u64, Evidence)> = Vec::new();
         let mut silent = 0;
-        for (index, (phase, label, strategy, number)) in schedule.iter().enumerate() {
+        for index in 0..total {
+            let (phase, label, strategy, number) = &case_at(index);
             if self.is_cancelled() {
                 report.interrupted = true;
                 break;
@@ -841,7 +880,7 @@ impl Harness {
         // equal share of what is left of the budget.
         let count = pending.len() as u64;
         for (done, (clause, index, original)) in pending.into_iter().enumerate() {
-            let (phase, label, strategy, number) = &schedule[index];
+            let (phase, label, strategy, number) = &case_at(index);
             progress.set_message(format!("replaying {clause}"));
             let share = options.max_requests.map(|max| {
                 let left = max.saturating_sub(self.requests());
@@ -860,11 +899,20 @@ impl Harness {
                 .exchanges
                 .last()
                 .is_some_and(|e| e.response.is_err());
-            if no_answer && reproduced != Reproduced::Yes {
-                report
-                    .transient
-                    .push((clause, original.finding.failure.clone().unwrap_or_default()));
-                continue;
+            // No answer is a failure only when it happens again.
+            let why = original.finding.failure.clone().unwrap_or_default();
+            match &reproduced {
+                Reproduced::No if no_answer => {
+                    report.transient.push((clause, why));
+                    continue;
+                }
+                Reproduced::NotTried(not_tried) if no_answer => {
+                    report.notes.push(format!(
+                        "{clause}: {why}; not run again ({not_tried}), so not counted as broken"
+                    ));
+                    continue;
+                }
+                _ => {}
             }
             report.failures.push(Failure {
                 clause,

@@ -298,8 +298,17 @@ pub async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
         }
     }
     // At Retry-After, not later: the oldest counted request has left, and
-    // the 429s sent meanwhile must not have counted.
-    let deadline = answered + Duration::from_secs(retry_after);
+    // the 429s sent meanwhile must not have counted. A Retry-After longer
+    // than any tool waits (its finding is already made) is not obeyed.
+    let wait = Duration::from_secs(retry_after);
+    if wait > lupl_api::RetryAfter::MAX_WAIT {
+        out.notes.push(format!(
+            "Retry-After: {retry_after} is longer than the harness waits ({} s); recovery after it was not checked",
+            lupl_api::RetryAfter::MAX_WAIT.as_secs()
+        ));
+        return out;
+    }
+    let deadline = answered + wait;
     if !harness
         .sleep(deadline.saturating_duration_since(Instant::now()))
         .await

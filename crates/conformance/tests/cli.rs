@@ -77,7 +77,7 @@ fn passes_against_the_model_with_coverage_record_and_junit() {
     assert!(lines.len() > 500, "{} lines", lines.len());
     let text = std::fs::read_to_string(&record).expect("record");
     assert!(
-        text.contains("Bearer tok-…") && !text.contains("tok-acme"),
+        text.contains("\"Bearer …\"") && !text.contains("tok-acme"),
         "tokens masked"
     );
     for f in [junit, coverage, record] {

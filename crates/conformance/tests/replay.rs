@@ -64,7 +64,7 @@ async fn live_then_replayed(
     let path = temp(name);
     let (live, _sandbox) =
         run_recorded(fixture(), double, quick(5), false, compare, Some(&path)).await;
-    let again = replay(record::read(&path).expect("recording")).expect("replays");
+    let again = replay(record::open(&path).expect("recording")).expect("replays");
     (live, again, path)
 }
 
@@ -203,7 +203,7 @@ async fn replay_judges_answers_not_recorded_verdicts() {
         _ => None,
     });
     assert!(edited.is_some(), "the run has a judged 403");
-    let again = replay(lines).expect("replays");
+    let again = replay(lines.into_iter().map(Ok)).expect("replays");
     assert!(
         broken(&again).contains(&Clause::AuthzBody),
         "{:?}",
