@@ -566,3 +566,88 @@ async fn a_target_answering_429_for_ever_stops_within_the_bound() {
         report.transient
     );
 }
+
+/// A report file that cannot be written at the end (here: a directory
+/// appeared where it goes, as a full disk would refuse it) does not
+/// swallow the report: it is printed whole, then the file is named, exit 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_output_does_not_swallow_the_report() {
+    let dir = tempfile::tempdir().expect("dir");
+    let junit = dir.path().join("junit.xml");
+    let (held_tx, held_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let gate = Mutex::new((held_tx, release_rx));
+    let posts = AtomicUsize::new(0);
+    let double = move |m: &Model, r: &ModelRequest| {
+        if r.method == "POST" && posts.fetch_add(1, Ordering::SeqCst) == 5 {
+            let gate = gate.lock().expect("gate");
+            let _ = gate.0.send(());
+            let _ = gate.1.recv();
+        }
+        m.handle(r)
+    };
+    let sandbox = serve(fixture(), Arc::new(double)).await;
+    let mut args = live_args(sandbox.base_url());
+    args.extend([
+        "--junit".into(),
+        junit.display().to_string(),
+        "--max-requests".into(),
+        "200".into(),
+    ]);
+    let blocker = junit.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let child = Command::new(env!("CARGO_BIN_EXE_conformance"))
+            .args(&args)
+            .env_clear()
+            .env("LUPL_TOKEN", "tok-acme")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        held_rx.recv().expect("mid-run");
+        std::fs::create_dir(&blocker).expect("a directory where the report goes");
+        let _ = release_tx.send(());
+        child.wait_with_output().expect("exits")
+    })
+    .await
+    .expect("child");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stdout.contains("requests") && stdout.contains("clause"), "{stdout}");
+    assert!(stdout.contains("every clause held") || stdout.contains("broken"), "{stdout}");
+    assert!(stderr.contains("cannot write") && stderr.contains("junit.xml"), "{stderr}");
+}
+
+/// Baselines as users write them: a byte order mark is no content, a
+/// failure with a blame (it could never match) is refused naming the entry,
+/// and a reason's escape codes are printed as escapes.
+#[test]
+fn baselines_with_a_bom_a_blamed_failure_and_escape_codes() {
+    use conformance::baseline::{Baseline, Verdict};
+    let dir = tempfile::tempdir().expect("dir");
+    let entry = |blame: &str, reason: &str| {
+        format!(
+            r#"{{"accepted": [{{"clause": "provider.name", "kind": "failure"{blame}, "reason": "{reason}", "expires": "2099-01-01"}}]}}"#
+        )
+    };
+    let bom = dir.path().join("bom.json");
+    std::fs::write(&bom, format!("\u{feff}{}", entry("", "ticket 7"))).expect("write");
+    assert!(Baseline::load(&bom).is_ok(), "a BOM is refused");
+    let blamed = dir.path().join("blamed.json");
+    std::fs::write(&blamed, entry(r#", "blame": "target""#, "x")).expect("write");
+    let err = Baseline::load(&blamed).expect_err("never matches");
+    assert!(err.to_string().contains("remove \"blame\""), "{err}");
+    let escapes = dir.path().join("esc.json");
+    std::fs::write(&escapes, entry("", r"\u001b[2Jgone \u202eevil")).expect("write");
+    let baseline = Baseline::load(&escapes).expect("loads");
+    let verdict = Verdict {
+        unchecked: baseline.accepted.clone(),
+        ..Verdict::default()
+    };
+    let text = conformance::baseline::text(&verdict);
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{text:?}");
+    assert!(text.contains("\\u{1b}[2Jgone"), "{text}");
+}
