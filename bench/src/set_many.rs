@@ -11,8 +11,9 @@ use crate::sandbox::sibling;
 use anyhow::{Context, bail};
 use lupl_model::http_server::{Handler, serve};
 use lupl_model::{Fixture, Model, RateLimit};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -154,7 +155,7 @@ pub async fn learning(
         .find(|l| l.contains("rate-limit"))
         .unwrap_or("(no warning)");
     println!("\nWhat `lupl` said: `{warning}`");
-    Ok(())
+    changing(rows, quota, window, concurrency).await
 }
 
 /// Runs the benchmark and prints its table.
@@ -211,5 +212,272 @@ pub async fn run(rows: usize, per_second: u32, concurrency: u16) -> anyhow::Resu
         secs / bound,
         count(&throttled, 429)
     );
+    Ok(())
+}
+
+/// How the server's quota changes in a [`changing`] scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// `quota` per window until `at` rows are stored, then half of it.
+    Tightens,
+    /// Half of `quota` until `at` rows are stored, then `quota`.
+    Loosens,
+    /// `quota`, of which another client sharing the token spends half
+    /// until `at` rows are stored, then stops.
+    Shared,
+}
+
+/// A sliding-window throttle over every request the server counts, whose
+/// quota follows a [`Change`] (the model's own quota is out of reach).
+struct Throttle {
+    counted: VecDeque<Instant>,
+    window: Duration,
+}
+
+impl Throttle {
+    /// Counts a request at `now` under `quota`; `Some(retry_after)` when
+    /// refused (a 429 is not counted), as CONTRACT.md's step 2 says.
+    fn admit(&mut self, now: Instant, quota: usize) -> Option<u64> {
+        while self
+            .counted
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            self.counted.pop_front();
+        }
+        if self.counted.len() >= quota {
+            let oldest = self.counted[self.counted.len() - quota];
+            let left = (oldest + self.window).saturating_duration_since(now);
+            return Some(left.as_secs_f64().ceil().max(1.0) as u64);
+        }
+        self.counted.push_back(now);
+        None
+    }
+}
+
+/// `lupl org set-many` of `rows` with its default rate limit against a
+/// server whose quota changes ([`Change`]) when `rows / 2` are stored.
+async fn changing_run(
+    rows: usize,
+    quota: u32,
+    window: u32,
+    concurrency: u16,
+    change: Change,
+) -> anyhow::Result<(Run, f64, u64)> {
+    let mut fixture = Fixture::builtin();
+    fixture.providers[0].config = lupl_spec::Spec::workspace()
+        .schema_example("ProviderConfiguration")
+        .cloned()
+        .context("the ACME example")?;
+    fixture.rate_limit = RateLimit {
+        requests: u32::MAX,
+        per_seconds: 1,
+    };
+    let ids = fixture.add_organizations("tok-acme", rows);
+    let other_token = fixture.users[1].token.clone();
+    let model = Model::new(fixture);
+    let at = rows / 2;
+    let stored = Arc::new(AtomicUsize::new(0));
+    let throttle = Arc::new(Mutex::new(Throttle {
+        counted: VecDeque::new(),
+        window: Duration::from_secs(u64::from(window)),
+    }));
+    let statuses: Arc<Mutex<BTreeMap<u16, u64>>> = Arc::default();
+    let after_change = Arc::new(AtomicUsize::new(0));
+    let (seen, done, gate, late) = (
+        statuses.clone(),
+        stored.clone(),
+        throttle.clone(),
+        after_change.clone(),
+    );
+    let other = format!("Bearer {other_token}");
+    let handler: Handler = Arc::new(move |req| {
+        let before = done.load(Ordering::SeqCst) < at;
+        let full = quota as usize;
+        let q = match change {
+            Change::Tightens if !before => full / 2,
+            Change::Loosens if before => full / 2,
+            _ => full,
+        };
+        let refused = gate
+            .lock()
+            .ok()
+            .and_then(|mut t| t.admit(Instant::now(), q));
+        let mine = req
+            .header("authorization")
+            .is_none_or(|a| a != other.as_bytes());
+        let response = match refused {
+            Some(seconds) => lupl_model::ModelResponse {
+                status: 429,
+                headers: vec![
+                    ("retry-after".into(), seconds.to_string()),
+                    ("content-type".into(), lupl_model::JSON.into()),
+                ],
+                body: format!(
+                    r#"{{"statusCode": 429, "message": "Rate limit is exceeded. Try again in {seconds} seconds."}}"#
+                )
+                .into_bytes(),
+            },
+            None => model.handle(req),
+        };
+        if mine {
+            if response.status == 200 && req.method == "POST" {
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+            if let Ok(mut s) = seen.lock() {
+                *s.entry(response.status).or_default() += 1;
+            }
+            if response.status == 429 && !before {
+                late.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        response
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let server = tokio::spawn(serve(listener, handler));
+    // The other client sharing the quota: half of it, evenly, until the
+    // change (its token is another user's; the throttle counts both).
+    let sharer = (change == Change::Shared).then(|| {
+        let (url, token, stored) = (url.clone(), other_token.clone(), stored.clone());
+        let every = Duration::from_secs_f64(f64::from(window) / f64::from(quota / 2));
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut tick = tokio::time::interval(every);
+            while stored.load(Ordering::SeqCst) < at {
+                tick.tick().await;
+                let _ = http
+                    .get(format!("{url}/api/1.0/pms/providerconfig?pmsId={PMS}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await;
+            }
+        })
+    });
+
+    let dir = std::env::temp_dir().join(format!("lupl-bench-changing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let input = dir.join(format!("orgs-{change:?}.csv"));
+    let mut csv = String::from("organizationId,region,firmCode\n");
+    for (i, id) in ids.iter().enumerate() {
+        csv.push_str(&format!(
+            "{id},{},ACM{:03}\n",
+            ["us", "eu", "apac"][i % 3],
+            i % 1000
+        ));
+    }
+    std::fs::write(&input, csv)?;
+    for leftover in ["journal", "results.csv"] {
+        let _ = std::fs::remove_file(dir.join(format!("orgs-{change:?}.csv.{leftover}")));
+    }
+    let start = Instant::now();
+    let output = tokio::process::Command::new(sibling("lupl")?)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &dir)
+        .env("LUPL_BASE_URL", &url)
+        .env("LUPL_TOKEN", "tok-acme")
+        .args(["org", "set-many", "--pms-id", PMS])
+        .args(if std::env::var_os("LUPL_BENCH_TRACE").is_some() {
+            &["-vv"][..]
+        } else {
+            &[]
+        })
+        .args(["--concurrency", &concurrency.to_string(), "--file"])
+        .arg(&input)
+        .output()
+        .await?;
+    let elapsed = start.elapsed();
+    if std::env::var_os("LUPL_BENCH_TRACE").is_some() {
+        for line in String::from_utf8_lossy(&output.stderr).lines() {
+            if line.contains("rate limit:") || line.contains("status=429") {
+                eprintln!("{change:?} {line}");
+            }
+        }
+    }
+    server.abort();
+    if let Some(s) = sharer {
+        s.abort();
+    }
+    if !output.status.success() {
+        bail!(
+            "lupl exited {:?}: {}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // The server's pace: half the rows at each quota the client had.
+    let per_row = |q: u32| f64::from(window) / f64::from(q);
+    let (first, second) = match change {
+        Change::Tightens => (quota, quota / 2),
+        Change::Loosens | Change::Shared => (quota / 2, quota),
+    };
+    let pace = at as f64 * per_row(first) + (rows - at) as f64 * per_row(second);
+    let statuses = statuses.lock().map(|s| s.clone()).unwrap_or_default();
+    let refused_after = after_change.load(Ordering::SeqCst) as u64;
+    Ok((
+        Run {
+            elapsed,
+            statuses,
+            exit: output.status.code(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        },
+        pace,
+        refused_after,
+    ))
+}
+
+/// The learning scenarios where the server's quota changes mid-run: it
+/// tightens, loosens, or another client sharing the token stops.
+pub async fn changing(
+    rows: usize,
+    quota: u32,
+    window: u32,
+    concurrency: u16,
+) -> anyhow::Result<()> {
+    println!(
+        "\n`lupl org set-many` of {rows} rows, default --rate-limit, concurrency {concurrency}; the quota changes when {} rows are stored\n",
+        rows / 2
+    );
+    println!(
+        "| scenario | time (s) | server's pace (s) | ÷ pace | 429s | after the change | exit | what `lupl` advised |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    for (name, change) in [
+        (
+            format!("tightens {quota}/{window} → {}/{window}", quota / 2),
+            Change::Tightens,
+        ),
+        (
+            format!("loosens {}/{window} → {quota}/{window}", quota / 2),
+            Change::Loosens,
+        ),
+        (
+            format!("{quota}/{window} shared with a client using half, which stops"),
+            Change::Shared,
+        ),
+    ] {
+        let (r, pace, late) = changing_run(rows, quota, window, concurrency, change).await?;
+        let advice: Vec<String> = r
+            .stderr
+            .lines()
+            .filter_map(|l| {
+                l.split_once("pass --rate-limit ")
+                    .map(|(_, a)| a.split_whitespace().next().unwrap_or("").to_owned())
+            })
+            .collect();
+        println!(
+            "| {name} | {:.2} | {pace:.0} | {:.3} | {} | {late} | {} | {} |",
+            r.elapsed.as_secs_f64(),
+            r.elapsed.as_secs_f64() / pace,
+            r.statuses.get(&429).copied().unwrap_or(0),
+            r.exit.map_or("-".into(), |c| c.to_string()),
+            if advice.is_empty() {
+                "—".to_owned()
+            } else {
+                advice.join(", ")
+            },
+        );
+    }
     Ok(())
 }

@@ -68,7 +68,7 @@ pub use builder::{Built, ClientBuilder};
 pub use cache::{CachedToken, TokenCache};
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use config::{ConfigError, Settings};
-pub use limiter::{RateLimit, RateLimiter};
+pub use limiter::{RateLimit, RateLimiter, Stopped};
 pub use middleware::AuthMiddleware;
 pub use response_cache::ResponseCache;
 pub use retry::RetryPolicy;

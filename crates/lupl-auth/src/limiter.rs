@@ -209,18 +209,57 @@ pub struct RateLimiter {
     clock: Arc<dyn Clock>,
     /// Told when the limiter learns a lower quota.
     on_learned: Option<Box<dyn Fn(RateLimit) + Send + Sync>>,
+    /// Set by [`RateLimiter::stop_waiting`]: requests still waiting for a
+    /// slot give up instead of going.
+    stopped: std::sync::atomic::AtomicBool,
+    wake: tokio::sync::Notify,
 }
+
+/// A request that gave up its wait for the limiter because the caller
+/// stopped ([`RateLimiter::stop_waiting`]): it was never sent.
+///
+/// ```
+/// let e = lupl_auth::Stopped;
+/// assert!(e.to_string().contains("not sent"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not sent: stopped while waiting for the rate limit")]
+pub struct Stopped;
 
 type Cells = Gcra<NotKeyed, InMemoryState, ClockAdapter, NoOpMiddleware<Instant>>;
 
-/// The quota in force (configured, or learned lower), its GCRA, and the
-/// log of recent sends.
+/// Clean windows in use before the first probe.
+const FIRST_BACKOFF: u32 = 1;
+/// The most clean windows between two probes: a loosened quota is found
+/// within this many windows, at the cost of a 429 per failed probe.
+const MAX_BACKOFF: u32 = 4;
+
+/// The quota in force (configured, or learned lower), its GCRA, the log
+/// of recent sends, and what learning knows.
 struct Pacing {
     limit: RateLimit,
     gcra: Cells,
     sent: VecDeque<Instant>,
+    /// The sends among them the server refused (it did not count them),
+    /// in order.
+    refused: VecDeque<Instant>,
     /// A lesson not settled yet: the 429s of one burst of requests.
     lesson: Option<Lesson>,
+    /// Since when no 429 came (the last lesson's settling, or a probe's
+    /// start).
+    clean_since: Instant,
+    /// A probe under way: the limit it started from (proven to work).
+    probe: Option<RateLimit>,
+    /// Clean windows to wait before the next probe: [`FIRST_BACKOFF`],
+    /// doubled by each failed probe up to [`MAX_BACKOFF`] (a quota that did
+    /// not change is not asked about often), back when one succeeds.
+    backoff: u32,
+    /// Whether a lesson may round its window down to whole seconds (the
+    /// server's window is taken to be whole seconds until a pace learned
+    /// so is refused).
+    whole_seconds: bool,
+    /// The last limit told to [`RateLimiter::on_learned`].
+    told: Option<RateLimit>,
 }
 
 /// What one burst of 429s teaches. Concurrent requests reach the server
@@ -239,6 +278,8 @@ struct Lesson {
     refused: usize,
     /// The limit in force when the burst began.
     before: RateLimit,
+    /// Whether the burst answered a probe.
+    probing: bool,
 }
 
 fn cells(limit: RateLimit, clock: &Arc<dyn Clock>) -> Cells {
@@ -285,18 +326,78 @@ impl RateLimiter {
                 limit,
                 gcra: cells(limit, &clock),
                 sent: VecDeque::new(),
+                refused: VecDeque::new(),
                 lesson: None,
+                clean_since: clock.now(),
+                probe: None,
+                backoff: FIRST_BACKOFF,
+                whole_seconds: true,
+                told: None,
             }),
             paused_until: AtomicU64::new(0),
             epoch: clock.now(),
             clock,
             on_learned: None,
+            stopped: std::sync::atomic::AtomicBool::new(false),
+            wake: tokio::sync::Notify::new(),
         }
     }
 
-    /// Calls `f` when the limiter has learned from the server's 429s that
-    /// its quota is lower than the one in force: once per lesson, when the
-    /// next request goes (the 429s of one burst refine one lesson).
+    /// Requests waiting for a slot, and any that come later, give up
+    /// ([`RateLimiter::acquire_unless_stopped`] answers `None`): for a
+    /// run that is stopping (Ctrl-C), whose unsent requests must not wait
+    /// out a slow quota first. Requests already sent are not affected.
+    ///
+    /// ```
+    /// use lupl_auth::{RateLimit, RateLimiter, SystemClock};
+    /// use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let limiter = RateLimiter::new(RateLimit::new(1, 3600), Arc::new(SystemClock));
+    /// assert!(limiter.acquire_unless_stopped().await.is_some());
+    /// limiter.stop_waiting();
+    /// assert_eq!(limiter.acquire_unless_stopped().await, None, "no hour-long wait");
+    /// # }
+    /// ```
+    pub fn stop_waiting(&self) {
+        self.stopped.store(true, Ordering::Release);
+        self.wake.notify_waiters();
+    }
+
+    /// [`RateLimiter::acquire`], or `None` at once when
+    /// [`RateLimiter::stop_waiting`] was called before or during the wait.
+    ///
+    /// ```
+    /// use lupl_auth::{ManualClock, RateLimit, RateLimiter};
+    /// use std::{sync::Arc, time::Duration};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let limiter = RateLimiter::new(RateLimit::new(10, 1), Arc::new(ManualClock::auto()));
+    /// assert_eq!(limiter.acquire_unless_stopped().await, Some(Duration::ZERO));
+    /// # }
+    /// ```
+    pub async fn acquire_unless_stopped(&self) -> Option<Duration> {
+        let stopped = || self.stopped.load(Ordering::Acquire);
+        if stopped() {
+            return None;
+        }
+        let woken = self.wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if stopped() {
+            return None;
+        }
+        tokio::select! {
+            waited = self.acquire() => Some(waited),
+            () = woken => None,
+        }
+    }
+
+    /// Calls `f` with a lower quota the server allows once it has been
+    /// observed to work: learned from the server's 429s, then held for a
+    /// whole window in use without a 429. So what `f` is told (and what a
+    /// tool advises) is never above a pace that worked. Told again only for
+    /// a lower one.
     ///
     /// ```
     /// use lupl_auth::{RateLimit, RateLimiter, SystemClock};
@@ -391,6 +492,17 @@ impl RateLimiter {
     pub fn learn(&self, retry_after: Duration, sent: Instant) -> Option<RateLimit> {
         let now = self.clock.now();
         let mut pacing = self.pacing.lock();
+        // The refused send: the last logged at or before `sent` not already
+        // known refused (`sent` is read just after the send was logged).
+        let upto = pacing.sent.partition_point(|t| *t <= sent);
+        let refused = (0..upto)
+            .rev()
+            .map(|i| pacing.sent[i])
+            .find(|t| !pacing.refused.contains(t));
+        if let Some(t) = refused {
+            let at = pacing.refused.partition_point(|r| *r <= t);
+            pacing.refused.insert(at, t);
+        }
         if let Some(lesson) = pacing.lesson.as_mut() {
             // Another 429 of the same burst: settled with the rest. (One to
             // a request sent after the first was learned from raced the
@@ -410,6 +522,7 @@ impl RateLimiter {
             retry_after,
             refused: 1,
             before: pacing.limit,
+            probing: pacing.probe.is_some(),
         };
         // For now, by send order (the refused send is the last up to
         // `sent`); settled later by answers.
@@ -423,31 +536,62 @@ impl RateLimiter {
     }
 
     /// The quota `lesson` shows when the first `sends` of the log (in send
-    /// order) include its refused ones: the others, per the span from the
-    /// oldest of them to when the server said the window frees.
+    /// order) include its refused ones.
+    ///
+    /// When this client had been sending for a whole window of the limit in
+    /// force before the refusal (and `Retry-After` fits that window), the
+    /// quota changed but not its window (the vendor's "subject to
+    /// change"): the server counted the sends in the window before the
+    /// refusal, and allows that many per that window. Sharing the
+    /// token with another client looks the same, and gives this client's
+    /// share. Otherwise (a first lesson, against a server whose window is
+    /// not the configured one) the window is unknown too: the accepted
+    /// sends per the span from the oldest of them to when the server said
+    /// the window frees.
     fn estimate(&self, pacing: &Pacing, lesson: &Lesson, sends: usize) -> Option<RateLimit> {
         let horizon = self.configured.per + self.configured.margin();
+        let within = |t: &Instant| lesson.first_refused.saturating_duration_since(*t) < horizon;
+        let first = pacing.sent.iter().take(sends).copied().find(within)?;
+        // The sends the server counted: those it did not refuse.
         let recent: Vec<Instant> = pacing
             .sent
             .iter()
             .take(sends)
-            .filter(|t| lesson.first_refused.saturating_duration_since(**t) < horizon)
             .copied()
+            .filter(|t| within(t) && !pacing.refused.contains(t))
             .collect();
-        let accepted = recent
-            .len()
-            .checked_sub(lesson.refused)
-            .filter(|n| *n > 0)?;
+        let accepted = recent.len();
+        if accepted == 0 {
+            return None;
+        }
+        // The server's window at the refusal covers the `window` before it:
+        // what it counted there is what it allows.
+        let window = lesson.before.per;
+        if let Some(edge) = lesson.first_refused.checked_sub(window)
+            && first <= edge
+            && lesson.retry_after <= window + Duration::from_secs(1)
+        {
+            let counted = recent.iter().filter(|t| **t > edge).count();
+            if counted == 0 {
+                return None;
+            }
+            return Some(RateLimit {
+                requests: u32::try_from(counted).unwrap_or(u32::MAX),
+                per: window,
+            });
+        }
         // After an earlier lesson, the last `requests` sends at its pace
         // were too many for their span.
-        let first_lesson = lesson.before == self.configured;
         let counted = accepted.min(lesson.before.requests as usize);
         let oldest = recent[accepted - counted];
+        let _ = lesson.refused;
         let mut window = lesson
             .first_refused
             .saturating_duration_since(oldest)
             .saturating_add(lesson.retry_after);
-        if first_lesson && lesson.retry_after.subsec_nanos() == 0 {
+        // `Retry-After` is rounded up: a whole-second window is the whole
+        // number of seconds within the second below the sum.
+        if pacing.whole_seconds && lesson.retry_after.subsec_nanos() == 0 {
             window = Duration::from_secs(window.as_secs());
         }
         Some(RateLimit {
@@ -456,30 +600,115 @@ impl RateLimiter {
         })
     }
 
-    /// Settles a lesson once its pause is over (its answers are in);
-    /// returns the lesson to tell when it lowers the limit in force before
-    /// it. Runs under the lock `admit` holds.
-    fn settle(&self, pacing: &mut Pacing, now: Instant) -> Option<RateLimit> {
-        let lesson = pacing.lesson.as_ref().filter(|l| {
+    /// Settles a lesson once its pause is over (its answers are in): the
+    /// limit becomes what its answers show. A lesson that answered a probe
+    /// falls back to no less than the probe's start (which had worked) and
+    /// makes the next probe wait twice as long; one refused at a pace learned
+    /// by rounding to whole seconds stops that rounding. Runs under the
+    /// lock `admit` holds.
+    fn settle(&self, pacing: &mut Pacing, now: Instant) {
+        let Some(lesson) = pacing.lesson.as_ref().filter(|l| {
             l.learned_at
                 .checked_add(l.retry_after)
                 .is_none_or(|end| now >= end)
-        })?;
+        }) else {
+            return;
+        };
         let sends = pacing.sent.partition_point(|t| *t < lesson.learned_at);
         let before = lesson.before;
-        let settled = self
-            .estimate(pacing, lesson, sends)
-            .filter(|l| l.per_second() < before.per_second() * 0.999);
+        let estimate = self.estimate(pacing, lesson, sends);
+        let limit = if lesson.probing {
+            pacing.backoff = pacing.backoff.saturating_mul(2).min(MAX_BACKOFF);
+            let from = pacing.probe.unwrap_or(before);
+            estimate.map_or(from, |e| {
+                if e.per_second() > from.per_second() {
+                    e
+                } else {
+                    from
+                }
+            })
+        } else {
+            if before != self.configured {
+                pacing.whole_seconds = false;
+            }
+            estimate
+                .filter(|l| l.per_second() < before.per_second() * 0.999)
+                .unwrap_or(before)
+        };
+        tracing::debug!(
+            before = %before,
+            estimate = ?estimate.map(|e| e.to_string()),
+            probing = lesson.probing,
+            limit = %limit,
+            backoff = pacing.backoff,
+            "rate limit: a lesson settled"
+        );
         pacing.lesson = None;
-        let limit = settled.unwrap_or(before);
+        pacing.probe = None;
+        pacing.clean_since = now;
         if limit != pacing.limit {
             pacing.limit = limit;
             pacing.gcra = cells(limit, &self.clock);
         }
-        settled
     }
 
-    /// Tells a settled lesson, outside the lock.
+    /// After a clean window in use: a lowered limit has worked (returns it
+    /// to tell when it is lower than any told before), and the limiter
+    /// probes for more, doubling its pace (never above the configured
+    /// quota), as congestion control does: the quota may have loosened,
+    /// or another client sharing the token stopped. A probe that holds a
+    /// window is the new limit; one refused falls back ([`Self::settle`]).
+    /// Runs under the lock `admit` holds.
+    fn probe(&self, pacing: &mut Pacing, now: Instant) -> Option<RateLimit> {
+        let limit = pacing.limit;
+        if pacing.lesson.is_some() || limit == self.configured {
+            return None;
+        }
+        // A probe is confirmed by one clean window; the next probe after a
+        // failed one waits `backoff` windows.
+        let windows = if pacing.probe.is_some() {
+            1
+        } else {
+            pacing.backoff.max(1)
+        };
+        let clean = (limit.per + limit.margin()).saturating_mul(windows);
+        if now.saturating_duration_since(pacing.clean_since) < clean {
+            return None;
+        }
+        // In use: a limit that did not fill its window says nothing.
+        let used = pacing.sent.len() - pacing.sent.partition_point(|t| *t < pacing.clean_since);
+        if used < limit.requests as usize {
+            return None;
+        }
+        let worked = limit;
+        let tell = pacing
+            .told
+            .is_none_or(|t| worked.per_second() < t.per_second() * 0.999)
+            .then_some(worked);
+        if tell.is_some() {
+            pacing.told = tell;
+        }
+        if pacing.probe.is_some() {
+            pacing.backoff = FIRST_BACKOFF;
+        }
+        let doubled = RateLimit {
+            requests: limit.requests.saturating_mul(2),
+            per: limit.per,
+        };
+        let next = if doubled.per_second() >= self.configured.per_second() {
+            self.configured
+        } else {
+            doubled
+        };
+        tracing::debug!(worked = %worked, probing = %next, "rate limit: probing for more");
+        pacing.probe = Some(worked);
+        pacing.limit = next;
+        pacing.gcra = cells(next, &self.clock);
+        pacing.clean_since = now;
+        tell
+    }
+
+    /// Tells a limit that worked, outside the lock.
     fn tell(&self, learned: RateLimit) {
         tracing::warn!(
             learned = %learned,
@@ -542,8 +771,9 @@ impl RateLimiter {
     /// would push every later slot back by one period).
     fn admit(&self, now: Instant) -> (Option<Duration>, Option<RateLimit>) {
         let mut pacing = self.pacing.lock();
-        let learned = self.settle(&mut pacing, now);
-        (self.wait_or_send(&mut pacing, now), learned)
+        self.settle(&mut pacing, now);
+        let worked = self.probe(&mut pacing, now);
+        (self.wait_or_send(&mut pacing, now), worked)
     }
 
     fn wait_or_send(&self, pacing: &mut Pacing, now: Instant) -> Option<Duration> {
@@ -556,6 +786,13 @@ impl RateLimiter {
             .is_some_and(|t| now.duration_since(*t) >= keep)
         {
             pacing.sent.pop_front();
+        }
+        while pacing
+            .refused
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= keep)
+        {
+            pacing.refused.pop_front();
         }
         // A learned quota's window may be shorter than the configured
         // one: both must hold.

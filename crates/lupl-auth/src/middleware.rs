@@ -174,7 +174,14 @@ impl AuthMiddleware {
         let mut attempt: u32 = 0;
         let mut waited = Duration::ZERO;
         loop {
-            waited += self.limiter.acquire().await;
+            match self.limiter.acquire_unless_stopped().await {
+                Some(w) => waited += w,
+                None => {
+                    // Never sent: the caller learns why, not a status.
+                    lupl_api::end_call_with(Box::new(crate::limiter::Stopped));
+                    return Ok(not_sent());
+                }
+            }
             let sent = self.clock.now();
             let mut req = match request.try_clone() {
                 Some(r) => r,
@@ -222,14 +229,19 @@ impl AuthMiddleware {
                     }
                 }
                 StatusCode::TOO_MANY_REQUESTS => {
-                    let delay = RetryAfter::from_headers(response.headers())
-                        .map(|r| r.delay_from(self.clock.system_now()));
+                    // CONTRACT.md: whole seconds, at least 1; a `0` (or a
+                    // date past) is read as 1, so it pauses and teaches as
+                    // any other (a client that took it at its word sent
+                    // 75 × 429 in 10 s), and a huge one is capped.
+                    let delay = RetryAfter::from_headers(response.headers()).map(|r| {
+                        r.wait_from(self.clock.system_now())
+                            .max(Duration::from_secs(1))
+                            .min(self.retry.max_retry_after)
+                    });
                     if let Some(delay) = delay {
                         // The server may allow fewer requests than we pace
-                        // for ("subject to change"): learn its quota, from
-                        // the wait we will keep (a huge header is capped).
-                        self.limiter
-                            .learn(delay.min(self.retry.max_retry_after), sent);
+                        // for ("subject to change"): learn its quota.
+                        self.limiter.learn(delay, sent);
                     }
                     let pause = self.retry.after_throttle(delay);
                     tracing::info!(
@@ -297,4 +309,12 @@ impl Middleware for AuthMiddleware {
             Box::pin(self.send(http, request).instrument(span))
         }
     }
+}
+
+/// The answer a request that was never sent stands on (its call ends with
+/// the parked [`crate::Stopped`], so no caller sees this status).
+fn not_sent() -> reqwest::Response {
+    let mut response = http::Response::new(Vec::new());
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    reqwest::Response::from(response)
 }
