@@ -59,6 +59,11 @@ impl Context {
 
     /// A client with the settings' credentials, limit and environment.
     pub fn client(&self) -> Result<Client, Failure> {
+        Ok(self.client_parts()?.client)
+    }
+
+    /// [`Context::client`] and its parts (the limiter, to stop waits).
+    pub fn client_parts(&self) -> Result<lupl_auth::Built, Failure> {
         let resolved = self.settings.resolve_with(&*self.env)?;
         let configured = resolved.rate_limit;
         Ok(ClientBuilder::from_settings(resolved.settings)
@@ -72,10 +77,10 @@ impl Context {
                     ..learned
                 };
                 eprintln!(
-                    "lupl: warning: the API allows about {learned} (requests/seconds), fewer than --rate-limit {configured}; pacing to it now (pass --rate-limit {flag} to start there)"
+                    "lupl: warning: the API allows about {learned} (requests/seconds), fewer than --rate-limit {configured}; that pace worked for a whole window and is kept (pass --rate-limit {flag} to start there)"
                 );
             })
-            .build()?)
+            .build_parts()?)
     }
 
     /// `value` as the output format asks.
@@ -489,13 +494,13 @@ pub async fn set_many(
     // The provider's declared fields type the CSV values and judge the rows.
     let needs_client = !(args.dry_run && args.provider_config.is_some());
     let client = if needs_client {
-        Some(ctx.client()?)
+        Some(ctx.client_parts()?)
     } else {
         None
     };
     let provider = provider_of(
         args.provider_config.as_deref(),
-        client.as_ref(),
+        client.as_ref().map(|b| &b.client),
         &args.pms_id,
     )
     .await?;
@@ -533,7 +538,14 @@ pub async fn set_many(
     let Some(client) = client else {
         return Err(Failure::usage("no client"));
     };
-    let summary = set_many::run(&client, &plan, rows, interrupts).await?;
+    let summary = set_many::run(
+        &client.client,
+        &plan,
+        rows,
+        interrupts,
+        Some(&client.limiter),
+    )
+    .await?;
     let note = if summary.interrupted || summary.not_run > 0 {
         Some(format!(
             "lupl: {} row(s) not run; continue with the same command and --resume",

@@ -121,6 +121,9 @@ impl From<Error> for Failure {
         match e {
             Error::Middleware(source) => match source.downcast::<lupl_auth::AuthError>() {
                 Ok(auth) => (*auth).into(),
+                Err(other) if other.is::<lupl_auth::Stopped>() => {
+                    Failure::new(exit::INTERRUPTED, other.to_string())
+                }
                 Err(other) => Failure::auth(other.to_string()),
             },
             Error::Configuration(source) => {

@@ -72,6 +72,9 @@ pub enum Status {
     Auth,
     /// Another failure without a status.
     Error,
+    /// Never sent: the run stopped while the row waited for the rate
+    /// limit (sent again on `--resume`).
+    NotSent,
 }
 
 impl Status {
@@ -87,6 +90,7 @@ impl std::fmt::Display for Status {
             Status::Network => f.write_str("network"),
             Status::Auth => f.write_str("auth"),
             Status::Error => f.write_str("error"),
+            Status::NotSent => f.write_str("not sent"),
         }
     }
 }
@@ -100,6 +104,7 @@ impl std::str::FromStr for Status {
             "network" => Status::Network,
             "auth" => Status::Auth,
             "error" => Status::Error,
+            "not sent" => Status::NotSent,
             code => Status::Http(
                 code.parse()
                     .map_err(|_| format!("{code:?} is not a status"))?,

@@ -21,7 +21,7 @@ fn init_tracing(verbose: u8) {
     // -v: one line per request when its span closes (operation, method,
     // path, attempt, status, wait). Headers are never recorded.
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(|| lupl_cli::terminal::ScrubbedStderr)
         .with_max_level(level)
         .with_span_events(FmtSpan::CLOSE)
         .with_target(false)

@@ -134,6 +134,9 @@ fn outcome_of(result: Result<(), Error>) -> Outcome {
         }
         Err(Error::Transport(_)) => (Status::Network, Vec::new()),
         Err(e) if crate::failure::is_auth0_unreachable(e) => (Status::Network, Vec::new()),
+        Err(Error::Middleware(source)) if source.is::<lupl_auth::Stopped>() => {
+            (Status::NotSent, Vec::new())
+        }
         Err(Error::Middleware(_)) => (Status::Auth, Vec::new()),
         Err(e) => (
             e.status()
@@ -274,6 +277,7 @@ pub async fn run(
     plan: &Plan,
     rows: Rows,
     mut interrupts: lupl_safety::signals::Interrupts,
+    limiter: Option<&lupl_auth::RateLimiter>,
 ) -> Result<Summary, Failure> {
     let (mut journal, earlier) = Journal::open(&plan.journal, plan.pms_id, plan.resume)?;
     let mut results: Results = BTreeMap::new();
@@ -398,6 +402,11 @@ pub async fn run(
                         network_rounds += 1;
                     }
                 }
+                if outcome.status == Status::NotSent {
+                    // Stopped before it left: not run, sent on --resume.
+                    results.insert(line, (Some(organization_id), None));
+                    continue;
+                }
                 if !outcome.is_final() && !outcome.is_auth_failure() && attempt < plan.retries && !stopping {
                     // Shown as this answer if the run stops before the retry.
                     results.insert(line, (Some(organization_id), Some(outcome)));
@@ -423,10 +432,14 @@ pub async fn run(
                 }
                 summary.interrupted = true;
                 stopping = true;
-                meter.say(&format!(
-                    "lupl: interrupted: finishing {} request(s) in flight (Ctrl-C again to stop at once)",
-                    in_flight.len()
-                ));
+                // Rows still waiting for the rate limit were never sent:
+                // they give up now instead of waiting out a slow quota.
+                if let Some(limiter) = limiter {
+                    limiter.stop_waiting();
+                }
+                meter.say(
+                    "lupl: interrupted: finishing the requests in flight; rows still waiting for the rate limit are not sent (Ctrl-C again to stop at once)",
+                );
             }
         }
     }

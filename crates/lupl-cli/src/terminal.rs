@@ -30,3 +30,27 @@ pub fn printable(text: &str) -> String {
 pub fn json_text(value: &serde_json::Value) -> String {
     lupl_safety::text::json_safe(lupl_safety::secrets::scrub(&value.to_string()).into_owned())
 }
+
+/// Standard error with every secret masked: the writer of `-v` traces, so
+/// a server's text in a traced error cannot show a token either.
+///
+/// ```
+/// use std::io::Write;
+/// let mut err = lupl_cli::terminal::ScrubbedStderr;
+/// err.write_all(b"a trace line\n")?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScrubbedStderr;
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = lupl_safety::secrets::scrub_bytes(buf);
+        std::io::stderr().write_all(&text)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}

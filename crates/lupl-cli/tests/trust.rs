@@ -10,6 +10,7 @@ use lupl_safety::paths::Role;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -406,4 +407,75 @@ async fn reqwest_get(url: &str) -> Value {
         .await
         .expect("body");
     serde_json::from_str(&body).unwrap_or(json!(null))
+}
+
+/// Ctrl-C in `set-many` after a slow limit: the rows still waiting for the
+/// limiter were never sent, so they do not hold the run (they are not run,
+/// sent on `--resume`); only the rows already sent are finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_does_not_wait_for_the_rate_limit() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().expect("dir");
+    let mut fixture = lupl_model::Fixture::builtin();
+    fixture.providers[0].config = acme();
+    let ids = fixture.add_organizations("tok-acme", 10);
+    let stored = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let tx = std::sync::Mutex::new(tx);
+    let counted = stored.clone();
+    let sandbox =
+        Sandbox::start_with_handler(fixture, move |model| -> lupl_model::http_server::Handler {
+            let counted = counted.clone();
+            let tx = std::sync::Mutex::new(tx.lock().expect("tx").clone());
+            Arc::new(move |req| {
+                let answer = model.handle(req);
+                if req.method == "POST" && answer.status == 200 {
+                    // The first row stored: the others now wait for the limit
+                    // (its burst of 2 was the provider's GET and that row).
+                    if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+                        let _ = tx.lock().expect("tx").send(());
+                    }
+                }
+                answer
+            })
+        })
+        .await
+        .expect("sandbox");
+    let mut csv = String::from("organizationId,region,firmCode\n");
+    for id in &ids {
+        csv.push_str(&format!("{id},eu,ACM001\n"));
+    }
+    let rows = write(dir.path(), "rows.csv", &csv);
+    let mut child = command(
+        dir.path(),
+        sandbox.base_url(),
+        &[
+            "org",
+            "set-many",
+            "--pms-id",
+            PMS,
+            "--file",
+            rows.to_str().expect("utf-8"),
+        ],
+    )
+    .args(["--rate-limit", "2/600", "--concurrency", "8"])
+    .env("LUPL_TOKEN", "tok-acme")
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    let status = tokio::task::spawn_blocking(move || {
+        rx.recv().expect("a row stored");
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("signal");
+        child.wait().expect("exits")
+    })
+    .await
+    .expect("child");
+    assert_eq!(status.code(), Some(130));
+    // The provider's GET and one row took the 2 slots: nothing else was
+    // sent, and nothing waited out the 300 s to the next slot.
+    assert_eq!(stored.load(Ordering::SeqCst), 1);
+    let results =
+        std::fs::read_to_string(dir.path().join("rows.csv.results.csv")).expect("results");
+    assert_eq!(results.matches(",not run,").count(), 9, "{results}");
 }
