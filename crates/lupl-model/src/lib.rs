@@ -18,7 +18,7 @@ mod model;
 pub mod offline;
 mod persist;
 pub mod rules;
-mod run;
+pub mod run;
 mod sandbox;
 
 pub use fixture::{Fixture, FixtureError, RateLimit};

@@ -31,6 +31,35 @@ pub struct SandboxArgs {
     pub quota: Option<RateLimit>,
 }
 
+/// Every path flag of the sandbox and what it is to a run, for
+/// [`lupl_safety::paths`]; a test walks every path flag of
+/// [`SandboxArgs`] and fails on one this list does not name.
+pub const FILE_ROLES: &[(&str, lupl_safety::paths::Role)] = &[
+    ("fixture", lupl_safety::paths::Role::Input),
+    // Read at start, then appended to and rewritten.
+    ("state", lupl_safety::paths::Role::Output),
+];
+
+impl SandboxArgs {
+    /// The files these flags name, each with its role in [`FILE_ROLES`].
+    ///
+    /// ```
+    /// use clap::Parser;
+    /// #[derive(Parser)]
+    /// struct Cli {
+    ///     #[command(flatten)]
+    ///     sandbox: lupl_model::SandboxArgs,
+    /// }
+    /// let cli = Cli::parse_from(["x", "--state", "s.jsonl", "--fixture", "s.jsonl"]);
+    /// assert!(cli.sandbox.files().check().is_err(), "the state would replace the fixture");
+    /// ```
+    pub fn files(&self) -> lupl_safety::paths::Files {
+        lupl_safety::paths::Files::default()
+            .input("--fixture", self.fixture.as_deref())
+            .output("--state", self.state.as_deref())
+    }
+}
+
 /// The most organizations `--organizations` adds.
 pub const MAX_ORGANIZATIONS: i64 = 1_000_000;
 
@@ -39,11 +68,7 @@ pub const MAX_ORGANIZATIONS: i64 = 1_000_000;
 /// fresh fixture (not of a saved state).
 pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
     // The state file is written: it must not be the fixture it starts from.
-    lupl_safety::paths::Files::default()
-        .input("--fixture", args.fixture.as_deref())
-        .output("--state", args.state.as_deref())
-        .check()
-        .map_err(|e| e.to_string())?;
+    args.files().check().map_err(|e| e.to_string())?;
     let (listen, fixture, extra_organizations) = (
         args.listen.as_str(),
         args.fixture.as_deref(),

@@ -101,3 +101,47 @@ fn hand_written_lines_are_checked_like_the_snapshot() {
         );
     }
 }
+
+/// Every path flag of the sandbox has a role, and each output is refused
+/// on each input: the state never replaces the fixture it starts from.
+#[tokio::test]
+async fn every_sandbox_path_flag_is_guarded() {
+    use clap::{Args, Command, FromArgMatches};
+    use lupl_model::run::FILE_ROLES;
+    let command = lupl_model::SandboxArgs::augment_args(Command::new("lupl-sandbox"));
+    let flags = lupl_safety::paths::path_flags(&command);
+    let role = |id: &str| FILE_ROLES.iter().find(|(n, _)| *n == id).map(|(_, r)| *r);
+    for (_, id) in &flags {
+        assert!(
+            role(id).is_some(),
+            "the path flag {id} has no role in FILE_ROLES"
+        );
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("fixture.json");
+    let original = serde_json::to_string(&Fixture::builtin()).expect("json");
+    std::fs::write(&file, &original).expect("write");
+    let path = file.to_str().expect("utf-8");
+    use lupl_safety::paths::Role;
+    for (_, output) in flags
+        .iter()
+        .filter(|(_, id)| role(id) == Some(Role::Output))
+    {
+        for (_, other) in flags.iter().filter(|(_, id)| id != output) {
+            let long = |id: &str| format!("--{}", id.replace('_', "-"));
+            let matches = command.clone().get_matches_from([
+                "lupl-sandbox",
+                "--listen",
+                "not an address",
+                &long(other),
+                path,
+                &long(output),
+                path,
+            ]);
+            let args = lupl_model::SandboxArgs::from_arg_matches(&matches).expect("args");
+            let err = lupl_model::run_sandbox(&args).await.expect_err("refused");
+            assert!(err.contains("never replaces an input"), "{err}");
+            assert_eq!(std::fs::read_to_string(&file).expect("kept"), original);
+        }
+    }
+}
