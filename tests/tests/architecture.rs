@@ -49,3 +49,23 @@ fn the_code_map_names_every_module() {
         "ARCHITECTURE.md does not name: {missing:?}"
     );
 }
+
+/// Nothing generated at run time is tracked: no tracked file matches
+/// `.gitignore` (tools running in the tree leave caches and logs).
+#[test]
+fn no_tracked_file_is_ignored() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new("git")
+        .current_dir(&root)
+        .args(["ls-files", "-ci", "--exclude-standard"])
+        .output();
+    let Ok(out) = out else {
+        // Not a git checkout (a packaged crate): nothing is tracked.
+        return;
+    };
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.trim().is_empty(),
+        "tracked files that .gitignore ignores: {listed}"
+    );
+}

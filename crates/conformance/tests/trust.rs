@@ -616,9 +616,18 @@ async fn a_failing_output_does_not_swallow_the_report() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
-    assert!(stdout.contains("requests") && stdout.contains("clause"), "{stdout}");
-    assert!(stdout.contains("every clause held") || stdout.contains("broken"), "{stdout}");
-    assert!(stderr.contains("cannot write") && stderr.contains("junit.xml"), "{stderr}");
+    assert!(
+        stdout.contains("requests") && stdout.contains("clause"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("every clause held") || stdout.contains("broken"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("cannot write") && stderr.contains("junit.xml"),
+        "{stderr}"
+    );
 }
 
 /// Baselines as users write them: a byte order mark is no content, a
@@ -648,6 +657,9 @@ fn baselines_with_a_bom_a_blamed_failure_and_escape_codes() {
         ..Verdict::default()
     };
     let text = conformance::baseline::text(&verdict);
-    assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{text:?}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
     assert!(text.contains("\\u{1b}[2Jgone"), "{text}");
 }
