@@ -10,8 +10,9 @@
 use crate::sandbox::sibling;
 use anyhow::{Context, bail};
 use lupl_model::http_server::{Handler, serve};
+use lupl_model::window::{SlidingWindow, retry_after_seconds};
 use lupl_model::{Fixture, Model, RateLimit};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -227,34 +228,6 @@ pub enum Change {
     Shared,
 }
 
-/// A sliding-window throttle over every request the server counts, whose
-/// quota follows a [`Change`] (the model's own quota is out of reach).
-struct Throttle {
-    counted: VecDeque<Instant>,
-    window: Duration,
-}
-
-impl Throttle {
-    /// Counts a request at `now` under `quota`; `Some(retry_after)` when
-    /// refused (a 429 is not counted), as CONTRACT.md's step 2 says.
-    fn admit(&mut self, now: Instant, quota: usize) -> Option<u64> {
-        while self
-            .counted
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            self.counted.pop_front();
-        }
-        if self.counted.len() >= quota {
-            let oldest = self.counted[self.counted.len() - quota];
-            let left = (oldest + self.window).saturating_duration_since(now);
-            return Some(left.as_secs_f64().ceil().max(1.0) as u64);
-        }
-        self.counted.push_back(now);
-        None
-    }
-}
-
 /// `lupl org set-many` of `rows` with its default rate limit against a
 /// server whose quota changes ([`Change`]) when `rows / 2` are stored.
 async fn changing_run(
@@ -278,10 +251,11 @@ async fn changing_run(
     let model = Model::new(fixture);
     let at = rows / 2;
     let stored = Arc::new(AtomicUsize::new(0));
-    let throttle = Arc::new(Mutex::new(Throttle {
-        counted: VecDeque::new(),
-        window: Duration::from_secs(u64::from(window)),
-    }));
+    // Every request counts against one window whose quota changes (the
+    // model's own quota is fixed): the model's rule, CONTRACT.md step 2.
+    let throttle = Arc::new(Mutex::new(SlidingWindow::new(Duration::from_secs(
+        u64::from(window),
+    ))));
     let statuses: Arc<Mutex<BTreeMap<u16, u64>>> = Arc::default();
     let after_change = Arc::new(AtomicUsize::new(0));
     let (seen, done, gate, late) = (
@@ -302,7 +276,8 @@ async fn changing_run(
         let refused = gate
             .lock()
             .ok()
-            .and_then(|mut t| t.admit(Instant::now(), q));
+            .and_then(|mut t| t.admit(Instant::now(), q))
+            .map(retry_after_seconds);
         let mine = req
             .header("authorization")
             .is_none_or(|a| a != other.as_bytes());

@@ -4,35 +4,18 @@
 //! 20 ms. Deterministic: the same numbers every run.
 
 use lupl_auth::{Clock, ManualClock, RateLimit, RateLimiter};
-use std::collections::VecDeque;
+use lupl_model::window::{SlidingWindow, retry_after_seconds};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// CONTRACT.md's step 2: a sliding window over counted requests; a 429 is
-/// not counted and says when the oldest counted one leaves, rounded up.
-struct Server {
-    counted: VecDeque<Instant>,
-    window: Duration,
-}
+/// CONTRACT.md's step 2, as the model keeps it.
+struct Server(SlidingWindow);
 
 impl Server {
     fn judge(&mut self, now: Instant, quota: usize) -> Option<Duration> {
-        while self
-            .counted
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            self.counted.pop_front();
-        }
-        if self.counted.len() >= quota {
-            let oldest = self.counted[self.counted.len() - quota];
-            let left = (oldest + self.window).saturating_duration_since(now);
-            return Some(Duration::from_secs(
-                left.as_secs_f64().ceil().max(1.0) as u64
-            ));
-        }
-        self.counted.push_back(now);
-        None
+        self.0
+            .admit(now, quota)
+            .map(|wait| Duration::from_secs(retry_after_seconds(wait)))
     }
 }
 
@@ -71,10 +54,7 @@ async fn simulate_saying(
     let seen = told.clone();
     let limiter = RateLimiter::new(RateLimit::new(1000, 60), clock.clone())
         .on_learned(move |l| seen.lock().expect("lock").push(l));
-    let mut server = Server {
-        counted: VecDeque::new(),
-        window: Duration::from_secs(window),
-    };
+    let mut server = Server(SlidingWindow::new(Duration::from_secs(window)));
     let start = clock.now();
     let (mut stored, mut refused, mut refused_after) = (0, 0, 0);
     let mut next_other = start;

@@ -20,6 +20,7 @@ mod persist;
 pub mod rules;
 pub mod run;
 mod sandbox;
+pub mod window;
 
 pub use fixture::{Fixture, FixtureError, RateLimit};
 pub use model::{

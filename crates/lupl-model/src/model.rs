@@ -5,7 +5,7 @@ use crate::binding;
 use crate::fixture::{Fixture, Organization, Provider, RateLimit};
 use crate::rules::{self, Errors};
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -129,7 +129,7 @@ struct State {
     provider_configs: HashMap<Uuid, Value>,
     org_configs: HashMap<Uuid, Value>,
     /// Per token: when each counted request passed step 1, oldest first.
-    windows: HashMap<String, VecDeque<Instant>>,
+    windows: HashMap<String, crate::window::SlidingWindow>,
     last_now: Option<Instant>,
     trace: u64,
     /// The fixture the model started from: users, ids and their order.
@@ -338,8 +338,7 @@ impl Model {
 
         // Step 2 — 429: a sliding window of the token's counted requests.
         if let Some(wait) = self.throttle(&mut state, &token, now) {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let secs = secs.max(1);
+            let secs = crate::window::retry_after_seconds(wait);
             return ModelResponse::json(
                 429,
                 &json!({"statusCode": 429,
@@ -456,20 +455,11 @@ impl Model {
     /// until the oldest counted request leaves it.
     fn throttle(&self, state: &mut State, token: &str, now: Instant) -> Option<Duration> {
         let window = Duration::from_secs(u64::from(self.rate_limit.per_seconds));
-        let quota = self.rate_limit.requests as usize;
-        let times = state.windows.entry(token.to_owned()).or_default();
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
-        {
-            times.pop_front();
-        }
-        if times.len() >= quota {
-            let oldest = times.front().copied().unwrap_or(now);
-            return Some(window.saturating_sub(now.duration_since(oldest)));
-        }
-        times.push_back(now);
-        None
+        state
+            .windows
+            .entry(token.to_owned())
+            .or_insert_with(|| crate::window::SlidingWindow::new(window))
+            .admit(now, self.rate_limit.requests as usize)
     }
 
     /// Persists a write through the hook, applies it and acknowledges it;
