@@ -102,6 +102,12 @@ fn standalone_manifest() -> String {
             continue;
         };
         for (name, dep) in deps.iter_mut() {
+            // A workspace dependency's path is the workspace root's.
+            let base = if dep.get("workspace").is_some() {
+                root()
+            } else {
+                crate_dir.clone()
+            };
             if dep.get("workspace").is_some() {
                 let mut resolved = match &ws_deps[name] {
                     toml::Value::String(version) => {
@@ -115,7 +121,7 @@ fn standalone_manifest() -> String {
                 *dep = toml::Value::Table(resolved);
             }
             if let Some(path) = dep.get("path").and_then(toml::Value::as_str) {
-                let absolute = crate_dir.join(path);
+                let absolute = base.join(path);
                 dep.as_table_mut()
                     .expect("a path dependency is a table")
                     .insert("path".into(), absolute.display().to_string().into());

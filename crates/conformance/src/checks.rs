@@ -201,7 +201,9 @@ fn essence(content_type: &str) -> String {
 }
 
 fn abbreviate(bytes: &[u8]) -> String {
+    // Secrets masked before the cut, so none is left half shown.
     let text = String::from_utf8_lossy(bytes);
+    let text = lupl_safety::secrets::scrub(&text);
     if text.chars().count() > 300 {
         format!("{}…", text.chars().take(300).collect::<String>())
     } else {

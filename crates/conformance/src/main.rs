@@ -34,13 +34,13 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string())
     });
     if let Err(e) = files {
-        eprintln!("conformance: {}", report::printable(&e, false));
+        say(e);
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("conformance: {e}");
+            say(e);
             return ExitCode::from(2);
         }
     };
@@ -62,7 +62,8 @@ async fn throttle_model(recorder: Option<Arc<Recorder>>, seed: u64) -> anyhow::R
 }
 
 fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    lupl_safety::paths::replace(path, text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// What every run ends with: the report printed, the files written, the
@@ -112,7 +113,7 @@ fn finish(
         .iter()
         .any(|r| matches!(r, conformance::runner::RestoreOutcome::Failed(..)));
     for e in &failed_outputs {
-        eprintln!("conformance: {}", report::printable(e, false));
+        say(e);
     }
     if report.interrupted {
         ExitCode::from(130)
@@ -132,26 +133,34 @@ fn finish(
     }
 }
 
+/// A line on stderr: secrets masked, controls escaped.
+fn say(message: impl std::fmt::Display) {
+    eprintln!(
+        "conformance: {}",
+        report::printable(&message.to_string(), false)
+    );
+}
+
 /// `conformance replay FILE`.
 fn replay(args: &Args, file: &std::path::Path, baseline: Option<&Baseline>) -> ExitCode {
     let lines = match conformance::record::open(file) {
         Ok(lines) => lines,
         Err(e) => {
-            eprintln!("conformance: cannot replay {}: {e}", file.display());
+            say(format!("cannot replay {}: {e}", file.display()));
             return ExitCode::from(2);
         }
     };
     match conformance::replay::replay(lines) {
         Ok(report) => {
-            eprintln!(
-                "conformance: judged {} again, offline ({} exchanges)",
+            say(format!(
+                "judged {} again, offline ({} exchanges)",
                 file.display(),
                 report.requests
-            );
+            ));
             finish(&report, "(recorded)", args, baseline, Vec::new())
         }
         Err(e) => {
-            eprintln!("conformance: cannot replay {}: {e}", file.display());
+            say(format!("cannot replay {}: {e}", file.display()));
             ExitCode::from(2)
         }
     }
@@ -161,90 +170,114 @@ async fn run(args: Args) -> ExitCode {
     let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("conformance: {e}");
+            say(e);
             return ExitCode::from(2);
         }
     };
     if let Some(Sub::Replay { file }) = &args.command {
         return replay(&args, file, baseline.as_ref());
     }
+    // Ctrl-C and SIGTERM (`timeout`, `docker stop`, a cancelled CI job)
+    // alike, from the start: before the first write there is nothing to
+    // put back, and the run stops with 130 and no file written.
+    let interrupts = match lupl_safety::signals::Interrupts::install() {
+        Ok(i) => i,
+        Err(e) => {
+            say(format!("cannot handle signals: {e}"));
+            return ExitCode::from(2);
+        }
+    };
+    setup_and_run(&args, baseline.as_ref(), interrupts).await
+}
+
+/// The run from its setup on; an interrupt during the setup ends it (130).
+async fn setup_and_run(
+    args: &Args,
+    baseline: Option<&Baseline>,
+    mut interrupts: lupl_safety::signals::Interrupts,
+) -> ExitCode {
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1)
     });
-    eprintln!("conformance: seed {seed} (replay with --seed {seed})");
+    say(format!("seed {seed} (replay with --seed {seed})"));
     let quota = match args.target.rate_limit() {
         Ok(q) => q,
         Err(e) => {
-            eprintln!("conformance: {e}");
+            say(e);
             return ExitCode::from(2);
         }
     };
+    // Written to a new file beside --record, which replaces it only when
+    // the run ends: an early exit leaves the old recording as it was.
     let recorder = match &args.record {
         Some(path) => match Recorder::create(path) {
             Ok(r) => Some(Arc::new(r)),
             Err(e) => {
-                eprintln!("conformance: cannot write {}: {e}", path.display());
+                say(format!("cannot write {}: {e}", path.display()));
                 return ExitCode::from(2);
             }
         },
         None => None,
     };
-    let target = match args.target.target().await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("conformance: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let is_model = target.is_model;
-    let name = if is_model {
-        "the built-in model".to_owned()
-    } else {
-        target.base_url.clone()
-    };
-    let base_url = target.base_url.clone();
-    eprintln!(
-        "conformance: checking {name} with {} identit{}",
-        target.identities.len(),
-        if target.identities.len() == 1 {
-            "y"
+    let setup = async {
+        let target = args.target.target().await.map_err(|e| e.to_string())?;
+        let is_model = target.is_model;
+        let name = if is_model {
+            "the built-in model".to_owned()
         } else {
-            "ies"
+            target.base_url.clone()
+        };
+        let count = target.identities.len();
+        say(format!(
+            "checking {name} with {count} identit{}",
+            if count == 1 { "y" } else { "ies" }
+        ));
+        let base_url = target.base_url.clone();
+        let mut harness = Harness::with_recorder(target, recorder.clone(), seed)
+            .await
+            .map_err(|e| format!("cannot start: {e}"))?;
+        if args.compare_model {
+            harness.compare_with_model();
         }
-    );
-    let harness = match Harness::with_recorder(target, recorder.clone(), seed).await {
-        Ok(mut h) => {
-            if args.compare_model {
-                h.compare_with_model();
-            }
-            Arc::new(h)
-        }
-        Err(e) => {
-            eprintln!("conformance: cannot start: {e}");
-            return ExitCode::from(2);
-        }
+        Ok::<_, String>((Arc::new(harness), is_model, base_url))
     };
-    // Ctrl-C and SIGTERM (`timeout`, `docker stop`, a cancelled CI job)
-    // alike: stop after the request in flight, then restore.
-    let mut interrupts = match lupl_safety::signals::Interrupts::install() {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("conformance: cannot handle signals: {e}");
-            return ExitCode::from(2);
+    let (harness, is_model, base_url) = tokio::select! {
+        ready = setup => match ready {
+            Ok(ready) => ready,
+            Err(e) => {
+                say(e);
+                return ExitCode::from(2);
+            }
+        },
+        _ = interrupts.recv() => {
+            say("interrupted before the first write: nothing to restore");
+            return ExitCode::from(130);
         }
     };
     let cancel = harness.cancel_token();
+    let watcher = harness.clone();
     tokio::spawn(async move {
         if interrupts.recv().await.is_some() {
-            eprintln!(
-                "conformance: interrupted; finishing the request in flight, then restoring (interrupt again to quit at once)"
+            say(
+                "interrupted; finishing the request in flight, then restoring (interrupt again to quit at once)",
             );
             cancel.cancel();
             if interrupts.recv().await.is_some() {
-                eprintln!("conformance: quit without restoring");
+                say("quit without restoring; what the run read at its start, to put back by hand:");
+                for (op, saved) in watcher.saved_json() {
+                    eprintln!(
+                        "{}: {}",
+                        op.operation_id(),
+                        report::printable(&saved, false)
+                    );
+                }
+                // The evidence so far is kept.
+                if let Err(e) = watcher.flush_recording() {
+                    say(format!("cannot write the recording: {e}"));
+                }
                 std::process::exit(130);
             }
         }
@@ -283,9 +316,9 @@ async fn run(args: Args) -> ExitCode {
     let mut report = match outcome {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("conformance: the run failed: {e}");
+            say(format!("the run failed: {e}"));
             for r in harness.restore().await {
-                eprintln!("conformance: restore: {r:?}");
+                say(format!("restore: {r:?}"));
             }
             return ExitCode::from(2);
         }
@@ -297,5 +330,5 @@ async fn run(args: Args) -> ExitCode {
         Ok(()) => Vec::new(),
         Err(e) => vec![format!("cannot write the recording: {e}")],
     };
-    finish(&report, &base_url, &args, baseline.as_ref(), failed_outputs)
+    finish(&report, &base_url, args, baseline, failed_outputs)
 }

@@ -353,10 +353,10 @@ fn feature(
 
 fn basic(token: &str) -> String {
     use base64::Engine;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{token}:"))
-    )
+    let credential = base64::engine::general_purpose::STANDARD.encode(format!("{token}:"));
+    // Derived from the token, it gives the token back: masked as it is.
+    lupl_safety::secrets::register(&credential);
+    format!("Basic {credential}")
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept).

@@ -142,6 +142,8 @@ pub enum Line {
 /// Writes a run's exchanges as NDJSON.
 pub struct Recorder {
     out: Mutex<std::io::BufWriter<std::fs::File>>,
+    /// The new file, until the recording replaces its path.
+    pending: Mutex<Option<lupl_safety::paths::Replacement>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -151,10 +153,15 @@ impl std::fmt::Debug for Recorder {
 }
 
 impl Recorder {
-    /// Creates (or truncates) `path`.
+    /// Starts a recording for `path`: written to a new file beside it,
+    /// which replaces `path` on [`Recorder::flush`] (the run's end). A run
+    /// that ends early leaves `path` as it was.
     pub fn create(path: &Path) -> std::io::Result<Self> {
+        let mut pending = lupl_safety::paths::Replacement::new(path)?;
+        let file = pending.file().try_clone()?;
         Ok(Self {
-            out: Mutex::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+            out: Mutex::new(std::io::BufWriter::new(file)),
+            pending: Mutex::new(Some(pending)),
         })
     }
 
@@ -173,9 +180,18 @@ impl Recorder {
         out.write_all(b"\n")
     }
 
-    /// Flushes what was written.
+    /// Flushes what was written and puts the recording in its place.
     pub fn flush(&self) -> std::io::Result<()> {
-        self.out.lock().unwrap_or_else(|e| e.into_inner()).flush()
+        self.out.lock().unwrap_or_else(|e| e.into_inner()).flush()?;
+        match self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            Some(pending) => pending.commit(),
+            None => Ok(()),
+        }
     }
 }
 

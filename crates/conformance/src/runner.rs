@@ -482,11 +482,17 @@ impl Harness {
                         .and_then(lupl_api::RetryAfter::parse)
                         .map(|ra| ra.wait_from(std::time::SystemTime::now()))
                         .unwrap_or(Duration::from_secs(1));
-                    let waited = {
+                    // Counted only when it is waited: a wait past the bound
+                    // is refused, and the total says what was waited.
+                    let over = {
                         let mut total =
                             self.waited_on_429.lock().unwrap_or_else(|e| e.into_inner());
-                        *total += wait;
-                        *total
+                        if *total + wait <= self.max_429_waiting {
+                            *total += wait;
+                            None
+                        } else {
+                            Some(*total)
+                        }
                     };
                     self.record(Exchange {
                         phase: Phase::Wait,
@@ -506,9 +512,9 @@ impl Harness {
                             "the target answered 429 {MAX_WAITS} times in a row; its quota may be lower than --rate-limit"
                         ));
                     }
-                    if waited > self.max_429_waiting {
+                    if let Some(waited) = over {
                         return Err(format!(
-                            "the target kept answering 429: the run has waited {} s on Retry-After in all (at most {} s); its quota may be lower than --rate-limit",
+                            "the target kept answering 429: the run has waited {} s on Retry-After in all, and waits at most {} s; its quota may be lower than --rate-limit",
                             waited.as_secs(),
                             self.max_429_waiting.as_secs()
                         ));
@@ -1037,6 +1043,20 @@ impl Harness {
         report.requests = self.requests() - requests;
         report.elapsed = start.elapsed();
         report
+    }
+
+    /// What a live run read at its start and would put back, as JSON, for
+    /// a user who stops the run before it restores (`null`s left out: the
+    /// API cannot store one).
+    pub fn saved_json(&self) -> Vec<(Op, String)> {
+        if self.target.is_model {
+            return Vec::new();
+        }
+        self.saved
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(r, v)| (write_op(*r), v.to_string()))
+            .collect()
     }
 
     /// Puts back the configurations read at the start (live targets). A

@@ -210,6 +210,12 @@ async fn an_echoed_token_reaches_no_output() {
     }
     let recorded = &outputs[2];
     assert!(recorded.contains("x-echo"), "the echo was recorded");
+    // The `Basic` credential the harness derives from the token gives the
+    // token back: masked too.
+    let basic = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("{SECRET}:"))
+    };
     for text in &outputs {
         assert!(
             !text.contains(SECRET),
@@ -217,6 +223,7 @@ async fn an_echoed_token_reaches_no_output() {
             &text[..text.len().min(2000)]
         );
         assert!(!text.contains("tok-live-9f8e"), "more than the mask shows");
+        assert!(!text.contains(&basic[..16]), "the Basic form leaked");
     }
 }
 
@@ -334,26 +341,39 @@ fn the_reported_clashes_are_refused() {
     }
 }
 
-/// An early exit leaves no empty report files behind.
+/// An early exit leaves no empty report files behind, and an earlier
+/// recording as it was.
 #[test]
 fn an_early_exit_leaves_no_empty_outputs() {
     let dir = tempfile::tempdir().expect("dir");
     let (junit, coverage) = (dir.path().join("j.xml"), dir.path().join("c.json"));
+    let record = dir.path().join("old.ndjson");
+    std::fs::write(&record, "old recording\n").expect("write");
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         format!("http://{}", l.local_addr().expect("addr"))
     };
     let mut args = live_args(&closed);
-    args.extend([
-        "--junit".into(),
-        junit.display().to_string(),
-        "--coverage".into(),
-        coverage.display().to_string(),
-    ]);
+    for (flag, path) in [
+        ("--junit", &junit),
+        ("--coverage", &coverage),
+        ("--record", &record),
+    ] {
+        args.extend([flag.to_owned(), path.display().to_string()]);
+    }
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = conformance(&argv, &[("LUPL_TOKEN", "t")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!junit.exists() && !coverage.exists());
+    assert_eq!(
+        std::fs::read_to_string(&record).expect("kept"),
+        "old recording\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        1,
+        "nothing left"
+    );
 }
 
 /// A device or a pipe is no recording: refused at once, without reading

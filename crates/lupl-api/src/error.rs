@@ -320,11 +320,14 @@ fn summarize(errors: &ValidationErrors) -> String {
     parts.join("; ")
 }
 
+/// A server's text cut for a message: secrets masked first, so a cut
+/// never leaves part of one standing.
 fn truncate(body: &str) -> String {
     const MAX: usize = 200;
+    let body = lupl_safety::secrets::scrub(body);
     match body.char_indices().nth(MAX) {
         Some((i, _)) => format!("{}…", &body[..i]),
-        None => body.to_owned(),
+        None => body.into_owned(),
     }
 }
 

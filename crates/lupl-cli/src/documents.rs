@@ -235,7 +235,14 @@ pub fn report(path: &Path, text: &str, errors: &Errors, prefix: &str) {
         let (line, col) = locate::find(&positions, key, prefix).unwrap_or((1, 1));
         let shown = if key.is_empty() { "(body)" } else { key };
         for m in messages {
-            eprintln!("{}:{line}:{col}: {shown}: {m}", path.display());
+            // The server's words: secrets masked, controls escaped.
+            eprintln!(
+                "{}",
+                crate::terminal::printable(&format!(
+                    "{}:{line}:{col}: {shown}: {m}",
+                    path.display()
+                ))
+            );
         }
     }
 }

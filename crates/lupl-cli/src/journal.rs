@@ -157,9 +157,14 @@ impl Outcome {
     }
 
     /// True when the API could not take the row now (a 5xx, a 429 after
-    /// the retries, no answer): the same row may pass later.
+    /// the retries, no answer, a redirect not followed): the same row may
+    /// pass later.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self.status, Status::Http(429 | 500..=599) | Status::Network)
+        // A redirect too: the API was not reached at the base URL.
+        matches!(
+            self.status,
+            Status::Http(300..=399 | 429 | 500..=599) | Status::Network
+        )
     }
 
     /// True when the answer says the credentials, not the row, are at fault

@@ -75,7 +75,9 @@ pub struct Summary {
     pub skipped: usize,
     /// Rows found stored after an interrupted earlier run, not sent again.
     pub verified: usize,
-    /// Requests sent in this run.
+    /// Rows handed to the client in this run, each time (the client's own
+    /// retries of a 429 or a 401 are not counted; a row given up while it
+    /// waited for the rate limit is not either).
     pub sent: usize,
     /// The result file.
     pub results: String,
@@ -144,10 +146,16 @@ fn outcome_of(result: Result<(), Error>) -> Outcome {
             Vec::new(),
         ),
     };
+    // Kept in the journal and the result file: the server's words with
+    // secrets masked and controls escaped, as on the terminal.
+    let printable = |s: &str| crate::terminal::printable(s).replace('\n', " ");
     Outcome {
         status,
-        error_keys,
-        message: result.err().map(|e| e.to_string()).unwrap_or_default(),
+        error_keys: error_keys.iter().map(|k| printable(k)).collect(),
+        message: result
+            .err()
+            .map(|e| printable(&e.to_string()))
+            .unwrap_or_default(),
     }
 }
 
@@ -250,24 +258,12 @@ pub fn check_paths(
         .output("--journal", Some(&plan.journal))
         .check()
         .map_err(|e| Failure::usage(e.to_string()))?;
-    // The result file is written at the end: find out now if it cannot be.
-    let probe = plan.results.with_extension("partial");
-    let existed = probe.exists();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&probe)
-        .map_err(|e| {
-            Failure::usage(format!(
-                "cannot write the result file {}: {e}",
-                plan.results.display()
-            ))
-        })?;
-    if !existed {
-        let _ = std::fs::remove_file(&probe);
-    }
-    Ok(())
+    // The result file is written at the end: find out now if it cannot be
+    // (leaving nothing behind).
+    Files::default()
+        .output("--results", Some(&plan.results))
+        .check_writable()
+        .map_err(|e| Failure::usage(e.to_string()))
 }
 
 /// Sends every row of `rows`, journaled; `interrupts` delivers Ctrl-C and
@@ -404,10 +400,14 @@ pub async fn run(
                 }
                 if outcome.status == Status::NotSent {
                     // Stopped before it left: not run, sent on --resume.
+                    summary.sent -= 1;
                     results.insert(line, (Some(organization_id), None));
                     continue;
                 }
-                if !outcome.is_final() && !outcome.is_auth_failure() && attempt < plan.retries && !stopping {
+                // A redirect is not followed, nor sent again to the same
+                // place: the base URL is wrong, not the moment.
+                let redirected = matches!(outcome.status, Status::Http(300..=399));
+                if !outcome.is_final() && !outcome.is_auth_failure() && !redirected && attempt < plan.retries && !stopping {
                     // Shown as this answer if the run stops before the retry.
                     results.insert(line, (Some(organization_id), Some(outcome)));
                     queue.push_back((row, digest, attempt + 1));
@@ -497,8 +497,10 @@ async fn stored(client: &Client, pms_id: Uuid, row: &Row) -> bool {
 pub fn write_results(path: &Path, results: &Results) -> Result<(), Failure> {
     let io =
         |e: &dyn std::fmt::Display| Failure::usage(format!("cannot write {}: {e}", path.display()));
-    let temp = path.with_extension("partial");
-    let mut writer = csv::Writer::from_path(&temp).map_err(|e| io(&e))?;
+    // A new file beside it, put in its place when whole: no fixed
+    // temporary name a link could be planted on.
+    let mut out = lupl_safety::paths::Replacement::new(path).map_err(|e| io(&e))?;
+    let mut writer = csv::Writer::from_writer(out.file());
     writer
         .write_record(["line", "organizationId", "status", "errorKeys", "message"])
         .map_err(|e| io(&e))?;
@@ -518,7 +520,7 @@ pub fn write_results(path: &Path, results: &Results) -> Result<(), Failure> {
     }
     writer.flush().map_err(|e| io(&e))?;
     drop(writer);
-    std::fs::rename(&temp, path).map_err(|e| io(&e))
+    out.commit().map_err(|e| io(&e))
 }
 
 /// `--dry-run`: every row judged offline against `provider` as the server

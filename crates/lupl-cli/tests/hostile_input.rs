@@ -122,7 +122,7 @@ fn an_output_path_that_is_an_input_is_refused_and_the_input_kept() {
     let out = lupl(dir.path(), &url, &args);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("cannot write the result file"),
+        stderr(&out).contains("cannot write --results"),
         "{}",
         stderr(&out)
     );

@@ -479,3 +479,160 @@ async fn an_interrupt_does_not_wait_for_the_rate_limit() {
         std::fs::read_to_string(dir.path().join("rows.csv.results.csv")).expect("results");
     assert_eq!(results.matches(",not run,").count(), 9, "{results}");
 }
+
+/// A server that echoes the token (and terminal escapes) into its answers
+/// to `set-many` rows and to `provider set --file`: neither the result file,
+/// nor the journal, nor the per-key messages on stderr show the token or
+/// drive the terminal.
+#[tokio::test]
+async fn echoed_tokens_reach_neither_the_result_file_nor_the_journal() {
+    const TOKEN: &str = "tok-SECRET-abcdefghij0123456789/xyz+q";
+    let dir = tempfile::tempdir().expect("dir");
+    let tok = write(dir.path(), "tok", TOKEN);
+    std::fs::set_permissions(&tok, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
+    let api = MockServer::start().await;
+    let echo = format!(
+        r#"{{"type":"x","title":"x","status":400,"errors":{{"config":["token {TOKEN} \u001b]0;PWNED\u0007 \u202e"]}}}}"#
+    );
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_raw(echo.clone(), "application/problem+json"),
+        )
+        .mount(&api)
+        .await;
+    let provider = write(dir.path(), "acme.json", &acme().to_string());
+    let rows = write(
+        dir.path(),
+        "rows.csv",
+        "organizationId,region,firmCode\n3fa85f64-5717-4562-b3fc-2c963f66afa6,eu,ACM001\n",
+    );
+    let t = tok.to_str().expect("utf-8");
+    let out = command(
+        dir.path(),
+        &api.uri(),
+        &[
+            "--token-file",
+            t,
+            "org",
+            "set-many",
+            "--pms-id",
+            PMS,
+            "--retries",
+            "0",
+        ],
+    )
+    .args(["--file", rows.to_str().expect("utf-8")])
+    .args(["--provider-config", provider.to_str().expect("utf-8")])
+    .output()
+    .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let set = command(
+        dir.path(),
+        &api.uri(),
+        &[
+            "--token-file",
+            t,
+            "provider",
+            "set",
+            "--pms-id",
+            PMS,
+            "--file",
+            provider.to_str().expect("utf-8"),
+        ],
+    )
+    .output()
+    .expect("runs");
+    assert_eq!(set.status.code(), Some(1), "{}", text(&set.stderr));
+    for (name, content) in [
+        (
+            "results",
+            std::fs::read_to_string(dir.path().join("rows.csv.results.csv")).expect("results"),
+        ),
+        (
+            "journal",
+            std::fs::read_to_string(dir.path().join("rows.csv.journal")).expect("journal"),
+        ),
+        ("set-many stderr", text(&out.stderr)),
+        ("provider set stderr", text(&set.stderr)),
+    ] {
+        assert!(!content.contains("tok-SECRET-abcd"), "{name}: {content}");
+        assert!(
+            !content.contains('\u{1b}') && !content.contains('\u{202e}'),
+            "{name}: {content:?}"
+        );
+    }
+    assert!(
+        text(&set.stderr).contains("token "),
+        "the message itself is kept"
+    );
+}
+
+/// A redirect answered to set-many's rows is neither followed nor sent
+/// again: exit 4, one POST per row.
+#[tokio::test]
+async fn set_many_does_not_resend_a_redirected_row() {
+    let dir = tempfile::tempdir().expect("dir");
+    let witness = Witness::new();
+    let api = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{}/x", witness.url())),
+        )
+        .mount(&api)
+        .await;
+    let provider = write(dir.path(), "acme.json", &acme().to_string());
+    let rows = write(
+        dir.path(),
+        "rows.csv",
+        "organizationId,region,firmCode\n3fa85f64-5717-4562-b3fc-2c963f66afa6,eu,ACM001\nc0ffee00-1234-4abc-9def-0123456789ab,eu,ACM002\n",
+    );
+    let out = command(
+        dir.path(),
+        &api.uri(),
+        &["org", "set-many", "--pms-id", PMS],
+    )
+    .args(["--file", rows.to_str().expect("utf-8")])
+    .args(["--provider-config", provider.to_str().expect("utf-8")])
+    .env("LUPL_TOKEN", "tok-acme")
+    .output()
+    .expect("runs");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let posts = api.received_requests().await.expect("recorded").len();
+    assert_eq!(posts, 2, "one POST per row");
+    assert_eq!(witness.connections(), 0);
+}
+
+/// An input flag naming a device or a pipe is refused before it is read
+/// (`/dev/zero` would grow without end; a fifo with no writer blocks).
+#[test]
+fn a_device_as_an_input_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    for args in [
+        vec![
+            "--token-file",
+            "/dev/zero",
+            "provider",
+            "get",
+            "--pms-id",
+            PMS,
+        ],
+        vec!["provider", "validate", "--file", "/dev/zero"],
+        vec!["--config", "/dev/zero", "provider", "get", "--pms-id", PMS],
+    ] {
+        let out = command(dir.path(), "http://127.0.0.1:9", &args)
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains("not a regular file"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}

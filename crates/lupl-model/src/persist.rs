@@ -167,6 +167,15 @@ impl StateFile {
         };
         let io = io_error(path);
         let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+        // The lock file is created if need be: never through a link planted
+        // there (it would create or lock whatever the link names).
+        if std::fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(FixtureError::Invalid {
+                path: lock_path.display().to_string(),
+                message: "is a symbolic link; remove it (lupl-sandbox makes its own lock file)"
+                    .into(),
+            });
+        }
         let lock = private(OpenOptions::new().create(true).truncate(false).write(true))
             .open(&lock_path)
             .map_err(io_error(&lock_path))?;

@@ -145,3 +145,15 @@ async fn every_sandbox_path_flag_is_guarded() {
         }
     }
 }
+
+/// A link planted where the lock file goes is refused, not followed: it
+/// would create (or lock) whatever it names.
+#[test]
+fn a_planted_lock_link_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let victim = dir.path().join("victim");
+    std::os::unix::fs::symlink(&victim, dir.path().join("v.lock")).expect("link");
+    let err = open(&dir.path().join("v")).expect_err("refused");
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert!(!victim.exists(), "the link was followed");
+}

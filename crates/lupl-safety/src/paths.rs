@@ -59,6 +59,19 @@ pub enum Clash {
         /// What the OS said.
         error: String,
     },
+    /// An input is not a regular file: a device (`/dev/zero` never ends)
+    /// or a pipe (with no writer, reading it blocks for ever).
+    #[error(
+        "{input} {path} is {kind}; give the path of a regular file (or - for standard input where the flag takes it)"
+    )]
+    InputNotAFile {
+        /// The input's flag.
+        input: String,
+        /// The path.
+        path: String,
+        /// What it is instead.
+        kind: &'static str,
+    },
     /// An output exists and is not a regular file.
     #[error("{output} {path} is {kind}; give the path of a regular file")]
     NotAFile {
@@ -158,8 +171,9 @@ impl Files {
         self.entries.is_empty()
     }
 
-    /// Refuses an output that names an input or another output, or that
-    /// exists and is not a regular file. Creates and truncates nothing.
+    /// Refuses an input that exists and is not a regular file, an output
+    /// that names an input or another output, or that exists and is not a
+    /// regular file. Creates and truncates nothing.
     ///
     /// ```
     /// use lupl_safety::paths::{Clash, Files};
@@ -174,6 +188,21 @@ impl Files {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn check(&self) -> Result<(), Clash> {
+        for (flag, _, path) in self.entries.iter().filter(|(_, r, _)| *r == Role::Input) {
+            if let Ok(m) = std::fs::metadata(path)
+                && !m.is_file()
+            {
+                return Err(Clash::InputNotAFile {
+                    input: flag.clone(),
+                    path: path.display().to_string(),
+                    kind: if m.is_dir() {
+                        "a directory"
+                    } else {
+                        "not a regular file (a device or a pipe)"
+                    },
+                });
+            }
+        }
         let outputs = self.entries.iter().filter(|(_, r, _)| *r == Role::Output);
         for (i, (flag, _, path)) in outputs.clone().enumerate() {
             if let Ok(m) = std::fs::metadata(path)
@@ -251,6 +280,108 @@ impl Files {
         }
         Ok(())
     }
+}
+
+/// An output file being written: a new, randomly named file beside the
+/// target (created exclusively, mode 0600, so no link planted there is
+/// followed), which replaces the target only on [`Replacement::commit`].
+/// Dropped without a commit (an early exit, an error), it is removed and
+/// the target is untouched. A target that is a symbolic link is resolved
+/// first: the file it points at is replaced, the link stays.
+///
+/// ```
+/// use std::io::Write;
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("report.xml");
+/// let mut out = lupl_safety::paths::Replacement::new(&path)?;
+/// out.file().write_all(b"<testsuites/>")?;
+/// assert!(!path.exists(), "nothing until committed");
+/// out.commit()?;
+/// assert_eq!(std::fs::read_to_string(&path)?, "<testsuites/>");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Replacement {
+    tmp: tempfile::NamedTempFile,
+    target: PathBuf,
+}
+
+impl Replacement {
+    /// Starts replacing `path`.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let out = lupl_safety::paths::Replacement::new(&dir.path().join("x"))?;
+    /// drop(out); // nothing written, nothing left
+    /// assert_eq!(std::fs::read_dir(dir.path())?.count(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new(path: &Path) -> std::io::Result<Self> {
+        let target = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
+            _ => path.to_owned(),
+        };
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".partial")
+            .tempfile_in(dir)?;
+        Ok(Self { tmp, target })
+    }
+
+    /// The file to write.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// let dir = tempfile::tempdir()?;
+    /// let mut out = lupl_safety::paths::Replacement::new(&dir.path().join("x"))?;
+    /// writeln!(out.file(), "a line")?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn file(&mut self) -> &mut std::fs::File {
+        self.tmp.as_file_mut()
+    }
+
+    /// Syncs the new file and puts it in the target's place.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("x");
+    /// lupl_safety::paths::Replacement::new(&path)?.commit()?;
+    /// assert!(path.exists());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn commit(self) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut tmp = self.tmp;
+        tmp.flush()?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.target).map(drop).map_err(|e| e.error)
+    }
+}
+
+/// Replaces `path` with `contents` through a [`Replacement`]: all or
+/// nothing, no link beside it followed.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("coverage.json");
+/// lupl_safety::paths::replace(&path, b"{}")?;
+/// assert_eq!(std::fs::read(&path)?, b"{}");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn replace(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = Replacement::new(path)?;
+    out.file().write_all(contents)?;
+    out.commit()
 }
 
 /// Whether two paths name one file: the same inode when both exist

@@ -73,6 +73,21 @@ fn json_escaped(secret: &str) -> String {
     out
 }
 
+/// `%2F` as `%2f`, the other characters as they are.
+fn lowercase_escapes(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut chars = encoded.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '%' {
+            for h in chars.by_ref().take(2) {
+                out.push(h.to_ascii_lowercase());
+            }
+        }
+    }
+    out
+}
+
 fn percent_encoded(secret: &str) -> String {
     let mut out = String::with_capacity(secret.len());
     for b in secret.bytes() {
@@ -99,11 +114,18 @@ pub fn register(secret: &str) {
         return;
     }
     let shown = mask(secret);
+    // As is, JSON-escaped (also with `/` as `\/`, as PHP and others write
+    // it), percent-encoded (with upper- and lowercase hex).
+    let json = json_escaped(secret);
+    let percent = percent_encoded(secret);
     let mut forms = vec![
         secret.to_owned(),
-        json_escaped(secret),
-        percent_encoded(secret),
+        json.replace('/', "\\/"),
+        json,
+        lowercase_escapes(&percent),
+        percent,
     ];
+    forms.sort();
     forms.dedup();
     let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
     for form in forms {

@@ -83,3 +83,48 @@ async fn sigterm_is_an_interrupt_like_sigint() {
     nix::sys::signal::kill(me, nix::sys::signal::Signal::SIGINT).expect("kill");
     assert_eq!(interrupts.recv().await, Some(()));
 }
+
+#[test]
+fn a_secret_is_scrubbed_in_json_slash_and_lowercase_percent_forms() {
+    let secret = "cs-VERY/secret+client=value-0123456789";
+    secrets::register(secret);
+    for form in [
+        r"cs-VERY\/secret+client=value-0123456789".to_owned(),
+        "cs-VERY%2fsecret%2bclient%3dvalue-0123456789".to_owned(),
+        "cs-VERY%2Fsecret%2Bclient%3Dvalue-0123456789".to_owned(),
+    ] {
+        let text = format!("echo: {form}");
+        let shown = secrets::scrub(&text);
+        assert!(!shown.contains("secret"), "{form} -> {shown}");
+    }
+}
+
+#[test]
+fn an_input_that_is_a_device_or_a_pipe_is_refused() {
+    let clash = Files::default()
+        .input("--token-file", Some("/dev/zero".as_ref()))
+        .check();
+    assert!(
+        matches!(clash, Err(Clash::InputNotAFile { .. })),
+        "{clash:?}"
+    );
+}
+
+#[test]
+fn a_replacement_follows_no_planted_link_and_leaves_nothing_on_drop() {
+    let dir = tempfile::tempdir().expect("dir");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").expect("write");
+    // The old fixed name a writer used to go through.
+    std::os::unix::fs::symlink(&victim, dir.path().join("res.partial")).expect("link");
+    lupl_safety::paths::replace(&dir.path().join("res.csv"), b"a,b\n").expect("written");
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
+    let pending = lupl_safety::paths::Replacement::new(&dir.path().join("other")).expect("new");
+    drop(pending);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
