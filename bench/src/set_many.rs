@@ -20,6 +20,47 @@ use std::time::{Duration, Instant};
 
 const PMS: &str = "4efafdc0-2783-4af6-9cac-d2b2be27a080";
 
+/// The built-in fixture with ACME's configuration, `quota`, and `rows`
+/// more organizations for `tok-acme`.
+fn acme_with(
+    rows: usize,
+    quota: RateLimit,
+) -> anyhow::Result<(Fixture, Vec<lupl_api::uuid::Uuid>)> {
+    let mut fixture = Fixture::builtin();
+    fixture.providers[0].config = lupl_spec::Spec::workspace()
+        .schema_example("ProviderConfiguration")
+        .cloned()
+        .context("the ACME example")?;
+    fixture.rate_limit = quota;
+    let ids = fixture.add_organizations("tok-acme", rows);
+    Ok((fixture, ids))
+}
+
+/// A CSV of one row per organization in a fresh `NAME.csv` (no journal or
+/// result file of an earlier run beside it).
+fn rows_file(
+    bench: &str,
+    name: &str,
+    ids: &[lupl_api::uuid::Uuid],
+) -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("lupl-bench-{bench}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let input = dir.join(format!("{name}.csv"));
+    let mut csv = String::from("organizationId,region,firmCode\n");
+    for (i, id) in ids.iter().enumerate() {
+        csv.push_str(&format!(
+            "{id},{},ACM{:03}\n",
+            ["us", "eu", "apac"][i % 3],
+            i % 1000
+        ));
+    }
+    std::fs::write(&input, csv)?;
+    for leftover in ["journal", "results.csv"] {
+        let _ = std::fs::remove_file(dir.join(format!("{name}.csv.{leftover}")));
+    }
+    Ok(input)
+}
+
 struct Run {
     elapsed: Duration,
     statuses: BTreeMap<u16, u64>,
@@ -40,13 +81,7 @@ async fn one_run_at(
     concurrency: u16,
     rate: Option<&str>,
 ) -> anyhow::Result<Run> {
-    let mut fixture = Fixture::builtin();
-    fixture.providers[0].config = lupl_spec::Spec::workspace()
-        .schema_example("ProviderConfiguration")
-        .cloned()
-        .context("the ACME example")?;
-    fixture.rate_limit = quota;
-    let ids = fixture.add_organizations("tok-acme", rows);
+    let (fixture, ids) = acme_with(rows, quota)?;
     let model = Model::new(fixture);
     let statuses: Arc<Mutex<BTreeMap<u16, u64>>> = Arc::default();
     let seen = statuses.clone();
@@ -61,21 +96,11 @@ async fn one_run_at(
     let url = format!("http://{}", listener.local_addr()?);
     let server = tokio::spawn(serve(listener, handler));
 
-    let dir = std::env::temp_dir().join(format!("lupl-bench-set-many-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let input = dir.join(format!("orgs-{}.csv", quota.requests));
-    let mut csv = String::from("organizationId,region,firmCode\n");
-    for (i, id) in ids.iter().enumerate() {
-        csv.push_str(&format!(
-            "{id},{},ACM{:03}\n",
-            ["us", "eu", "apac"][i % 3],
-            i % 1000
-        ));
-    }
-    std::fs::write(&input, csv)?;
-    for leftover in ["journal", "results.csv"] {
-        let _ = std::fs::remove_file(dir.join(format!("orgs-{}.csv.{leftover}", quota.requests)));
-    }
+    let input = rows_file("set-many", &format!("orgs-{}", quota.requests), &ids)?;
+    let dir = input
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
 
     let start = Instant::now();
     let mut command = tokio::process::Command::new(sibling("lupl")?);
@@ -237,16 +262,13 @@ async fn changing_run(
     concurrency: u16,
     change: Change,
 ) -> anyhow::Result<(Run, f64, u64)> {
-    let mut fixture = Fixture::builtin();
-    fixture.providers[0].config = lupl_spec::Spec::workspace()
-        .schema_example("ProviderConfiguration")
-        .cloned()
-        .context("the ACME example")?;
-    fixture.rate_limit = RateLimit {
-        requests: u32::MAX,
-        per_seconds: 1,
-    };
-    let ids = fixture.add_organizations("tok-acme", rows);
+    let (fixture, ids) = acme_with(
+        rows,
+        RateLimit {
+            requests: u32::MAX,
+            per_seconds: 1,
+        },
+    )?;
     let other_token = fixture.users[1].token.clone();
     let model = Model::new(fixture);
     let at = rows / 2;
@@ -330,21 +352,11 @@ async fn changing_run(
         })
     });
 
-    let dir = std::env::temp_dir().join(format!("lupl-bench-changing-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let input = dir.join(format!("orgs-{change:?}.csv"));
-    let mut csv = String::from("organizationId,region,firmCode\n");
-    for (i, id) in ids.iter().enumerate() {
-        csv.push_str(&format!(
-            "{id},{},ACM{:03}\n",
-            ["us", "eu", "apac"][i % 3],
-            i % 1000
-        ));
-    }
-    std::fs::write(&input, csv)?;
-    for leftover in ["journal", "results.csv"] {
-        let _ = std::fs::remove_file(dir.join(format!("orgs-{change:?}.csv.{leftover}")));
-    }
+    let input = rows_file("changing", &format!("orgs-{change:?}"), &ids)?;
+    let dir = input
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
     let start = Instant::now();
     let output = tokio::process::Command::new(sibling("lupl")?)
         .env_clear()

@@ -429,24 +429,63 @@ fn a_huge_case_count_is_made_as_it_runs() {
     assert!(stdout.contains("the request budget was spent"), "{stdout}");
 }
 
-/// SIGTERM (`timeout`, `docker stop`, a cancelled CI job) stops the run as
-/// Ctrl-C does: the request in flight finishes, the target is restored,
-/// exit 130.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_restores_as_ctrl_c_does() {
-    let (held_tx, held_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
+/// A double that holds the `nth` write (0-based) until the test lets it
+/// go: `held` says it arrived, `release` lets it through. "Mid-run" is
+/// then exact, and nothing waits on time.
+struct Gate {
+    held: mpsc::Receiver<()>,
+    release: mpsc::Sender<()>,
+}
+
+fn gated(nth: usize) -> (Arc<Double>, Gate) {
+    let (held_tx, held) = mpsc::channel::<()>();
+    let (release, release_rx) = mpsc::channel::<()>();
     let gate = Mutex::new((held_tx, release_rx));
     let posts = AtomicUsize::new(0);
     let double = move |m: &Model, r: &ModelRequest| {
-        // The 20th write waits until the test has signalled the child.
-        if r.method == "POST" && posts.fetch_add(1, Ordering::SeqCst) == 19 {
+        if r.method == "POST" && posts.fetch_add(1, Ordering::SeqCst) == nth {
             let gate = gate.lock().expect("gate");
             let _ = gate.0.send(());
             let _ = gate.1.recv();
         }
         m.handle(r)
     };
+    (Arc::new(double), Gate { held, release })
+}
+
+/// Runs `conformance` with `args` and the fixture's token; once the gated
+/// write arrives, `meanwhile` runs (given the child's pid), then the write
+/// goes on. Returns the child's output.
+async fn run_gated(
+    args: Vec<String>,
+    gate: Gate,
+    meanwhile: impl FnOnce(u32) + Send + 'static,
+) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let child = Command::new(env!("CARGO_BIN_EXE_conformance"))
+            .args(&args)
+            .env_clear()
+            .env("LUPL_TOKEN", "tok-acme")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        gate.held.recv().expect("the gated write arrived");
+        meanwhile(child.id());
+        let _ = gate.release.send(());
+        child.wait_with_output().expect("exits")
+    })
+    .await
+    .expect("child")
+}
+
+/// SIGTERM (`timeout`, `docker stop`, a cancelled CI job) stops the run as
+/// Ctrl-C does: the request in flight finishes, the target is restored,
+/// exit 130.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_restores_as_ctrl_c_does() {
+    // The 20th write waits until the test has signalled the child.
+    let (double, gate) = gated(19);
     let mut fixture = fixture();
     fixture.providers[0].config = lupl_spec::Spec::workspace()
         .schema_example("ProviderConfiguration")
@@ -460,28 +499,16 @@ async fn sigterm_restores_as_ctrl_c_does() {
     org.config = serde_json::json!({
         "organizationId": ORG, "pmsId": PMS, "fields": {"region": "eu", "firmCode": "ACM001"}
     });
-    let sandbox = serve(fixture, Arc::new(double)).await;
+    let sandbox = serve(fixture, double).await;
     let before = held(sandbox.base_url()).await;
     assert!(!before.iter().any(|b| b == "null"), "{before:?}");
     let args = live_args(sandbox.base_url());
-    let out = tokio::task::spawn_blocking(move || {
-        let child = Command::new(env!("CARGO_BIN_EXE_conformance"))
-            .args(&args)
-            .env_clear()
-            .env("LUPL_TOKEN", "tok-acme")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        held_rx.recv().expect("the 20th write arrived");
-        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    // Once the child has taken the signal, the write may finish.
+    let out = run_gated(args, gate, |pid| {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).expect("pid"));
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal");
-        // Once the child has taken the signal, the write may finish.
-        let _ = release_tx.send(());
-        child.wait_with_output().expect("exits")
     })
-    .await
-    .expect("child");
+    .await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
@@ -594,19 +621,8 @@ async fn a_target_answering_429_for_ever_stops_within_the_bound() {
 async fn a_failing_output_does_not_swallow_the_report() {
     let dir = tempfile::tempdir().expect("dir");
     let junit = dir.path().join("junit.xml");
-    let (held_tx, held_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let gate = Mutex::new((held_tx, release_rx));
-    let posts = AtomicUsize::new(0);
-    let double = move |m: &Model, r: &ModelRequest| {
-        if r.method == "POST" && posts.fetch_add(1, Ordering::SeqCst) == 5 {
-            let gate = gate.lock().expect("gate");
-            let _ = gate.0.send(());
-            let _ = gate.1.recv();
-        }
-        m.handle(r)
-    };
-    let sandbox = serve(fixture(), Arc::new(double)).await;
+    let (double, gate) = gated(5);
+    let sandbox = serve(fixture(), double).await;
     let mut args = live_args(sandbox.base_url());
     args.extend([
         "--junit".into(),
@@ -615,22 +631,10 @@ async fn a_failing_output_does_not_swallow_the_report() {
         "200".into(),
     ]);
     let blocker = junit.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        let child = Command::new(env!("CARGO_BIN_EXE_conformance"))
-            .args(&args)
-            .env_clear()
-            .env("LUPL_TOKEN", "tok-acme")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        held_rx.recv().expect("mid-run");
+    let out = run_gated(args, gate, move |_| {
         std::fs::create_dir(&blocker).expect("a directory where the report goes");
-        let _ = release_tx.send(());
-        child.wait_with_output().expect("exits")
     })
-    .await
-    .expect("child");
+    .await;
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
