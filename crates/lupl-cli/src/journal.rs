@@ -167,6 +167,16 @@ impl Outcome {
         )
     }
 
+    /// True when sending the row again in the same run may change the
+    /// answer: not a final answer, not the credentials' fault, and not a
+    /// redirect (not followed, nor sent again to the same place: the base
+    /// URL is wrong, not the moment).
+    pub fn is_worth_retrying(&self) -> bool {
+        !self.is_final()
+            && !self.is_auth_failure()
+            && !matches!(self.status, Status::Http(300..=399))
+    }
+
     /// True when the answer says the credentials, not the row, are at fault
     /// (a 401, or no token could be had): every further row would fail too.
     pub fn is_auth_failure(&self) -> bool {

@@ -404,10 +404,7 @@ pub async fn run(
                     results.insert(line, (Some(organization_id), None));
                     continue;
                 }
-                // A redirect is not followed, nor sent again to the same
-                // place: the base URL is wrong, not the moment.
-                let redirected = matches!(outcome.status, Status::Http(300..=399));
-                if !outcome.is_final() && !outcome.is_auth_failure() && !redirected && attempt < plan.retries && !stopping {
+                if outcome.is_worth_retrying() && attempt < plan.retries && !stopping {
                     // Shown as this answer if the run stops before the retry.
                     results.insert(line, (Some(organization_id), Some(outcome)));
                     queue.push_back((row, digest, attempt + 1));
