@@ -6,10 +6,10 @@
 //! so a baseline survives new seeds. `--write-baseline FILE` writes one
 //! from a run.
 
-use crate::clauses::Clause;
-use crate::compare::Blame;
-use crate::runner::Report;
+use crate::outcome::Report;
 use chrono::NaiveDate;
+use conformance_core::clauses::Clause;
+use conformance_core::compare::Blame;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

@@ -7,6 +7,7 @@
 use clap::{CommandFactory, FromArgMatches};
 use conformance::baseline::{self, Baseline};
 use conformance::cli::{Args, FILE_ROLES, Sub};
+use conformance::progress::Progress;
 use conformance::record::Recorder;
 use conformance::{Harness, Options, Report, Target, report};
 use lupl_auth::RateLimit;
@@ -111,7 +112,7 @@ fn finish(
     let restore_failed = report
         .restore
         .iter()
-        .any(|r| matches!(r, conformance::runner::RestoreOutcome::Failed(..)));
+        .any(|r| matches!(r, conformance::outcome::RestoreOutcome::Failed(..)));
     for e in &failed_outputs {
         say(e);
     }
@@ -230,7 +231,7 @@ async fn setup_and_run(
         } else {
             target.base_url.clone()
         };
-        let count = target.identities.len();
+        let count = target.tenants.identities.len();
         say(format!(
             "checking {name} with {count} identit{}",
             if count == 1 { "y" } else { "ies" }
@@ -285,7 +286,8 @@ async fn setup_and_run(
     let options = Options {
         cases: args.cases,
         seed,
-        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr())
+            .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
         per_generator: args.per_generator.unwrap_or(if is_model { 2 } else { 1 }),
         max_requests: args.max_requests.or((!is_model).then_some(1000)),
         ..Options::default()
@@ -331,4 +333,45 @@ async fn setup_and_run(
         Err(e) => vec![format!("cannot write the recording: {e}")],
     };
     finish(&report, &base_url, args, baseline, failed_outputs)
+}
+
+/// The run's progress as a bar on standard error.
+#[derive(Default)]
+struct Bar(std::sync::OnceLock<indicatif::ProgressBar>);
+
+impl Bar {
+    fn bar(&self) -> Option<&indicatif::ProgressBar> {
+        self.0.get()
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} cases {per_sec} ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let _ = self.0.set(bar);
+    }
+
+    fn case_done(&self) {
+        if let Some(bar) = self.bar() {
+            bar.inc(1);
+        }
+    }
+
+    fn message(&self, text: &str) {
+        if let Some(bar) = self.bar() {
+            bar.set_message(text.to_owned());
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar() {
+            bar.finish_and_clear();
+        }
+    }
 }

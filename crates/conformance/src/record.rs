@@ -3,9 +3,11 @@
 //! `--record FILE` writes every one of a run as NDJSON (one JSON object per
 //! line, tokens masked) for a user to attach to a report.
 
-use crate::cases::Step;
-use crate::checks::{Finding, Received};
-use crate::oracle::{Expected, RawRequest};
+use conformance_core::cases::Step;
+use conformance_core::checks::Finding;
+use conformance_core::compare::ModelAnswer;
+use conformance_core::oracle::Expected;
+use conformance_core::wire::{RawRequest, Received};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
@@ -33,6 +35,18 @@ pub enum Phase {
     Restore,
 }
 
+/// Where in a run an exchange happens: its phase, its case's number in
+/// the phase (0 outside cases), and what made it.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The phase.
+    pub phase: Phase,
+    /// The case's number in its phase.
+    pub case: u64,
+    /// The generator, or why the harness sent it.
+    pub label: &'a str,
+}
+
 /// One request and its answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exchange {
@@ -58,10 +72,36 @@ pub struct Exchange {
     pub millis: f64,
     /// With `--compare-model`: the model's answer to the same request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<crate::compare::ModelAnswer>,
+    pub model: Option<ModelAnswer>,
 }
 
 impl Exchange {
+    /// An exchange the harness made for itself (a setup read, a waited
+    /// 429, a restore) and did not judge; `(at, took)`: when it left, in
+    /// seconds of the run, and how long the answer took.
+    pub fn unjudged(
+        phase: Phase,
+        case: u64,
+        label: String,
+        request: RawRequest,
+        response: Received,
+        (at, took): (f64, std::time::Duration),
+    ) -> Self {
+        Exchange {
+            phase,
+            case,
+            label,
+            step: None,
+            request,
+            response: Ok(response),
+            expected: None,
+            findings: Vec::new(),
+            at,
+            millis: took.as_secs_f64() * 1e3,
+            model: None,
+        }
+    }
+
     /// The findings that broke.
     pub fn broken(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.failure.is_some())
@@ -275,38 +315,4 @@ impl Iterator for Lines {
 /// Reads a whole recording ([`open`], collected).
 pub fn read(path: &Path) -> std::io::Result<Vec<Line>> {
     open(path)?.collect()
-}
-
-/// Bodies in recordings: the text when it is UTF-8, else `{"base64": …}`.
-pub mod body_text {
-    use base64::Engine;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        Text(String),
-        Binary { base64: String },
-    }
-
-    /// Serializes a body.
-    pub fn serialize<S: Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        match std::str::from_utf8(body) {
-            Ok(text) => Repr::Text(text.to_owned()),
-            Err(_) => Repr::Binary {
-                base64: base64::engine::general_purpose::STANDARD.encode(body),
-            },
-        }
-        .serialize(s)
-    }
-
-    /// Deserializes a body.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        match Repr::deserialize(d)? {
-            Repr::Text(text) => Ok(text.into_bytes()),
-            Repr::Binary { base64 } => base64::engine::general_purpose::STANDARD
-                .decode(base64)
-                .map_err(serde::de::Error::custom),
-        }
-    }
 }

@@ -11,15 +11,16 @@
 //! the live run saw, so its recorded verdicts are kept. Recorded model
 //! answers (`--compare-model`) are compared again.
 
-use crate::cases::{Op, Step};
-use crate::checks::{self, Schemas};
-use crate::clauses::Clause;
-use crate::compare::{self, Divergence, ModelAnswer};
-use crate::oracle::{self, CaseState, Planning, RawRequest};
+use crate::divergence::Divergence;
+use crate::outcome::{Failure, Report, Reproduced, first_breaks};
+use crate::pipeline::Pipeline;
 use crate::record::{Exchange, Line, Phase};
-use crate::runner::{Evidence, Failure, Report, Reproduced, read_op};
-use crate::target::{Identity, Target};
-use lupl_auth::RateLimit;
+use crate::runner::read_op;
+use conformance_core::cases::{Op, Step};
+use conformance_core::clauses::Clause;
+use conformance_core::oracle::{self, CaseState, Planning};
+use conformance_core::tenants::{Identity, Tenants};
+use conformance_core::wire::RawRequest;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
@@ -32,9 +33,6 @@ pub enum ReplayError {
     /// Its format is newer than this harness.
     #[error("recording format {0} is newer than this harness reads (1)")]
     Version(u32),
-    /// The target could not be rebuilt.
-    #[error("{0}")]
-    Target(String),
     /// A line could not be read.
     #[error("{0}")]
     Read(#[from] std::io::Error),
@@ -50,12 +48,12 @@ fn same_request(a: &RawRequest, b: &RawRequest) -> bool {
 }
 
 /// The identity whose own resource a recorded read names.
-fn identity_of_read(target: &Target, e: &Exchange, op: Op) -> Option<usize> {
+fn identity_of_read(tenants: &Tenants, e: &Exchange, op: Op) -> Option<usize> {
     let query = e.request.path_and_query.split_once('?')?.1;
     let id = query
         .split('&')
         .find_map(|p| p.split_once('=').map(|(_, v)| v))?;
-    target.identities.iter().position(|i| {
+    tenants.identities.iter().position(|i| {
         let own = if op.is_provider() {
             i.pms_id
         } else {
@@ -77,7 +75,7 @@ pub fn replay(
     let Some(Line::Run {
         version,
         seed,
-        base_url,
+        base_url: _,
         identities,
         foreign,
         unconfigured_pms,
@@ -88,23 +86,24 @@ pub fn replay(
     if version > 1 {
         return Err(ReplayError::Version(version));
     }
-    let identities: Vec<Identity> = identities
-        .iter()
-        .enumerate()
-        .map(|(i, (pms_id, organization_id))| Identity {
-            token: format!("recorded-identity-{i}"),
-            pms_id: *pms_id,
-            organization_id: *organization_id,
-        })
-        .collect();
-    let count = identities.len();
-    let mut target = Target::custom(&base_url, identities, RateLimit::default(), false)
-        .map_err(|e| ReplayError::Target(e.to_string()))?;
-    target.foreign_pms_id = foreign.0;
-    target.foreign_organization_id = foreign.1;
-    target.unconfigured_pms = unconfigured_pms;
-
-    let schemas = Schemas::default();
+    // Recordings hold no tokens: the oracle plans with stand-ins, and a
+    // recorded request is the same request whatever its token.
+    let tenants = Tenants {
+        identities: identities
+            .iter()
+            .enumerate()
+            .map(|(i, (pms_id, organization_id))| Identity {
+                token: format!("recorded-identity-{i}"),
+                pms_id: *pms_id,
+                organization_id: *organization_id,
+            })
+            .collect(),
+        foreign_pms_id: foreign.0,
+        foreign_organization_id: foreign.1,
+        unconfigured_pms,
+    };
+    let count = tenants.identities.len();
+    let pipeline = Pipeline::new();
     let mut report = Report {
         seed,
         ..Report::default()
@@ -158,9 +157,9 @@ pub fn replay(
         };
         let step = match &e.step {
             Some(step) => Some(step.clone()),
-            None => identity_of_read(&target, &e, op).map(|i| Step::read(op, i)),
+            None => identity_of_read(&tenants, &e, op).map(|i| Step::read(op, i)),
         };
-        let planned = step.and_then(|s| match oracle::plan(&s, &target, &state) {
+        let planned = step.and_then(|s| match oracle::plan(&s, &tenants, &state) {
             Planning::Ready(p) if same_request(&p.request, &e.request) => Some(p),
             _ => None,
         });
@@ -174,23 +173,10 @@ pub fn replay(
         if planned.is_none() {
             replanned_otherwise += 1;
         }
-        e.findings = match &e.response {
-            Ok(r) => checks::judge(op, &expected, r, &schemas),
-            Err(why) => vec![checks::Finding::broke(
-                Clause::RouteNo5xx,
-                checks::Check::No5xx,
-                crate::clauses::Polarity::Positive,
-                format!("no answer: {why}"),
-            )],
-        };
+        e.findings = pipeline.judge(op, &expected, &e.response);
         if let (Some(m), Ok(target_answer)) = (&e.model, &e.response) {
-            let findings = checks::judge(op, &expected, &m.response, &schemas);
-            let aspects = compare::compare(op, target_answer, &m.response, &e.findings, &findings);
-            e.model = Some(ModelAnswer {
-                response: m.response.clone(),
-                findings,
-                aspects,
-            });
+            let model = m.response.clone();
+            e.model = Some(pipeline.model_answer(op, &expected, target_answer, &e.findings, model));
         }
         e.expected = Some(expected.clone());
         let broken = e.broken().next().is_some();
@@ -245,29 +231,26 @@ fn collect_failures(report: &mut Report, cases: &[(Phase, String, Vec<Exchange>)
         if !matches!(phase, Phase::Directed | Phase::Mixed | Phase::Throttling) {
             continue;
         }
-        for (i, e) in exchanges.iter().enumerate() {
-            for finding in e.broken() {
-                if !seen.insert(finding.clause) {
-                    continue;
-                }
-                let original = Evidence {
-                    exchanges: exchanges[..=i].to_vec(),
-                    finding: finding.clone(),
-                };
-                if e.response.is_err() && !broke_on_replay(finding.clause) {
-                    report
-                        .transient
-                        .push((finding.clause, finding.failure.clone().unwrap_or_default()));
-                    continue;
-                }
-                report.failures.push(Failure {
-                    clause: finding.clause,
-                    label: label.clone(),
-                    original,
-                    shrunk: None,
-                    reproduced: Reproduced::NotTried("judged again from a recording".into()),
-                });
+        for (clause, original) in first_breaks(exchanges) {
+            if !seen.insert(clause) {
+                continue;
             }
+            let no_answer = original
+                .exchanges
+                .last()
+                .is_some_and(|e| e.response.is_err());
+            if no_answer && !broke_on_replay(clause) {
+                let why = original.finding.failure.clone().unwrap_or_default();
+                report.transient.push((clause, why));
+                continue;
+            }
+            report.failures.push(Failure {
+                clause,
+                label: label.clone(),
+                original,
+                shrunk: None,
+                reproduced: Reproduced::NotTried("judged again from a recording".into()),
+            });
         }
     }
 }

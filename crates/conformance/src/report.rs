@@ -3,11 +3,11 @@
 //! control characters escaped, so a hostile body cannot drive the terminal,
 //! and every secret the process holds is masked wherever it appears.
 
-use crate::checks::Received;
-use crate::clauses::Clause;
-use crate::compare::Divergence;
+use crate::divergence::Divergence;
+use crate::outcome::{Failure, Report, Reproduced, RestoreOutcome};
 use crate::record::{Exchange, curl};
-use crate::runner::{Failure, Report, Reproduced, RestoreOutcome};
+use conformance_core::clauses::{self, Clause};
+use conformance_core::wire::Received;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
 
@@ -43,7 +43,7 @@ pub fn coverage_table(report: &Report) -> String {
         }
     }
     let order = |s: &str| {
-        crate::clauses::SECTIONS
+        clauses::SECTIONS
             .iter()
             .position(|x| *x == s)
             .unwrap_or(usize::MAX)

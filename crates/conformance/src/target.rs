@@ -1,6 +1,8 @@
 //! Where requests go: the in-process model, or any base URL with tokens and
 //! the ids the caller owns and manages.
 
+pub use conformance_core::tenants::Identity;
+use conformance_core::tenants::Tenants;
 use lupl_auth::{ClientBuilder, RateLimit, RateLimiter, SettingsArgs, SystemClock};
 use lupl_model::{Fixture, Sandbox};
 use std::sync::Arc;
@@ -93,41 +95,12 @@ impl TargetArgs {
     }
 }
 
-/// One caller: a token and the provider and organization it may touch.
-#[derive(Clone)]
-pub struct Identity {
-    /// The bearer token.
-    pub token: String,
-    /// The provider it owns.
-    pub pms_id: Uuid,
-    /// The organization it manages.
-    pub organization_id: Uuid,
-}
-
-impl std::fmt::Debug for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity")
-            .field("token", &"[redacted]")
-            .field("pms_id", &self.pms_id)
-            .field("organization_id", &self.organization_id)
-            .finish()
-    }
-}
-
 /// What the harness runs against.
 pub struct Target {
     /// The base URL.
     pub base_url: String,
-    /// One or two identities (a second one interleaves tenants).
-    pub identities: Vec<Identity>,
-    /// Ids that belong to someone else, for cross-tenant checks when the
-    /// target has no second identity.
-    pub foreign_pms_id: Option<Uuid>,
-    /// See `foreign_pms_id`.
-    pub foreign_organization_id: Option<Uuid>,
-    /// A registered provider without a configuration (the built-in model
-    /// has one nobody configures).
-    pub unconfigured_pms: Option<Uuid>,
+    /// Who the run acts as, and the ids it names.
+    pub tenants: Tenants,
     /// Paces requests under the target's quota.
     pub limiter: Arc<RateLimiter>,
     /// Whether this is the in-process model (no restore needed).
@@ -141,7 +114,7 @@ impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Target")
             .field("base_url", &self.base_url)
-            .field("identities", &self.identities)
+            .field("tenants", &self.tenants)
             .finish_non_exhaustive()
     }
 }
@@ -185,10 +158,10 @@ impl Target {
         let sandbox = Sandbox::start_with(fixture).await?;
         Ok(Self {
             base_url: sandbox.base_url().to_owned(),
-            identities,
-            foreign_pms_id: None,
-            foreign_organization_id: None,
-            unconfigured_pms: Some(unconfigured),
+            tenants: Tenants {
+                unconfigured_pms: Some(unconfigured),
+                ..Tenants::new(identities)
+            },
             limiter: Arc::new(RateLimiter::new(limit, Arc::new(SystemClock))),
             is_model: true,
             http: http()?,
@@ -210,10 +183,11 @@ impl Target {
             .to_owned();
         Ok(Self {
             base_url,
-            identities: vec![identity],
-            foreign_pms_id,
-            foreign_organization_id,
-            unconfigured_pms: None,
+            tenants: Tenants {
+                foreign_pms_id,
+                foreign_organization_id,
+                ..Tenants::new(vec![identity])
+            },
             limiter: Arc::new(RateLimiter::new(limit, Arc::new(SystemClock))),
             is_model: false,
             http: http()?,
@@ -235,10 +209,7 @@ impl Target {
         }
         Ok(Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
-            identities,
-            foreign_pms_id: None,
-            foreign_organization_id: None,
-            unconfigured_pms: None,
+            tenants: Tenants::new(identities),
             limiter: Arc::new(RateLimiter::new(limit, Arc::new(SystemClock))),
             is_model: !restore,
             http: http()?,
@@ -267,23 +238,5 @@ impl Target {
             })
             .take(2)
             .collect()
-    }
-
-    /// The other tenant's provider, as seen from identity `i`.
-    pub fn foreign_pms(&self, i: usize) -> Option<Uuid> {
-        self.identities
-            .get(1 - i.min(1))
-            .filter(|_| self.identities.len() > 1)
-            .map(|o| o.pms_id)
-            .or(self.foreign_pms_id)
-    }
-
-    /// The other tenant's organization, as seen from identity `i`.
-    pub fn foreign_organization(&self, i: usize) -> Option<Uuid> {
-        self.identities
-            .get(1 - i.min(1))
-            .filter(|_| self.identities.len() > 1)
-            .map(|o| o.organization_id)
-            .or(self.foreign_organization_id)
     }
 }

@@ -12,19 +12,56 @@
 //! fail earlier or later steps too (the order of checks), and at
 //! `Retry-After` exactly it must be served again.
 
-use crate::cases::{Body, Content, IdForm, Media, Op, Query, Route, Shape, Step, Who, Whose};
-use crate::checks::{Check, Finding};
-use crate::clauses::{Clause, Polarity};
-use crate::oracle::{self, CaseState, Planning};
+use crate::harness::Harness;
+use crate::outcome::{Failure, Report, Reproduced, first_breaks};
 use crate::record::{Exchange, Phase};
-use crate::runner::{Harness, Sent};
+use crate::transport::Sent;
+use conformance_core::cases::{
+    Body, Content, IdForm, Media, Op, Query, Route, Shape, Step, Who, Whose,
+};
+use conformance_core::checks::{Check, Finding};
+use conformance_core::clauses::{Clause, Polarity};
+use conformance_core::oracle::{self, CaseState, Planning};
 use lupl_auth::RateLimit;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+impl Harness {
+    /// Runs the throttling phase with the policy `quota`; blocking.
+    pub fn run_throttling(&self, quota: RateLimit, handle: &tokio::runtime::Handle) -> Report {
+        let start = Instant::now();
+        let requests = self.requests();
+        let run = handle.block_on(run(self, quota));
+        let mut report = Report {
+            cases: 1,
+            notes: run.notes,
+            ..Report::default()
+        };
+        for e in &run.exchanges {
+            if let Some(step) = &e.step {
+                report.coverage.record(step.op, &e.findings);
+            }
+        }
+        for (clause, original) in first_breaks(&run.exchanges) {
+            report.failures.push(Failure {
+                clause,
+                label: "throttling".into(),
+                original,
+                shrunk: None,
+                reproduced: Reproduced::NotTried(
+                    "the throttling phase spends a whole quota; it is not run twice".into(),
+                ),
+            });
+        }
+        report.requests = self.requests() - requests;
+        report.elapsed = start.elapsed();
+        report
+    }
+}
+
 /// What the phase did.
 #[derive(Debug, Default)]
-pub struct ThrottleRun {
+struct ThrottleRun {
     /// Every exchange, judged.
     pub exchanges: Vec<Exchange>,
     /// Why the phase could not judge something (not a failure).
@@ -196,16 +233,17 @@ fn oldest_counted(log: &[Sent], before: usize, quota: usize) -> Option<Sent> {
 }
 
 /// Runs the phase with the policy `quota` (the harness's `--rate-limit`).
-pub async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
+async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
     let mut out = ThrottleRun::default();
     let w = quota.per;
     let q = quota.requests as usize;
-    let identities = harness.target().identities.len();
+    let identities = harness.target().tenants.identities.len();
     let state = CaseState::new(identities);
     // Start from an empty window, so that the quota is reached by this
     // phase's own requests and stays reached for most of a window.
     if let Some(last) = counted(&harness.log(), usize::MAX).last()
         && !harness
+            .transport
             .sleep((last.finished + w).saturating_duration_since(Instant::now()))
             .await
     {
@@ -287,6 +325,7 @@ pub async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
         && last > Instant::now()
     {
         if !harness
+            .transport
             .sleep(last.saturating_duration_since(Instant::now()))
             .await
         {
@@ -310,6 +349,7 @@ pub async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
     }
     let deadline = answered + wait;
     if !harness
+        .transport
         .sleep(deadline.saturating_duration_since(Instant::now()))
         .await
     {
@@ -341,41 +381,39 @@ async fn judged(
     w: Duration,
     early: Clause,
 ) -> Option<Judged> {
-    let Planning::Ready(free) = oracle::plan(s, harness.target(), state) else {
+    let Planning::Ready(free) = oracle::plan(s, &harness.target().tenants, state) else {
         return None;
     };
     let mut throttled_state = state.clone();
     throttled_state.throttled[0] = true;
-    let Planning::Ready(throttled) = oracle::plan(s, harness.target(), &throttled_state) else {
+    let Planning::Ready(throttled) = oracle::plan(s, &harness.target().tenants, &throttled_state)
+    else {
         return None;
     };
     let label = "throttling";
     let result = harness
+        .transport
         .send(&free.request, Phase::Throttling, 0, label)
         .await;
     let (response, (started, finished)) = match result {
         Ok(r) => r,
         Err(e) => {
             let now = Instant::now();
+            let response = Err(e);
             let exchange = Exchange {
                 phase: Phase::Throttling,
                 case: 0,
                 label: label.into(),
                 step: Some(s.clone()),
                 request: free.request.clone(),
-                response: Err(e.clone()),
+                findings: harness.pipeline.judge(s.op, &free.expected, &response),
+                response,
                 expected: Some(free.expected.clone()),
-                findings: vec![Finding::broke(
-                    Clause::RouteNo5xx,
-                    Check::No5xx,
-                    Polarity::Positive,
-                    format!("no answer: {e}"),
-                )],
-                at: harness.clock(now),
+                at: harness.transport.clock(now),
                 millis: 0.0,
                 model: None,
             };
-            harness.record(exchange.clone());
+            harness.transport.record(exchange.clone());
             return Some(Judged {
                 exchange,
                 finished: now,
@@ -396,8 +434,9 @@ async fn judged(
     } else {
         &free
     };
-    let mut findings =
-        crate::checks::judge(s.op, &planned.expected, &response, &Default::default());
+    let mut findings = harness
+        .pipeline
+        .judge_answer(s.op, &planned.expected, &response);
     if bearer_0 {
         if is_429 {
             findings.push(Finding::new(
@@ -451,7 +490,7 @@ async fn judged(
         response: Ok(response),
         expected: Some(planned.expected.clone()),
         findings,
-        at: harness.clock(started),
+        at: harness.transport.clock(started),
         millis: finished.duration_since(started).as_secs_f64() * 1e3,
         model: None,
     };
@@ -460,7 +499,7 @@ async fn judged(
     } else {
         None
     };
-    harness.record(e.clone());
+    harness.transport.record(e.clone());
     Some(Judged {
         exchange: e,
         finished,

@@ -141,7 +141,7 @@ async fn a_live_run_within_the_budget_exercises_every_clause_and_reports_nothing
         report
             .restore
             .iter()
-            .any(|r| matches!(r, conformance::runner::RestoreOutcome::CannotDelete(_))),
+            .any(|r| matches!(r, conformance::outcome::RestoreOutcome::CannotDelete(_))),
         "{:?}",
         report.restore
     );
@@ -174,7 +174,7 @@ async fn a_stateful_break_on_a_live_target_comes_with_its_exchanges() {
     let failure = report
         .failure(Clause::StoreExact)
         .expect("store.exact reported");
-    assert_eq!(failure.reproduced, conformance::runner::Reproduced::Yes);
+    assert_eq!(failure.reproduced, conformance::outcome::Reproduced::Yes);
     let evidence = failure.evidence();
     let methods: Vec<&str> = evidence
         .exchanges

@@ -46,8 +46,8 @@ async fn the_restore_runs_after_a_failure_midway() {
         assert!(
             !matches!(
                 r,
-                conformance::runner::RestoreOutcome::Failed(..)
-                    | conformance::runner::RestoreOutcome::CannotDelete(..)
+                conformance::outcome::RestoreOutcome::Failed(..)
+                    | conformance::outcome::RestoreOutcome::CannotDelete(..)
             ),
             "{r:?}"
         );
@@ -56,7 +56,7 @@ async fn the_restore_runs_after_a_failure_midway() {
         report
             .restore
             .iter()
-            .any(|r| matches!(r, conformance::runner::RestoreOutcome::Restored(_))),
+            .any(|r| matches!(r, conformance::outcome::RestoreOutcome::Restored(_))),
         "the run wrote nothing? {:?}",
         report.restore
     );

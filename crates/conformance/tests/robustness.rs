@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use conformance::runner::RestoreOutcome;
+use conformance::outcome::RestoreOutcome;
 use conformance::{Clause, Harness, Options, Target};
 use lupl_auth::RateLimit;
 use lupl_model::{Model, ModelRequest, ModelResponse};

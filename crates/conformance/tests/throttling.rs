@@ -296,8 +296,8 @@ async fn a_small_quota_is_waited_out_and_the_restore_works() {
         assert!(
             matches!(
                 r,
-                conformance::runner::RestoreOutcome::Restored(_)
-                    | conformance::runner::RestoreOutcome::Unchanged(_)
+                conformance::outcome::RestoreOutcome::Restored(_)
+                    | conformance::outcome::RestoreOutcome::Unchanged(_)
             ),
             "{r:?}"
         );

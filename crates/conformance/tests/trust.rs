@@ -8,7 +8,7 @@ mod common;
 use clap::CommandFactory;
 use common::*;
 use conformance::cli::{Args, FILE_ROLES};
-use conformance::runner::RestoreOutcome;
+use conformance::outcome::RestoreOutcome;
 use lupl_model::{Model, ModelRequest, ModelResponse};
 use lupl_safety::paths::Role;
 use std::path::{Path, PathBuf};

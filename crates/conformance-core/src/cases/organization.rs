@@ -345,7 +345,7 @@ fn matching(pattern: &str, seed: u64) -> Option<String> {
     };
     let mut runner = TestRunner::new_with_rng(
         Config::default(),
-        crate::cases::seeded_rng(seed, &[0; 8], 0),
+        crate::cases::seed::seeded_rng(seed, &[0; 8], 0),
     );
     strategy.new_tree(&mut runner).ok().map(|t| t.current())
 }

@@ -6,113 +6,16 @@
 //! compared as values (member order, white space and number spelling
 //! aside), extra headers are ignored.
 
-use crate::cases::Op;
+pub use crate::check::Check;
 use crate::clauses::{Clause, Polarity};
-use crate::oracle::{BodyExpectation, Expected, Feature, KeyExpectation};
+use crate::operation::Op;
+use crate::oracle::expected::{BodyExpectation, Expected, Feature, KeyExpectation};
+pub use crate::wire::Received;
 use lupl_spec::{SchemaCheck, Spec};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
-
-/// A response as received.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Received {
-    /// The status.
-    pub status: u16,
-    /// Header names (lower case) and values.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    #[serde(with = "crate::record::body_text")]
-    pub body: Vec<u8>,
-}
-
-impl Received {
-    /// A header's value.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body as JSON.
-    pub fn json(&self) -> Option<Value> {
-        serde_json::from_slice(&self.body).ok()
-    }
-
-    /// The methods an `Allow` header names, upper-case.
-    pub(crate) fn allow_methods(&self) -> Option<BTreeSet<String>> {
-        Some(
-            self.header("allow")?
-                .split(',')
-                .map(|m| m.trim().to_ascii_uppercase())
-                .filter(|m| !m.is_empty())
-                .collect(),
-        )
-    }
-
-    /// The keys of a 400 body's `errors`.
-    pub(crate) fn error_keys(&self) -> Option<BTreeSet<String>> {
-        let body = self.json()?;
-        Some(body.get("errors")?.as_object()?.keys().cloned().collect())
-    }
-}
-
-/// The checks, by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Check {
-    /// Nothing answers 5xx.
-    No5xx,
-    /// The status is the one the order of checks predicts.
-    Status,
-    /// The status is documented for the operation in openapi.json.
-    Documented,
-    /// The body validates against the documented schema.
-    Schema,
-    /// `application/json`, or `application/problem+json` for 400 and 415.
-    ContentType,
-    /// 403 bodies are `{}` (or empty).
-    ForbiddenBody,
-    /// A 400's `errors` holds exactly the predicted keys.
-    ErrorKeys,
-    /// The messages CONTRACT.md fixes.
-    ErrorMessage,
-    /// 401: `WWW-Authenticate: Bearer`, empty body.
-    Challenge,
-    /// 405: `Allow: GET, POST`.
-    Allow,
-    /// 429: `Retry-After` as the harness's log says.
-    RetryAfter,
-    /// 429: the gateway's body.
-    ThrottleBody,
-    /// When 429s start and stop, by the harness's log of counted requests.
-    Quota,
-    /// A GET returns what was stored.
-    RoundTrip,
-}
-
-impl Check {
-    /// The name in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Check::No5xx => "no 5xx",
-            Check::Status => "status",
-            Check::Documented => "documented status",
-            Check::Schema => "body schema",
-            Check::ContentType => "content type",
-            Check::ForbiddenBody => "403 body",
-            Check::ErrorKeys => "400 error keys",
-            Check::ErrorMessage => "400 error message",
-            Check::Challenge => "401 challenge",
-            Check::Allow => "405 Allow",
-            Check::RetryAfter => "429 Retry-After",
-            Check::ThrottleBody => "429 body",
-            Check::Quota => "quota",
-            Check::RoundTrip => "round trip",
-        }
-    }
-}
 
 /// One check's verdict on one clause for one response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -596,7 +499,7 @@ fn round_trip_findings(body: &BodyExpectation, received: &Received, out: &mut Ve
 }
 
 /// A uuid in any spelling CONTRACT.md accepts, as lower-case hyphenated.
-pub(crate) fn canonical_id(value: &Value) -> Option<String> {
+pub fn canonical_id(value: &Value) -> Option<String> {
     let text = value.as_str()?;
     if !crate::oracle::is_uuid_by_contract(text) {
         return None;

@@ -4,287 +4,23 @@
 //! the same instant, to an in-process model seeded to mirror the target
 //! (its identities, the configurations read before the first write, the
 //! foreign ids as someone else's, the quota). It costs the target nothing.
-//! Each pair of answers is compared on what CONTRACT.md fixes ([`Aspect`]),
-//! and a difference is a [`Divergence`] whose [`Blame`] says which side the
-//! oracle agrees with: the oracle, not the model, is the judge.
+//! Each pair of answers is compared on what CONTRACT.md fixes
+//! ([`conformance_core::compare`]); the oracle, not the model, is the judge.
 //!
 //! After a divergence the model is brought back to the target's state for
 //! the resource, so one difference is not reported again by every later
 //! read.
 
-use crate::cases::Op;
-use crate::checks::{Finding, Received};
-use crate::clauses::Clause;
-use crate::oracle::{RawRequest, Resource};
-use crate::record::Exchange;
 use crate::target::Target;
+use conformance_core::cases::Op;
+use conformance_core::oracle::Resource;
+use conformance_core::wire::{RawRequest, Received};
 use lupl_model::fixture::{Organization, Provider, User};
 use lupl_model::{Change, Fixture, Model, ModelRequest};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 use uuid::Uuid;
-
-/// What the two answers are compared on: what CONTRACT.md fixes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Aspect {
-    /// The status.
-    Status,
-    /// The content-type family: JSON, problem+JSON, or none.
-    ContentType,
-    /// The `errors` keys of a 400.
-    ErrorKeys,
-    /// The body of a 200 GET, or of a 403, as a JSON value.
-    Body,
-    /// The `WWW-Authenticate` challenge of a 401.
-    Challenge,
-    /// Whether a 429 says `Retry-After`.
-    RetryAfter,
-    /// The methods a 405's `Allow` names.
-    Allow,
-    /// The oracle judges the two answers differently (a message, a schema,
-    /// anything it checks that the aspects above do not cover).
-    Verdict,
-}
-
-impl Aspect {
-    /// How reports name it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Aspect::Status => "status",
-            Aspect::ContentType => "content type",
-            Aspect::ErrorKeys => "400 error keys",
-            Aspect::Body => "body",
-            Aspect::Challenge => "WWW-Authenticate",
-            Aspect::RetryAfter => "Retry-After",
-            Aspect::Allow => "Allow",
-            Aspect::Verdict => "the oracle's verdict",
-        }
-    }
-}
-
-/// Which side the oracle agrees with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Blame {
-    /// The target answered as the oracle predicts, the model did not: a
-    /// bug in the model (offline tests against it are wrong there).
-    Model,
-    /// The model answered as the oracle predicts, the target did not: the
-    /// live API breaks the contract.
-    Target,
-    /// Both or neither answered as predicted: the contract does not decide
-    /// between them there.
-    Contract,
-}
-
-impl Blame {
-    /// Which side, from each side's findings.
-    pub fn of(target: &[Finding], model: &[Finding]) -> Blame {
-        let broken = |f: &[Finding]| f.iter().any(|f| f.failure.is_some());
-        match (broken(target), broken(model)) {
-            (false, true) => Blame::Model,
-            (true, false) => Blame::Target,
-            _ => Blame::Contract,
-        }
-    }
-
-    /// What it means, for reports.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            Blame::Model => "target = oracle ≠ model: the model is wrong here",
-            Blame::Target => "model = oracle ≠ target: the target breaks the contract",
-            Blame::Contract => {
-                "target ≠ model, the oracle decides neither: the contract is ambiguous here"
-            }
-        }
-    }
-
-    /// A short name for tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            Blame::Model => "model",
-            Blame::Target => "target",
-            Blame::Contract => "contract",
-        }
-    }
-}
-
-/// The model's side of one exchange.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelAnswer {
-    /// What the model answered.
-    pub response: Received,
-    /// The oracle's verdicts on it.
-    pub findings: Vec<Finding>,
-    /// Where it differs from the target's answer (empty: it does not).
-    pub aspects: Vec<Aspect>,
-}
-
-/// A place where the target and the model answer differently.
-#[derive(Debug, Clone)]
-pub struct Divergence {
-    /// The clause: the one a side broke, else the one the status is judged
-    /// under.
-    pub clause: Clause,
-    /// Which side the oracle agrees with.
-    pub blame: Blame,
-    /// The case's exchanges up to this one (its last), the model's answer
-    /// in the last.
-    pub exchanges: Vec<Exchange>,
-}
-
-impl Divergence {
-    /// The exchange that diverged.
-    pub fn last(&self) -> Option<&Exchange> {
-        self.exchanges.last()
-    }
-
-    /// The model's answer to it.
-    pub fn model(&self) -> Option<&ModelAnswer> {
-        self.last().and_then(|e| e.model.as_ref())
-    }
-
-    /// From the exchange that diverged (with the model's answer), the
-    /// case's exchanges before it, and the clause its prediction judged the
-    /// status under. `None` (and no copy) when the last did not diverge.
-    pub fn of(exchanges: &[Exchange], status_clause: Clause) -> Option<Divergence> {
-        let last = exchanges.last()?;
-        let model = last.model.as_ref().filter(|m| !m.aspects.is_empty())?;
-        let blame = Blame::of(&last.findings, &model.findings);
-        let clause = match blame {
-            Blame::Target => first_broken(&last.findings),
-            Blame::Model => first_broken(&model.findings),
-            Blame::Contract => first_broken(&last.findings).or(first_broken(&model.findings)),
-        }
-        .unwrap_or(status_clause);
-        Some(Divergence {
-            clause,
-            blame,
-            exchanges: exchanges.to_vec(),
-        })
-    }
-}
-
-fn first_broken(findings: &[Finding]) -> Option<Clause> {
-    findings
-        .iter()
-        .find(|f| f.failure.is_some())
-        .map(|f| f.clause)
-}
-
-/// Divergences of a run: the first of each clause and blame, with a count.
-#[derive(Debug, Clone, Default)]
-pub struct Divergences {
-    /// The first divergence of each (clause, blame).
-    pub first: Vec<Divergence>,
-    /// How often each (clause, blame) diverged.
-    pub counts: BTreeMap<(Clause, Blame), u64>,
-}
-
-impl Divergences {
-    /// Adds one.
-    pub fn add(&mut self, d: Divergence) {
-        let key = (d.clause, d.blame);
-        let count = self.counts.entry(key).or_default();
-        *count += 1;
-        if *count == 1 {
-            self.first.push(d);
-        }
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.counts.is_empty()
-    }
-
-    /// Adds another run's.
-    pub fn merge(&mut self, other: Divergences) {
-        for d in other.first {
-            let key = (d.clause, d.blame);
-            if !self.counts.contains_key(&key) {
-                self.first.push(d);
-            }
-        }
-        for (key, n) in other.counts {
-            *self.counts.entry(key).or_default() += n;
-        }
-    }
-}
-
-/// The content-type family of an answer.
-fn media_family(r: &Received) -> &'static str {
-    match r.header("content-type").map(str::to_ascii_lowercase) {
-        None => "none",
-        Some(t) if t.starts_with("application/problem+json") => "problem+json",
-        Some(t) if t.starts_with("application/json") => "json",
-        Some(_) => "other",
-    }
-}
-
-fn broken(findings: &[Finding]) -> BTreeSet<Clause> {
-    findings
-        .iter()
-        .filter(|f| f.failure.is_some())
-        .map(|f| f.clause)
-        .collect()
-}
-
-/// Where two answers to one request differ, on what CONTRACT.md fixes,
-/// given the oracle's findings on each.
-pub fn compare(
-    op: Op,
-    target: &Received,
-    model: &Received,
-    target_findings: &[Finding],
-    model_findings: &[Finding],
-) -> Vec<Aspect> {
-    let mut out = answers_differ(op, target, model);
-    if out.is_empty() && broken(target_findings) != broken(model_findings) {
-        out.push(Aspect::Verdict);
-    }
-    out
-}
-
-fn answers_differ(op: Op, target: &Received, model: &Received) -> Vec<Aspect> {
-    let mut out = Vec::new();
-    if target.status != model.status {
-        // Everything else follows from the status.
-        out.push(Aspect::Status);
-        return out;
-    }
-    let empty = |r: &Received| r.body.is_empty();
-    if !(empty(target) && empty(model)) && media_family(target) != media_family(model) {
-        out.push(Aspect::ContentType);
-    }
-    match target.status {
-        400 if target.error_keys() != model.error_keys() => out.push(Aspect::ErrorKeys),
-        200 if !op.is_post() && target.json() != model.json() => out.push(Aspect::Body),
-        // `{}` or an empty body are the same answer.
-        403 if target.json().unwrap_or(Value::Object(Default::default()))
-            != model.json().unwrap_or(Value::Object(Default::default())) =>
-        {
-            out.push(Aspect::Body)
-        }
-        401 if target
-            .header("www-authenticate")
-            .map(str::to_ascii_lowercase)
-            != model
-                .header("www-authenticate")
-                .map(str::to_ascii_lowercase) =>
-        {
-            out.push(Aspect::Challenge)
-        }
-        429 if target.header("retry-after").is_some() != model.header("retry-after").is_some() => {
-            out.push(Aspect::RetryAfter)
-        }
-        405 if target.allow_methods() != model.allow_methods() => out.push(Aspect::Allow),
-        _ => {}
-    }
-    out
-}
 
 /// The model that mirrors a target.
 pub struct Mirror {
@@ -342,7 +78,7 @@ impl Mirror {
             rate_limit: quota,
         };
         let mut ids = BTreeMap::new();
-        for (i, identity) in target.identities.iter().enumerate() {
+        for (i, identity) in target.tenants.identities.iter().enumerate() {
             let email = format!("identity{i}@mirror.invalid");
             fixture.users.push(User {
                 token: identity.token.clone(),
@@ -361,7 +97,7 @@ impl Mirror {
             ids.insert(Resource::Provider(i), identity.pms_id);
             ids.insert(Resource::Organization(i), identity.organization_id);
         }
-        if let (Some(pms), Some(first)) = (target.unconfigured_pms, fixture.users.first()) {
+        if let (Some(pms), Some(first)) = (target.tenants.unconfigured_pms, fixture.users.first()) {
             let owner = first.email.clone();
             fixture.providers.push(Provider {
                 pms_id: pms,
@@ -369,8 +105,8 @@ impl Mirror {
                 config: Value::Null,
             });
         }
-        let foreign_pms = target.foreign_pms_id;
-        let foreign_org = target.foreign_organization_id;
+        let foreign_pms = target.tenants.foreign_pms_id;
+        let foreign_org = target.tenants.foreign_organization_id;
         if foreign_pms.is_some() || foreign_org.is_some() {
             fixture.users.push(User {
                 token: format!("mirror-someone-else-{}", Uuid::new_v4()),
@@ -509,7 +245,10 @@ impl Mirror {
                     // Stored as the server binds it: ids in their
                     // canonical form, whatever form was sent.
                     Resource::Organization(_) => {
-                        let id = |name: &str| body.get(name).and_then(crate::checks::canonical_id);
+                        let id = |name: &str| {
+                            body.get(name)
+                                .and_then(conformance_core::checks::canonical_id)
+                        };
                         match (id("organizationId"), id("pmsId")) {
                             (Some(organization_id), Some(pms_id)) => Some(serde_json::json!({
                                 "organizationId": organization_id,

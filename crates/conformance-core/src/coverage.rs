@@ -3,9 +3,10 @@
 //! held for. A clause is exercised when every operation it applies to and
 //! every polarity its generators give it was reached.
 
-use crate::cases::Op;
+use crate::cases::generator::Gen;
 use crate::checks::Finding;
 use crate::clauses::{Clause, Needs, Polarity};
+use crate::operation::Op;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -87,7 +88,10 @@ impl Coverage {
             .copied()
             .filter(|op| !reached(&|o, _| o == *op))
             .collect();
-        let wanted: BTreeSet<Polarity> = clause.generators().into_iter().map(|(_, p)| p).collect();
+        let wanted: BTreeSet<Polarity> = Gen::for_clause(clause)
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
         let polarities = wanted
             .into_iter()
             .filter(|p| !reached(&|_, q| q == *p))
@@ -159,8 +163,7 @@ impl Coverage {
                         })
                     })
                     .collect();
-                let generators: Vec<Value> = c
-                    .generators()
+                let generators: Vec<Value> = Gen::for_clause(*c)
                     .into_iter()
                     .map(|(g, p)| json!({"generator": g.name(), "polarity": p}))
                     .collect();

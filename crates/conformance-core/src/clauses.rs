@@ -1,12 +1,15 @@
 //! The contract as data: every testable statement of CONTRACT.md, with the
 //! section and the sentence it comes from (quoted verbatim; a test checks
 //! each quote against `contract/CONTRACT.md`), the checks that judge it and
-//! what a run needs to reach it. The generators that exercise a clause say
-//! so themselves ([`crate::cases::Gen::targets`]); [`Clause::generators`]
-//! reads them back. Every run ends with a coverage table keyed by these.
+//! what a run needs to reach it. It is the ground of the crate: it names
+//! operations ([`Op`]), stages ([`Stage`]) and check kinds ([`Check`]), and
+//! nothing that depends on it. The generators that exercise a clause say
+//! so themselves (`cases::Gen::targets`); `Gen::for_clause` reads them
+//! back. Every run ends with a coverage table keyed by these.
 
-use crate::cases::{Gen, Op, Stage};
-use crate::checks::Check;
+use crate::check::Check;
+use crate::operation::Op;
+use crate::order::Stage;
 use serde::{Deserialize, Serialize};
 
 /// CONTRACT.md's sections, in its order.
@@ -351,19 +354,6 @@ impl Clause {
             (Authorization, Rules) => Clause::Order56,
             _ => return None,
         })
-    }
-
-    /// The generators that exercise it, with their polarity.
-    pub fn generators(self) -> Vec<(Gen, Polarity)> {
-        Gen::all()
-            .into_iter()
-            .flat_map(|g| {
-                g.targets()
-                    .into_iter()
-                    .filter(move |(c, _)| *c == self)
-                    .map(move |(_, p)| (g, p))
-            })
-            .collect()
     }
 }
 
