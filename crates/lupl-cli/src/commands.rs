@@ -95,15 +95,16 @@ impl Context {
                     };
                     format!(
                         "{:<16} {}",
-                        crate::terminal::printable(k),
-                        crate::terminal::printable(&shown)
+                        lupl_safety::text::for_terminal(k, true),
+                        lupl_safety::text::for_terminal(&shown, true)
                     )
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
-            (Output::Table, _) => {
-                crate::terminal::printable(&serde_json::to_string_pretty(value).unwrap_or_default())
-            }
+            (Output::Table, _) => lupl_safety::text::for_terminal(
+                &serde_json::to_string_pretty(value).unwrap_or_default(),
+                true,
+            ),
             (Output::Json, _) => crate::terminal::json_text(value),
         }
     }

@@ -238,10 +238,10 @@ pub fn report(path: &Path, text: &str, errors: &Errors, prefix: &str) {
             // The server's words: secrets masked, controls escaped.
             eprintln!(
                 "{}",
-                crate::terminal::printable(&format!(
-                    "{}:{line}:{col}: {shown}: {m}",
-                    path.display()
-                ))
+                lupl_safety::text::for_terminal(
+                    &format!("{}:{line}:{col}: {shown}: {m}", path.display()),
+                    true
+                )
             );
         }
     }
