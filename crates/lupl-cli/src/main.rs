@@ -6,7 +6,8 @@
 
 use clap::{CommandFactory, FromArgMatches};
 use lupl_cli::cli::{Cli, FILE_ROLES};
-use lupl_cli::commands::{self, Context};
+use lupl_cli::commands;
+use lupl_cli::context::Context;
 use lupl_safety::text::for_terminal;
 use std::process::ExitCode;
 
