@@ -1,5 +1,6 @@
 //! Files the user hands to `lupl`: reading them, and judging them offline
-//! exactly as the server would judge the request they become.
+//! exactly as the server would judge the request they become, and
+//! reporting the server's own refusal of one at the lines it names.
 //!
 //! A file may hold the member itself (a provider's `config`, an
 //! organization's `fields`) or a whole request body. Either way it is turned
@@ -238,10 +239,10 @@ pub fn report(path: &Path, text: &str, errors: &Errors, prefix: &str) {
             // The server's words: secrets masked, controls escaped.
             eprintln!(
                 "{}",
-                crate::terminal::printable(&format!(
-                    "{}:{line}:{col}: {shown}: {m}",
-                    path.display()
-                ))
+                lupl_safety::text::for_terminal(
+                    &format!("{}:{line}:{col}: {shown}: {m}", path.display()),
+                    true
+                )
             );
         }
     }
@@ -263,4 +264,28 @@ pub fn refuse_if_any(
         path.display(),
         errors.len()
     )))
+}
+
+/// A 400 from the server, reported against the file the body came from
+/// as [`report`] does; any other error as it is.
+pub(crate) fn refused_by_server(
+    path: &Path,
+    text: &str,
+    prefix: &str,
+    e: lupl_api::Error,
+) -> Failure {
+    match e {
+        lupl_api::Error::BadRequest { errors, trace_id } => {
+            let count = errors.len();
+            report(path, text, &errors.into_iter().collect(), prefix);
+            Failure::refused(format!(
+                "the server refused {}: {count} problem(s), listed above{}",
+                path.display(),
+                trace_id
+                    .map(|t| format!(" (traceId {t})"))
+                    .unwrap_or_default()
+            ))
+        }
+        other => other.into(),
+    }
 }

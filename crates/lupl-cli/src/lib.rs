@@ -5,8 +5,10 @@
 //!   the model's own binding and rules ([`lupl_model::offline`]).
 //! - [`rows`] reads `set-many` input (CSV or JSON Lines) into typed rows.
 //! - [`journal`] and [`set_many`] send rows resumably.
-//! - [`cli`] is the command line (clap); [`commands`] runs each command and
-//!   returns what to print, so tests drive it without spawning `lupl`.
+//! - [`cli`] is the command line (clap); [`commands`] runs each command in
+//!   a [`context::Context`] (settings → client) and returns what to print,
+//!   an [`output::Done`], so tests drive it without spawning `lupl`;
+//!   [`output`] renders values as JSON or a table.
 //! - [`failure`] turns every error into one line and an exit code;
 //!   [`terminal`] escapes what reaches a terminal.
 //!
@@ -15,10 +17,12 @@
 
 pub mod cli;
 pub mod commands;
+pub mod context;
 pub mod documents;
 pub mod failure;
 pub mod journal;
 pub mod locate;
+pub mod output;
 pub mod rows;
 pub mod set_many;
 pub mod terminal;

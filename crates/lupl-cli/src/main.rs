@@ -6,8 +6,9 @@
 
 use clap::{CommandFactory, FromArgMatches};
 use lupl_cli::cli::{Cli, FILE_ROLES};
-use lupl_cli::commands::{self, Context};
-use lupl_cli::terminal::printable;
+use lupl_cli::commands;
+use lupl_cli::context::Context;
+use lupl_safety::text::for_terminal;
 use std::process::ExitCode;
 
 fn init_tracing(verbose: u8) {
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
     if let Err(e) = lupl_safety::paths::from_matches(&matches, FILE_ROLES)
         .and_then(|files| files.check().map_err(|e| e.to_string()))
     {
-        eprintln!("lupl: {}", printable(&e));
+        eprintln!("lupl: {}", for_terminal(&e, true));
         return ExitCode::from(lupl_cli::exit::USAGE);
     }
     init_tracing(cli.verbose);
@@ -53,7 +54,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(&cli, &ctx)) {
         Ok(done) => {
             if let Some(note) = &done.note {
-                eprintln!("{}", printable(note));
+                eprintln!("{}", for_terminal(note, true));
             }
             if let Some(value) = &done.value {
                 println!("{}", ctx.render(value));
@@ -67,7 +68,7 @@ fn main() -> ExitCode {
             ExitCode::from(done.code)
         }
         Err(f) => {
-            eprintln!("lupl: {}", printable(&f.message));
+            eprintln!("lupl: {}", for_terminal(&f.message, true));
             ExitCode::from(f.code)
         }
     }

@@ -148,7 +148,7 @@ fn outcome_of(result: Result<(), Error>) -> Outcome {
     };
     // Kept in the journal and the result file: the server's words with
     // secrets masked and controls escaped, as on the terminal.
-    let printable = |s: &str| crate::terminal::printable(s).replace('\n', " ");
+    let printable = |s: &str| lupl_safety::text::for_terminal(s, true).replace('\n', " ");
     Outcome {
         status,
         error_keys: error_keys.iter().map(|k| printable(k)).collect(),
@@ -225,7 +225,7 @@ impl Meter {
 
     /// A line on stderr; server text in it cannot drive the terminal.
     fn say(&self, message: &str) {
-        let message = crate::terminal::printable(message);
+        let message = lupl_safety::text::for_terminal(message, true);
         match &self.bar {
             Some(bar) => bar.println(message),
             None => eprintln!("{message}"),

@@ -1,19 +1,8 @@
-//! Text and JSON on their way to a terminal or a file a user reads: every
-//! secret the process holds is masked ([`lupl_safety::secrets`]) and
+//! JSON and traces on their way to a terminal or a file a user reads:
+//! every secret the process holds is masked ([`lupl_safety::secrets`]) and
 //! control and bidirectional characters are escaped
 //! ([`lupl_safety::text`]), so data can neither leak a token nor drive the
-//! terminal.
-
-/// `text` with secrets masked and every unsafe character but the line
-/// break escaped as `\u{…}`.
-///
-/// ```
-/// assert_eq!(lupl_cli::terminal::printable("a\u{1b}[2Jb\nc"), "a\\u{1b}[2Jb\nc");
-/// assert_eq!(lupl_cli::terminal::printable("x\u{202e}y"), "x\\u{202e}y");
-/// ```
-pub fn printable(text: &str) -> String {
-    lupl_safety::text::printable(&lupl_safety::secrets::scrub(text), true).into_owned()
-}
+//! terminal. Plain text goes through [`lupl_safety::text::for_terminal`].
 
 /// `value` as compact JSON with secrets masked and no unsafe character in
 /// its text: serde already escapes C0; DEL, C1 (U+009B starts an escape

@@ -5,7 +5,8 @@
 
 use clap::Parser;
 use lupl_cli::cli::Cli;
-use lupl_cli::commands::{self, Context};
+use lupl_cli::commands;
+use lupl_cli::context::Context;
 use lupl_cli::exit;
 use lupl_model::{Fixture, Sandbox};
 use serde_json::{Value, json};
@@ -74,7 +75,10 @@ fn context(cli: &Cli, env: &[(&str, &str)]) -> Context {
     }
 }
 
-async fn run(args: &[&str], env: &[(&str, &str)]) -> Result<commands::Done, lupl_cli::Failure> {
+async fn run(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<lupl_cli::output::Done, lupl_cli::Failure> {
     let mut argv = vec!["lupl"];
     argv.extend_from_slice(args);
     let cli = Cli::try_parse_from(argv).expect("parses");

@@ -2,7 +2,8 @@
 //! control characters (an `ESC[2J`, an OSC title sequence, a bell), the
 //! Unicode line separators and the bidirectional controls (U+202E turns
 //! the rest of a line around) are written as `\u{…}` escapes, so data can
-//! neither drive the terminal nor disguise itself.
+//! neither drive the terminal nor disguise itself. [`for_terminal`]
+//! masks secrets too: the function for text a user is shown.
 
 use std::borrow::Cow;
 
@@ -52,6 +53,25 @@ pub fn printable(text: &str, multiline: bool) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// `text` as it may be shown to a user on a terminal or in a report: every
+/// secret the process holds masked ([`crate::secrets::scrub`]), then every
+/// unsafe character escaped ([`printable`]; line breaks kept when
+/// `multiline`). The one function `lupl` and `conformance` print server
+/// and file text through.
+///
+/// ```
+/// use lupl_safety::text::for_terminal;
+/// lupl_safety::secrets::register("s3cr3t-token-value");
+/// assert_eq!(
+///     for_terminal("Bearer s3cr3t-token-value\u{1b}[2J\nnext", true),
+///     "Bearer s3cr…\\u{1b}[2J\nnext"
+/// );
+/// assert_eq!(for_terminal("a\nb", false), "a\\u{a}b");
+/// ```
+pub fn for_terminal(text: &str, multiline: bool) -> String {
+    printable(&crate::secrets::scrub(text), multiline).into_owned()
 }
 
 /// JSON text whose every unsafe character inside a string is written as
