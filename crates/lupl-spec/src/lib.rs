@@ -10,6 +10,8 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
+pub mod pointer;
+
 /// The text of the workspace's `openapi.json`, embedded at build time.
 pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
 
@@ -49,10 +51,9 @@ impl Operation {
     /// assert_eq!(op.pointer(), "/paths/~1api~11.0~1pms~1providerconfig/get");
     /// ```
     pub fn pointer(&self) -> String {
-        format!(
-            "/paths/{}/{}",
-            self.path.replace('~', "~0").replace('/', "~1"),
-            self.method.to_ascii_lowercase()
+        pointer::join(
+            &pointer::join("/paths", &self.path),
+            &self.method.to_ascii_lowercase(),
         )
     }
 
