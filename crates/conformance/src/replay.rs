@@ -19,7 +19,7 @@ use crate::oracle::{self, CaseState, Planning, RawRequest};
 use crate::record::{Exchange, Line, Phase};
 use crate::runner::{Evidence, Failure, Report, Reproduced, read_op};
 use crate::target::{Identity, Target};
-use lupl_auth::RateLimit;
+use lupl_auth::Quota;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
@@ -98,7 +98,7 @@ pub fn replay(
         })
         .collect();
     let count = identities.len();
-    let mut target = Target::custom(&base_url, identities, RateLimit::default(), false)
+    let mut target = Target::custom(&base_url, identities, Quota::default(), false)
         .map_err(|e| ReplayError::Target(e.to_string()))?;
     target.foreign_pms_id = foreign.0;
     target.foreign_organization_id = foreign.1;

@@ -333,7 +333,7 @@ impl Harness {
 
     /// [`Harness::compare_with_model`] with a model whose quota is
     /// `quota` rather than the target's `--rate-limit`.
-    pub fn compare_with_model_quota(&mut self, quota: lupl_model::RateLimit) {
+    pub fn compare_with_model_quota(&mut self, quota: lupl_model::Quota) {
         self.mirror = Some(Mirror::with_quota(&self.target, &self.saved, quota));
     }
 
@@ -1008,7 +1008,7 @@ impl Harness {
     /// Runs the throttling phase with the policy `quota`; blocking.
     pub fn run_throttling(
         &self,
-        quota: lupl_auth::RateLimit,
+        quota: lupl_auth::Quota,
         handle: &tokio::runtime::Handle,
     ) -> Report {
         let start = Instant::now();

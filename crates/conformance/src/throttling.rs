@@ -18,7 +18,7 @@ use crate::clauses::{Clause, Polarity};
 use crate::oracle::{self, CaseState, Planning};
 use crate::record::{Exchange, Phase};
 use crate::runner::{Harness, Sent};
-use lupl_auth::RateLimit;
+use lupl_auth::Quota;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -196,7 +196,7 @@ fn oldest_counted(log: &[Sent], before: usize, quota: usize) -> Option<Sent> {
 }
 
 /// Runs the phase with the policy `quota` (the harness's `--rate-limit`).
-pub async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
+pub async fn run(harness: &Harness, quota: Quota) -> ThrottleRun {
     let mut out = ThrottleRun::default();
     let w = quota.per;
     let q = quota.requests as usize;

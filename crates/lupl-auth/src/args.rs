@@ -122,7 +122,7 @@ impl SettingsArgs {
     /// As [`SettingsArgs::resolve`], with another environment.
     ///
     /// ```
-    /// use lupl_auth::{RateLimit, SettingsArgs};
+    /// use lupl_auth::{Quota, SettingsArgs};
     ///
     /// let args = SettingsArgs { rate_limit: Some("100/1".into()), ..SettingsArgs::default() };
     /// let env = |name: &str| match name {
@@ -131,7 +131,7 @@ impl SettingsArgs {
     ///     _ => None, // no HOME: no config file either
     /// };
     /// let resolved = args.resolve_with(&env)?;
-    /// assert_eq!(resolved.rate_limit, RateLimit::new(100, 1), "the flag wins");
+    /// assert_eq!(resolved.rate_limit, Quota::new(100, 1), "the flag wins");
     /// # Ok::<(), lupl_auth::SettingsError>(())
     /// ```
     pub fn resolve_with(

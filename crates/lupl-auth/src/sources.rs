@@ -6,8 +6,8 @@
 //! everywhere, and every error names the setting the way the user set it.
 
 use crate::config::{self, ConfigError, Settings};
-use crate::limiter::RateLimit;
 use crate::profile::{self, CREDENTIAL_VARIABLES};
+use lupl_spec::{Quota, QuotaError};
 use std::path::{Path, PathBuf};
 
 /// Which config file to read.
@@ -42,7 +42,7 @@ pub enum ConfigFileChoice {
 /// Where settings come from, in precedence order.
 ///
 /// ```
-/// use lupl_auth::{ConfigFileChoice, RateLimit, Sources, resolve};
+/// use lupl_auth::{ConfigFileChoice, Quota, Sources, resolve};
 ///
 /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-sources", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
@@ -59,7 +59,7 @@ pub enum ConfigFileChoice {
 /// };
 /// let resolved = resolve(&sources)?;
 /// assert_eq!(resolved.settings.environment.base_url(), "http://127.0.0.1:8080"); // profile
-/// assert_eq!(resolved.rate_limit, RateLimit::new(50, 1)); // the environment wins
+/// assert_eq!(resolved.rate_limit, Quota::new(50, 1)); // the environment wins
 /// std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -93,7 +93,7 @@ impl std::fmt::Debug for Sources<'_> {
 ///
 /// ```
 /// use lupl_api::Environment;
-/// use lupl_auth::{ClientBuilder, ConfigFileChoice, RateLimit, Sources, resolve};
+/// use lupl_auth::{ClientBuilder, ConfigFileChoice, Quota, Sources, resolve};
 ///
 /// let env = |name: &str| (name == "LUPL_TOKEN").then(|| "tok-acme".to_owned());
 /// let none = ConfigFileChoice::None;
@@ -101,7 +101,7 @@ impl std::fmt::Debug for Sources<'_> {
 /// let resolved = resolve(&sources)?;
 /// assert_eq!(resolved.settings.environment, Environment::Stage);
 /// assert!(!resolved.explicit_environment, "Stage by default");
-/// assert_eq!(resolved.rate_limit, RateLimit::default());
+/// assert_eq!(resolved.rate_limit, Quota::default());
 /// let builder = ClientBuilder::from_settings(resolved.settings).rate_limit(resolved.rate_limit);
 /// # Ok::<(), lupl_auth::SettingsError>(())
 /// ```
@@ -110,7 +110,7 @@ pub struct Resolved {
     /// Where to connect and how to authenticate.
     pub settings: Settings,
     /// The client-side quota.
-    pub rate_limit: RateLimit,
+    pub rate_limit: Quota,
     /// Whether a setting named the environment (an environment or a base
     /// URL); without one, Stage is the default.
     pub explicit_environment: bool,
@@ -134,7 +134,7 @@ pub struct Resolved {
 ///     &error,
 ///     SettingsError::RateLimit { setting, .. } if setting == "LUPL_RATE_LIMIT"
 /// ));
-/// let message = r#"LUPL_RATE_LIMIT "fast": expected CALLS/SECONDS, e.g. 1000/60"#;
+/// let message = r#"LUPL_RATE_LIMIT "fast": expected N/SECONDS such as 1000/60"#;
 /// assert_eq!(error.to_string(), message);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -194,8 +194,8 @@ pub enum SettingsError {
         setting: String,
         /// The value.
         text: String,
-        /// Why.
-        reason: String,
+        /// Why, and what to write.
+        reason: QuotaError,
     },
 }
 
@@ -351,12 +351,14 @@ pub fn resolve(sources: &Sources) -> Result<Resolved, SettingsError> {
         }
     };
     let rate_limit = match lookup("LUPL_RATE_LIMIT") {
-        Some(text) => RateLimit::parse(&text).map_err(|reason| SettingsError::RateLimit {
-            setting: name_of("LUPL_RATE_LIMIT"),
-            text,
-            reason,
-        })?,
-        None => RateLimit::default(),
+        Some(text) => text
+            .parse::<Quota>()
+            .map_err(|reason| SettingsError::RateLimit {
+                setting: name_of("LUPL_RATE_LIMIT"),
+                text,
+                reason,
+            })?,
+        None => Quota::default(),
     };
     let to_error = |e: ConfigError| {
         let credentials = e.is_credentials();

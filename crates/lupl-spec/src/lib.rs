@@ -5,12 +5,19 @@
 //! OpenAPI 3.0 schemas are not quite JSON Schema; [`to_json_schema`] bridges
 //! the one difference this project needs (`nullable`), so that response
 //! bodies can be validated with the `jsonschema` crate.
+//!
+//! Beside the document, the spec's other data: [`Quota`], the documented
+//! rate limit (1000 requests per 60 s) as every crate takes it, and
+//! [`pointer`], JSON pointers into documents.
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 pub mod pointer;
+mod quota;
+
+pub use quota::{Quota, QuotaError};
 
 /// The text of the workspace's `openapi.json`, embedded at build time.
 pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
