@@ -4,7 +4,8 @@
 //! `--client-secret-file`, `-` for standard input), the environment or a
 //! profile.
 
-use crate::sources::{ConfigFileChoice, Resolved, SettingsError, Sources, read_secret, resolve};
+use crate::error::SettingsError;
+use crate::sources::{ConfigFileChoice, Resolved, Sources, read_secret, resolve};
 use std::path::PathBuf;
 
 /// Where to connect and how to authenticate, as flags. Each flag is the

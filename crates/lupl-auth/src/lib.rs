@@ -39,6 +39,7 @@ mod builder;
 mod cache;
 mod clock;
 mod config;
+mod error;
 mod limiter;
 mod middleware;
 /// The config file's profiles, as [`resolve`] reads them.
@@ -69,6 +70,7 @@ pub use builder::{Built, ClientBuilder};
 pub use cache::{CachedToken, TokenCache};
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use config::{ConfigError, Settings};
+pub use error::SettingsError;
 pub use limiter::{RateLimiter, Stopped};
 /// Requests per window, as `--rate-limit` and `LUPL_RATE_LIMIT` take it:
 /// the one quota type of the workspace, [`lupl_spec::Quota`].
@@ -83,5 +85,5 @@ pub use middleware::AuthMiddleware;
 pub use response_cache::ResponseCache;
 pub use retry::RetryPolicy;
 pub use secrecy::{ExposeSecret, SecretString};
-pub use sources::{ConfigFileChoice, Resolved, SettingsError, Sources, read_secret, resolve};
+pub use sources::{ConfigFileChoice, Resolved, Sources, read_secret, resolve};
 pub use tokens::{AccessToken, Credentials, TokenSource, refresh_margin};
