@@ -10,7 +10,7 @@ use crate::sandbox::{spawn_baseline, spawn_sandbox};
 use anyhow::bail;
 use lupl_api::reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use lupl_api::{Client, ClientState, Environment, Error};
-use lupl_auth::{ClientBuilder, Credentials, RateLimit, RetryPolicy};
+use lupl_auth::{ClientBuilder, Credentials, Quota, RetryPolicy};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -82,7 +82,7 @@ fn bare(base_url: &str, token: &str) -> anyhow::Result<Client> {
     Ok(Environment::custom(base_url)?.client_with(http, ClientState::default()))
 }
 
-fn full(base_url: &str, token: &str, limit: RateLimit, retries: u32) -> anyhow::Result<Client> {
+fn full(base_url: &str, token: &str, limit: Quota, retries: u32) -> anyhow::Result<Client> {
     Ok(ClientBuilder::new(
         Environment::custom(base_url)?,
         Credentials::Static(token.to_owned().into()),
@@ -107,7 +107,7 @@ pub async fn run(seconds: u64, quota_seconds: u64) -> anyhow::Result<()> {
     let full_client = full(
         &server.base_url,
         "tok-acme",
-        RateLimit::new(1_000_000_000, 1),
+        Quota::new(1_000_000_000, 1),
         3,
     )?;
     let (mut bare_rates, mut full_rates) = (Vec::new(), Vec::new());
@@ -152,7 +152,7 @@ pub async fn run(seconds: u64, quota_seconds: u64) -> anyhow::Result<()> {
     drop(server);
 
     let sandbox = spawn_sandbox(20, 1)?;
-    let client = full(&sandbox.base_url, "tok-acme", RateLimit::new(20, 1), 0)?;
+    let client = full(&sandbox.base_url, "tok-acme", Quota::new(20, 1), 0)?;
     let (ok, throttled, elapsed) = drive(&client, quota_seconds).await;
     let allowed = 20.0 * elapsed.as_secs_f64();
     println!();
@@ -176,7 +176,7 @@ pub async fn run(seconds: u64, quota_seconds: u64) -> anyhow::Result<()> {
 pub async fn profile(which: &str, url: &str, n: u64) -> anyhow::Result<()> {
     let client = match which {
         "bare" => bare(url, "tok-acme")?,
-        _ => full(url, "tok-acme", RateLimit::new(1_000_000_000, 1), 3)?,
+        _ => full(url, "tok-acme", Quota::new(1_000_000_000, 1), 3)?,
     };
     let pms: lupl_api::uuid::Uuid = PMS.parse()?;
     for _ in 0..n {

@@ -4,7 +4,7 @@
 
 use crate::load::{self, Until};
 use anyhow::{Context, bail};
-use lupl_model::{Fixture, RateLimit};
+use lupl_model::{Fixture, Quota};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -94,10 +94,7 @@ pub async fn serve_baseline() -> anyhow::Result<()> {
 pub async fn run(seconds: u64, requests: u64) -> anyhow::Result<()> {
     // A quota the load never reaches: this measures serving, not throttling.
     let mut fixture = Fixture::builtin();
-    fixture.rate_limit = RateLimit {
-        requests: u32::MAX,
-        per_seconds: 1,
-    };
+    fixture.rate_limit = Quota::new(u32::MAX, 1);
     let dir = std::env::temp_dir().join(format!("lupl-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let fixture_path = dir.join("fixture.json");
@@ -172,10 +169,7 @@ pub async fn run(seconds: u64, requests: u64) -> anyhow::Result<()> {
 /// `lupl-sandbox` with the built-in fixture at `requests` per `per_seconds`.
 pub fn spawn_sandbox(requests: u32, per_seconds: u32) -> anyhow::Result<Server> {
     let mut fixture = Fixture::builtin();
-    fixture.rate_limit = RateLimit {
-        requests,
-        per_seconds,
-    };
+    fixture.rate_limit = Quota::new(requests, u64::from(per_seconds));
     let dir = std::env::temp_dir().join(format!("lupl-bench-{}-{requests}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let fixture_path = dir.join("fixture.json");

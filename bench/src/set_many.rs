@@ -11,7 +11,7 @@ use crate::sandbox::sibling;
 use anyhow::{Context, bail};
 use lupl_model::http_server::{Handler, serve};
 use lupl_model::window::{SlidingWindow, retry_after_seconds};
-use lupl_model::{Fixture, Model, RateLimit};
+use lupl_model::{Fixture, Model, Quota};
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,10 +22,7 @@ const PMS: &str = "4efafdc0-2783-4af6-9cac-d2b2be27a080";
 
 /// The built-in fixture with ACME's configuration, `quota`, and `rows`
 /// more organizations for `tok-acme`.
-fn acme_with(
-    rows: usize,
-    quota: RateLimit,
-) -> anyhow::Result<(Fixture, Vec<lupl_api::uuid::Uuid>)> {
+fn acme_with(rows: usize, quota: Quota) -> anyhow::Result<(Fixture, Vec<lupl_api::uuid::Uuid>)> {
     let mut fixture = Fixture::builtin();
     fixture.providers[0].config = lupl_spec::Spec::workspace()
         .schema_example("ProviderConfiguration")
@@ -68,8 +65,8 @@ struct Run {
     stderr: String,
 }
 
-async fn one_run(rows: usize, quota: RateLimit, concurrency: u16) -> anyhow::Result<Run> {
-    let rate = format!("{}/{}", quota.requests, quota.per_seconds);
+async fn one_run(rows: usize, quota: Quota, concurrency: u16) -> anyhow::Result<Run> {
+    let rate = quota.to_string();
     one_run_at(rows, quota, concurrency, Some(&rate)).await
 }
 
@@ -77,7 +74,7 @@ async fn one_run(rows: usize, quota: RateLimit, concurrency: u16) -> anyhow::Res
 /// told `rate` (`None`: its default, Lupl's documented 1000/60).
 async fn one_run_at(
     rows: usize,
-    quota: RateLimit,
+    quota: Quota,
     concurrency: u16,
     rate: Option<&str>,
 ) -> anyhow::Result<Run> {
@@ -147,10 +144,7 @@ pub async fn learning(
     window: u32,
     concurrency: u16,
 ) -> anyhow::Result<()> {
-    let server = RateLimit {
-        requests: quota,
-        per_seconds: window,
-    };
+    let server = Quota::new(quota, u64::from(window));
     let told = format!("{quota}/{window}");
     let learned = one_run_at(rows, server, concurrency, None).await?;
     let baseline = one_run_at(rows, server, concurrency, Some(&told)).await?;
@@ -194,20 +188,9 @@ pub async fn run(rows: usize, per_second: u32, concurrency: u16) -> anyhow::Resu
     {
         bail!("lupl does not run");
     }
-    let policy = RateLimit {
-        requests: per_second,
-        per_seconds: 1,
-    };
+    let policy = Quota::new(per_second, 1);
     let throttled = one_run(rows, policy, concurrency).await?;
-    let free = one_run(
-        rows,
-        RateLimit {
-            requests: u32::MAX,
-            per_seconds: 1,
-        },
-        concurrency,
-    )
-    .await?;
+    let free = one_run(rows, Quota::new(u32::MAX, 1), concurrency).await?;
 
     // The policy's pace: N requests at `per_second`. A sliding window also
     // admits a first full window at once, so the strict lower bound is one
@@ -262,13 +245,7 @@ async fn changing_run(
     concurrency: u16,
     change: Change,
 ) -> anyhow::Result<(Run, f64, u64)> {
-    let (fixture, ids) = acme_with(
-        rows,
-        RateLimit {
-            requests: u32::MAX,
-            per_seconds: 1,
-        },
-    )?;
+    let (fixture, ids) = acme_with(rows, Quota::new(u32::MAX, 1))?;
     let other_token = fixture.users[1].token.clone();
     let model = Model::new(fixture);
     let at = rows / 2;

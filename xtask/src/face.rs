@@ -10,7 +10,7 @@
 //! tagged enum over the members' generated structs (`lupl_api::types`),
 //! which typify does not make.
 
-use crate::normalize::{Problem, Union, escape_pointer_token};
+use crate::normalize::{Problem, Union};
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -436,7 +436,7 @@ pub fn operations_face(file: &syn::File, spec: &OpenAPI) -> Result<TokenStream, 
     for op in operations(file) {
         if CLIENT_METHODS.contains(&op.method.to_string().as_str()) {
             let pointer = method_and_path(&op.docs)
-                .map(|(m, p)| format!("/paths/{}/{m}/operationId", escape_pointer_token(&p)))
+                .map(|(m, p)| format!("/paths/{}/{m}/operationId", lupl_spec::pointer::escape(&p)))
                 .unwrap_or_default();
             problems.push(Problem::new(
                 pointer,

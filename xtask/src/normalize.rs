@@ -41,11 +41,6 @@ impl Problem {
     }
 }
 
-/// Escapes one reference token of a JSON pointer (RFC 6901).
-pub fn escape_pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 /// Parses document text, first rewriting the JSON constructs that
 /// `openapiv3` would silently lose (see [`lift_ref_siblings`]) and those that
 /// would make typed round trips lossy (see [`untag_union_members`] and
@@ -167,7 +162,7 @@ pub fn discriminated_unions(doc: &Value) -> Result<Vec<Union>, Vec<Problem>> {
         else {
             continue;
         };
-        let pointer = format!("/components/schemas/{}", escape_pointer_token(name));
+        let pointer = format!("/components/schemas/{}", lupl_spec::pointer::escape(name));
         let Some(members) = schema.get("oneOf").and_then(Value::as_array) else {
             problems.push(Problem::new(
                 format!("{pointer}/discriminator"),
@@ -232,7 +227,7 @@ pub fn discriminated_unions(doc: &Value) -> Result<Vec<Union>, Vec<Problem>> {
             let own = 1 + in_mapping;
             if uses > own {
                 problems.push(Problem::new(
-                    format!("/components/schemas/{}", escape_pointer_token(member)),
+                    format!("/components/schemas/{}", lupl_spec::pointer::escape(member)),
                     format!(
                         "{member} is a member of the discriminated union {name} and is also used on its own; the union's members lose their `{property}` property to the union, so give the other use a schema of its own"
                     ),
@@ -304,7 +299,7 @@ fn discriminators_elsewhere(value: &Value, pointer: &str, problems: &mut Vec<Pro
             for (k, v) in map {
                 discriminators_elsewhere(
                     v,
-                    &format!("{pointer}/{}", escape_pointer_token(k)),
+                    &format!("{pointer}/{}", lupl_spec::pointer::escape(k)),
                     problems,
                 );
             }
@@ -330,7 +325,7 @@ pub fn untag_union_members(doc: &mut Value, unions: &[Union]) {
         for variant in &union.variants {
             let pointer = format!(
                 "/components/schemas/{}",
-                escape_pointer_token(&variant.schema)
+                lupl_spec::pointer::escape(&variant.schema)
             );
             let Some(Value::Object(schema)) = doc.pointer_mut(&pointer) else {
                 continue;
@@ -404,7 +399,7 @@ pub fn keep_what_the_server_stores(doc: &mut Value, pointer: &str) -> Vec<Proble
                 }
             }
             for (k, v) in map.iter_mut() {
-                let at = format!("{pointer}/{}", escape_pointer_token(k));
+                let at = format!("{pointer}/{}", lupl_spec::pointer::escape(k));
                 problems.extend(keep_what_the_server_stores(v, &at));
             }
         }
@@ -448,7 +443,7 @@ pub fn normalize(mut spec: OpenAPI) -> Result<OpenAPI, Vec<Problem>> {
     let components = spec.components.clone();
     let mut ids = BTreeSet::new();
     for (path, item) in spec.paths.paths.iter_mut() {
-        let path_ptr = format!("/paths/{}", escape_pointer_token(path));
+        let path_ptr = format!("/paths/{}", lupl_spec::pointer::escape(path));
         let item = match item {
             ReferenceOr::Item(item) => item,
             ReferenceOr::Reference { .. } => {

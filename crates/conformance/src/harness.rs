@@ -75,7 +75,7 @@ impl Harness {
 
     /// [`Harness::compare_with_model`] with a model whose quota is
     /// `quota` rather than the target's `--rate-limit`.
-    pub fn compare_with_model_quota(&mut self, quota: lupl_model::RateLimit) {
+    pub fn compare_with_model_quota(&mut self, quota: lupl_model::Quota) {
         let mirror = Mirror::with_quota(self.target(), &self.saved, quota);
         self.pipeline.set_mirror(mirror);
     }

@@ -10,7 +10,7 @@ use conformance::cli::{Args, FILE_ROLES, Sub};
 use conformance::progress::Progress;
 use conformance::record::Recorder;
 use conformance::{Harness, Options, Report, Target, report};
-use lupl_auth::RateLimit;
+use lupl_auth::Quota;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -50,15 +50,12 @@ fn main() -> ExitCode {
 
 /// The model's quota for the throttling phase: small, so the phase takes
 /// a couple of seconds.
-const THROTTLE_MODEL: RateLimit = RateLimit::new(10, 3);
+const THROTTLE_MODEL: Quota = Quota::new(10, 3);
 
 async fn throttle_model(recorder: Option<Arc<Recorder>>, seed: u64) -> anyhow::Result<Harness> {
     let mut fixture = lupl_model::Fixture::builtin();
-    fixture.rate_limit = lupl_model::RateLimit {
-        requests: THROTTLE_MODEL.requests,
-        per_seconds: THROTTLE_MODEL.per.as_secs() as u32,
-    };
-    let target = Target::model_with(fixture, RateLimit::new(1_000_000, 1)).await?;
+    fixture.rate_limit = THROTTLE_MODEL;
+    let target = Target::model_with(fixture, Quota::new(1_000_000, 1)).await?;
     Harness::with_recorder(target, recorder, seed).await
 }
 

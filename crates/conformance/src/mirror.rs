@@ -48,21 +48,14 @@ impl Mirror {
     /// configurations `saved` read from the target; the foreign ids belong
     /// to someone else; the target's quota.
     pub fn new(target: &Target, saved: &[(Resource, Value)]) -> Self {
-        let limit = target.limiter.limit();
-        let quota = lupl_model::RateLimit {
-            requests: limit.requests,
-            per_seconds: u32::try_from(limit.per.as_secs())
-                .unwrap_or(u32::MAX)
-                .max(1),
-        };
-        Self::with_quota(target, saved, quota)
+        Self::with_quota(target, saved, target.limiter.limit())
     }
 
     /// [`Mirror::new`] with another quota than the target's `--rate-limit`.
     pub fn with_quota(
         target: &Target,
         saved: &[(Resource, Value)],
-        quota: lupl_model::RateLimit,
+        quota: lupl_model::Quota,
     ) -> Self {
         let saved_of = |r: Resource| {
             saved

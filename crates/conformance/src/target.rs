@@ -3,7 +3,7 @@
 
 pub use conformance_core::tenants::Identity;
 use conformance_core::tenants::Tenants;
-use lupl_auth::{ClientBuilder, RateLimit, RateLimiter, SettingsArgs, SystemClock};
+use lupl_auth::{ClientBuilder, Quota, RateLimiter, SettingsArgs, SystemClock};
 use lupl_model::{Fixture, Sandbox};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -47,10 +47,12 @@ impl TargetArgs {
 
     /// The client-side quota the settings give (the throttling phase
     /// expects it).
-    pub fn rate_limit(&self) -> Result<RateLimit, String> {
+    pub fn rate_limit(&self) -> Result<Quota, String> {
         match &self.settings.rate_limit {
-            Some(text) => RateLimit::parse(text).map_err(|e| format!("--rate-limit {text:?}: {e}")),
-            None => Ok(RateLimit::default()),
+            Some(text) => text
+                .parse::<Quota>()
+                .map_err(|e| format!("--rate-limit {text:?}: {e}")),
+            None => Ok(Quota::default()),
         }
     }
 
@@ -128,17 +130,14 @@ impl Target {
     /// quota high enough that the throttle never interferes.
     pub async fn model() -> anyhow::Result<Self> {
         let mut fixture = Fixture::builtin();
-        fixture.rate_limit = lupl_model::RateLimit {
-            requests: 1_000_000,
-            per_seconds: 1,
-        };
-        Self::model_with(fixture, RateLimit::new(1_000_000, 1)).await
+        fixture.rate_limit = Quota::new(1_000_000, 1);
+        Self::model_with(fixture, Quota::new(1_000_000, 1)).await
     }
 
     /// A model with this fixture (its first two users, each owning one
     /// provider and managing one organization), paced by `limit`. One more
     /// provider is registered for the first user and never configured.
-    pub async fn model_with(mut fixture: Fixture, limit: RateLimit) -> anyhow::Result<Self> {
+    pub async fn model_with(mut fixture: Fixture, limit: Quota) -> anyhow::Result<Self> {
         let identities = Self::identities_of(&fixture);
         let unconfigured = Uuid::from_u128(0x5eed_0000_0000_4000_8000_0000_0000_0002);
         if let Some(owner) = fixture.users.first().map(|u| u.email.clone())
@@ -175,7 +174,7 @@ impl Target {
         identity: Identity,
         foreign_pms_id: Option<Uuid>,
         foreign_organization_id: Option<Uuid>,
-        limit: RateLimit,
+        limit: Quota,
     ) -> anyhow::Result<Self> {
         let base_url = lupl_api::parse_base_url(base_url)?
             .as_str()
@@ -201,7 +200,7 @@ impl Target {
     pub fn custom(
         base_url: &str,
         identities: Vec<Identity>,
-        limit: RateLimit,
+        limit: Quota,
         restore: bool,
     ) -> anyhow::Result<Self> {
         if identities.is_empty() {

@@ -22,13 +22,13 @@ use conformance_core::cases::{
 use conformance_core::checks::{Check, Finding};
 use conformance_core::clauses::{Clause, Polarity};
 use conformance_core::oracle::{self, CaseState, Planning};
-use lupl_auth::RateLimit;
+use lupl_auth::Quota;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
 impl Harness {
     /// Runs the throttling phase with the policy `quota`; blocking.
-    pub fn run_throttling(&self, quota: RateLimit, handle: &tokio::runtime::Handle) -> Report {
+    pub fn run_throttling(&self, quota: Quota, handle: &tokio::runtime::Handle) -> Report {
         let start = Instant::now();
         let requests = self.requests();
         let run = handle.block_on(run(self, quota));
@@ -233,7 +233,7 @@ fn oldest_counted(log: &[Sent], before: usize, quota: usize) -> Option<Sent> {
 }
 
 /// Runs the phase with the policy `quota` (the harness's `--rate-limit`).
-async fn run(harness: &Harness, quota: RateLimit) -> ThrottleRun {
+async fn run(harness: &Harness, quota: Quota) -> ThrottleRun {
     let mut out = ThrottleRun::default();
     let w = quota.per;
     let q = quota.requests as usize;

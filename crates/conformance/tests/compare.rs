@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use conformance::compare::{Aspect, Blame};
 use conformance::{Harness, Target};
-use lupl_auth::RateLimit;
+use lupl_auth::Quota;
 use std::sync::Arc;
 
 async fn harness(compare: impl FnOnce(&mut Harness)) -> (Harness, lupl_model::Sandbox) {
@@ -19,7 +19,7 @@ async fn harness(compare: impl FnOnce(&mut Harness)) -> (Harness, lupl_model::Sa
     let target = Target::custom(
         sandbox.base_url(),
         identities,
-        RateLimit::new(1_000_000, 1),
+        Quota::new(1_000_000, 1),
         false,
     )
     .expect("target");
@@ -55,13 +55,8 @@ async fn the_model_served_over_http_never_diverges_from_itself() {
 /// report shows both answers and the table.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_model_that_differs_from_a_correct_target_is_blamed() {
-    let (harness, sandbox) = harness(|h| {
-        h.compare_with_model_quota(lupl_model::RateLimit {
-            requests: 3,
-            per_seconds: 3600,
-        })
-    })
-    .await;
+    let (harness, sandbox) =
+        harness(|h| h.compare_with_model_quota(lupl_model::Quota::new(3, 3600))).await;
     let harness = Arc::new(harness);
     let options = quick(3);
     let handle = tokio::runtime::Handle::current();

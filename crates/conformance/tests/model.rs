@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use conformance::{Clause, Harness, Options, Target};
-use lupl_auth::RateLimit;
+use lupl_auth::Quota;
 use lupl_model::{Fixture, Model, ModelRequest, Sandbox};
 use serde_json::json;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ async fn run(target: Target, options: Options, throttle: bool) -> conformance::R
     let mut report = tokio::task::spawn_blocking(move || {
         let mut report = worker.run_blocking(&options, &handle);
         if throttle {
-            report.merge(worker.run_throttling(RateLimit::new(10, 3), &handle));
+            report.merge(worker.run_throttling(Quota::new(10, 3), &handle));
         }
         report
     })
@@ -42,18 +42,15 @@ async fn the_default_run_exercises_every_clause_and_the_model_holds_them_all() {
     };
     let mut report = run(Target::model().await.expect("model"), options, false).await;
     let mut throttled = Fixture::builtin();
-    throttled.rate_limit = lupl_model::RateLimit {
-        requests: 10,
-        per_seconds: 3,
-    };
-    let target = Target::model_with(throttled, RateLimit::new(1_000_000, 1))
+    throttled.rate_limit = lupl_model::Quota::new(10, 3);
+    let target = Target::model_with(throttled, Quota::new(1_000_000, 1))
         .await
         .expect("model");
     let harness = Arc::new(Harness::new(target).await.expect("harness"));
     let handle = tokio::runtime::Handle::current();
     let worker = harness.clone();
     report.merge(
-        tokio::task::spawn_blocking(move || worker.run_throttling(RateLimit::new(10, 3), &handle))
+        tokio::task::spawn_blocking(move || worker.run_throttling(Quota::new(10, 3), &handle))
             .await
             .expect("throttling"),
     );
@@ -115,7 +112,7 @@ async fn a_live_run_within_the_budget_exercises_every_clause_and_reports_nothing
         acme,
         Some(other.pms_id),
         Some(other.organization_id),
-        RateLimit::new(1_000_000, 1),
+        Quota::new(1_000_000, 1),
     )
     .expect("target");
     let report = run(target, options, false).await;

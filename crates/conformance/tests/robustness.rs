@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use conformance::outcome::RestoreOutcome;
 use conformance::{Clause, Harness, Options, Target};
-use lupl_auth::RateLimit;
+use lupl_auth::Quota;
 use lupl_model::{Model, ModelRequest, ModelResponse};
 use serde_json::json;
 use std::sync::Arc;
@@ -122,7 +122,7 @@ async fn a_target_that_always_throttles_is_given_up_on() {
     let target = Target::custom(
         sandbox.base_url(),
         Target::identities_of(&fixture()),
-        RateLimit::new(1_000_000, 1),
+        Quota::new(1_000_000, 1),
         false,
     )
     .expect("target");
@@ -137,7 +137,7 @@ async fn an_interrupted_run_is_not_a_pass() {
     let target = Target::custom(
         sandbox.base_url(),
         Target::identities_of(&fixture()),
-        RateLimit::new(1_000_000, 1),
+        Quota::new(1_000_000, 1),
         false,
     )
     .expect("target");

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use conformance::{Clause, Harness, Options, Target};
-use lupl_auth::RateLimit;
+use lupl_auth::Quota;
 use lupl_model::{Fixture, Model, ModelRequest, ModelResponse};
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
@@ -140,14 +140,14 @@ async fn throttling_against(mistake: Mistake) -> conformance::Report {
     let target = Target::custom(
         sandbox.base_url(),
         Target::identities_of(&fixture()),
-        RateLimit::new(1_000_000, 1),
+        Quota::new(1_000_000, 1),
         false,
     )
     .expect("target");
     let harness = Arc::new(Harness::new(target).await.expect("harness"));
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
-        harness.run_throttling(RateLimit::new(QUOTA as u32, WINDOW.as_secs()), &handle)
+        harness.run_throttling(Quota::new(QUOTA as u32, WINDOW.as_secs()), &handle)
     })
     .await
     .expect("run")
@@ -236,10 +236,7 @@ async fn a_correct_throttle_passes_and_every_throttling_clause_is_exercised() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_quota_is_waited_out_and_the_restore_works() {
     let mut fixture = Fixture::builtin();
-    fixture.rate_limit = lupl_model::RateLimit {
-        requests: 10,
-        per_seconds: 3,
-    };
+    fixture.rate_limit = lupl_model::Quota::new(10, 3);
     // Both tenants start configured, so the restore has work to do.
     let acme = lupl_spec::Spec::workspace()
         .schema_example("ProviderConfiguration")
@@ -257,7 +254,7 @@ async fn a_small_quota_is_waited_out_and_the_restore_works() {
     let target = Target::custom(
         sandbox.base_url(),
         Target::identities_of(&fixture),
-        RateLimit::default(),
+        Quota::default(),
         true,
     )
     .expect("target");
@@ -270,7 +267,7 @@ async fn a_small_quota_is_waited_out_and_the_restore_works() {
     };
     let mut report = tokio::task::spawn_blocking(move || {
         let mut report = worker.run_blocking(&options, &handle);
-        report.merge(worker.run_throttling(RateLimit::new(10, 3), &handle));
+        report.merge(worker.run_throttling(Quota::new(10, 3), &handle));
         report
     })
     .await

@@ -4,7 +4,8 @@
 //! `--client-secret-file`, `-` for standard input), the environment or a
 //! profile.
 
-use crate::sources::{ConfigFileChoice, Resolved, SettingsError, Sources, read_secret, resolve};
+use crate::error::SettingsError;
+use crate::sources::{ConfigFileChoice, Resolved, Sources, read_secret, resolve};
 use std::path::PathBuf;
 
 /// Where to connect and how to authenticate, as flags. Each flag is the
@@ -122,7 +123,7 @@ impl SettingsArgs {
     /// As [`SettingsArgs::resolve`], with another environment.
     ///
     /// ```
-    /// use lupl_auth::{RateLimit, SettingsArgs};
+    /// use lupl_auth::{Quota, SettingsArgs};
     ///
     /// let args = SettingsArgs { rate_limit: Some("100/1".into()), ..SettingsArgs::default() };
     /// let env = |name: &str| match name {
@@ -131,7 +132,7 @@ impl SettingsArgs {
     ///     _ => None, // no HOME: no config file either
     /// };
     /// let resolved = args.resolve_with(&env)?;
-    /// assert_eq!(resolved.rate_limit, RateLimit::new(100, 1), "the flag wins");
+    /// assert_eq!(resolved.rate_limit, Quota::new(100, 1), "the flag wins");
     /// # Ok::<(), lupl_auth::SettingsError>(())
     /// ```
     pub fn resolve_with(

@@ -4,12 +4,13 @@
 use crate::cache::TokenCache;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ConfigError, Settings};
-use crate::limiter::{RateLimit, RateLimiter};
+use crate::limiter::RateLimiter;
 use crate::middleware::AuthMiddleware;
 use crate::response_cache::ResponseCache;
 use crate::retry::RetryPolicy;
 use crate::tokens::{Credentials, TokenSource};
 use lupl_api::{Client, ClientState, Environment};
+use lupl_spec::Quota;
 use std::sync::Arc;
 
 /// Builds an authenticated, rate-limited client.
@@ -25,7 +26,7 @@ use std::sync::Arc;
 pub struct ClientBuilder {
     environment: Environment,
     credentials: Credentials,
-    rate_limit: RateLimit,
+    rate_limit: Quota,
     retry: RetryPolicy,
     cache: Option<TokenCache>,
     clock: Arc<dyn Clock>,
@@ -36,7 +37,7 @@ pub struct ClientBuilder {
 
 /// Who is told when the limiter learns a lower quota.
 #[derive(Clone)]
-struct LimitLearned(Arc<dyn Fn(RateLimit) + Send + Sync>);
+struct LimitLearned(Arc<dyn Fn(Quota) + Send + Sync>);
 
 impl std::fmt::Debug for LimitLearned {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,13 +49,13 @@ impl std::fmt::Debug for LimitLearned {
 ///
 /// ```
 /// use lupl_api::Environment;
-/// use lupl_auth::{ClientBuilder, Credentials, RateLimit, SecretString};
+/// use lupl_auth::{ClientBuilder, Credentials, Quota, SecretString};
 ///
 /// let environment = Environment::custom("http://127.0.0.1:8080")?;
 /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
 /// let built = ClientBuilder::new(environment, credentials).build_parts()?;
 /// assert_eq!(built.client.base_url(), "http://127.0.0.1:8080");
-/// assert_eq!(built.limiter.limit(), RateLimit::default());
+/// assert_eq!(built.limiter.limit(), Quota::default());
 /// assert!(!built.tokens.can_refresh(), "a static token");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -86,7 +87,7 @@ impl ClientBuilder {
         Self {
             environment,
             credentials,
-            rate_limit: RateLimit::default(),
+            rate_limit: Quota::default(),
             retry: RetryPolicy::default(),
             cache: None,
             clock: Arc::new(SystemClock),
@@ -127,7 +128,7 @@ impl ClientBuilder {
     /// .on_limit_learned(|limit| eprintln!("the API allows {limit}; pass --rate-limit {limit}"));
     /// # drop(builder);
     /// ```
-    pub fn on_limit_learned(mut self, f: impl Fn(RateLimit) + Send + Sync + 'static) -> Self {
+    pub fn on_limit_learned(mut self, f: impl Fn(Quota) + Send + Sync + 'static) -> Self {
         self.on_limit_learned = Some(LimitLearned(Arc::new(f)));
         self
     }
@@ -166,16 +167,16 @@ impl ClientBuilder {
     ///
     /// ```
     /// use lupl_api::Environment;
-    /// use lupl_auth::{ClientBuilder, Credentials, RateLimit, SecretString};
+    /// use lupl_auth::{ClientBuilder, Credentials, Quota, SecretString};
     ///
     /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
     /// let built = ClientBuilder::new(Environment::custom("http://127.0.0.1:8080")?, credentials)
-    ///     .rate_limit(RateLimit::parse("100/1")?)
+    ///     .rate_limit("100/1".parse()?)
     ///     .build_parts()?;
-    /// assert_eq!(built.limiter.limit(), RateLimit::new(100, 1));
+    /// assert_eq!(built.limiter.limit(), Quota::new(100, 1));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+    pub fn rate_limit(mut self, limit: Quota) -> Self {
         self.rate_limit = limit;
         self
     }

@@ -6,6 +6,24 @@ use crate::auth0::SecretIn;
 use crate::tokens::Credentials;
 use lupl_api::{Environment, STAGE_BASE_URL, parse_base_url};
 
+/// The credential variables, taken from one source as a group.
+///
+/// ```
+/// use lupl_auth::profile::CREDENTIAL_VARIABLES;
+///
+/// assert!(CREDENTIAL_VARIABLES.contains(&"LUPL_CLIENT_SECRET"));
+/// assert!(!CREDENTIAL_VARIABLES.contains(&"LUPL_BASE_URL"), "where to connect is not one");
+/// ```
+pub const CREDENTIAL_VARIABLES: [&str; 7] = [
+    "LUPL_TOKEN",
+    "LUPL_CLIENT_ID",
+    "LUPL_CLIENT_SECRET",
+    "LUPL_AUTH_DOMAIN",
+    "LUPL_TOKEN_URL",
+    "LUPL_AUDIENCE",
+    "LUPL_REFRESH_TOKEN",
+];
+
 /// Where to connect and how to authenticate.
 ///
 /// ```
@@ -103,11 +121,7 @@ impl ConfigError {
     /// assert!(!bad_env.unwrap_err().is_credentials());
     /// ```
     pub fn is_credentials(&self) -> bool {
-        let about = |v: &str| {
-            crate::profile::CREDENTIAL_VARIABLES
-                .iter()
-                .any(|c| v.starts_with(c))
-        };
+        let about = |v: &str| CREDENTIAL_VARIABLES.iter().any(|c| v.starts_with(c));
         match self {
             ConfigError::Missing { variable, .. } | ConfigError::Invalid { variable, .. } => {
                 about(variable)

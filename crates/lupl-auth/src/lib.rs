@@ -15,7 +15,8 @@
 //! - [`TokenSource`]: client credentials or refresh tokens against Auth0
 //!   (or a static token), reused until shortly before expiry, one refresh in
 //!   flight, refresh-token rotation, an optional on-disk [`TokenCache`].
-//! - [`RateLimiter`]: the documented 1000 calls per minute (configurable),
+//! - [`RateLimiter`]: the documented 1000 calls per minute ([`Quota`],
+//!   configurable),
 //!   shared by every clone of a client, waiting rather than failing; a 429
 //!   pauses every request of the client for its `Retry-After`.
 //! - [`ResponseCache`] (opt in): GET answers kept for a TTL, per identity,
@@ -38,6 +39,7 @@ mod builder;
 mod cache;
 mod clock;
 mod config;
+mod error;
 mod limiter;
 mod middleware;
 /// The config file's profiles, as [`resolve`] reads them.
@@ -68,10 +70,20 @@ pub use builder::{Built, ClientBuilder};
 pub use cache::{CachedToken, TokenCache};
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use config::{ConfigError, Settings};
-pub use limiter::{RateLimit, RateLimiter, Stopped};
+pub use error::SettingsError;
+pub use limiter::{RateLimiter, Stopped};
+/// Requests per window, as `--rate-limit` and `LUPL_RATE_LIMIT` take it:
+/// the one quota type of the workspace, [`lupl_spec::Quota`].
+///
+/// ```
+/// let limit: lupl_auth::Quota = "100/1".parse()?;
+/// assert_eq!(limit, lupl_spec::Quota::new(100, 1));
+/// # Ok::<(), lupl_auth::QuotaError>(())
+/// ```
+pub use lupl_spec::{Quota, QuotaError};
 pub use middleware::AuthMiddleware;
 pub use response_cache::ResponseCache;
 pub use retry::RetryPolicy;
 pub use secrecy::{ExposeSecret, SecretString};
-pub use sources::{ConfigFileChoice, Resolved, SettingsError, Sources, read_secret, resolve};
+pub use sources::{ConfigFileChoice, Resolved, Sources, read_secret, resolve};
 pub use tokens::{AccessToken, Credentials, TokenSource, refresh_margin};

@@ -60,7 +60,7 @@ impl AuthMiddleware {
     ///
     /// ```
     /// use lupl_api::{ClientState, Environment};
-    /// use lupl_auth::{AuthMiddleware, Credentials, RateLimit, RateLimiter, RetryPolicy};
+    /// use lupl_auth::{AuthMiddleware, Credentials, Quota, RateLimiter, RetryPolicy};
     /// use lupl_auth::{SecretString, SystemClock, TokenSource};
     /// use std::sync::Arc;
     ///
@@ -68,7 +68,7 @@ impl AuthMiddleware {
     /// let http = Environment::http_client()?;
     /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
     /// let tokens = Arc::new(TokenSource::new(credentials, http.clone(), clock.clone(), None));
-    /// let limiter = Arc::new(RateLimiter::new(RateLimit::default(), clock.clone()));
+    /// let limiter = Arc::new(RateLimiter::new(Quota::default(), clock.clone()));
     /// let retry = RetryPolicy::default();
     /// let middleware = AuthMiddleware::new(environment.clone(), tokens, limiter, retry, clock);
     /// let state = ClientState::with_middleware(Arc::new(middleware));
@@ -95,7 +95,7 @@ impl AuthMiddleware {
     /// Answers GETs from `cache` while fresh, and keeps their 200s in it.
     ///
     /// ```
-    /// use lupl_auth::{AuthMiddleware, Credentials, RateLimit, RateLimiter, ResponseCache};
+    /// use lupl_auth::{AuthMiddleware, Credentials, Quota, RateLimiter, ResponseCache};
     /// use lupl_auth::{RetryPolicy, SecretString, SystemClock, TokenSource};
     /// use std::{sync::Arc, time::Duration};
     /// let environment = lupl_api::Environment::custom("http://127.0.0.1:8080")?;
@@ -106,7 +106,7 @@ impl AuthMiddleware {
     ///     clock.clone(),
     ///     None,
     /// ));
-    /// let limiter = Arc::new(RateLimiter::new(RateLimit::default(), clock.clone()));
+    /// let limiter = Arc::new(RateLimiter::new(Quota::default(), clock.clone()));
     /// let middleware = AuthMiddleware::new(environment, tokens, limiter, RetryPolicy::default(), clock)
     ///     .with_cache(ResponseCache::new(Duration::from_secs(30), 64));
     /// # drop(middleware);

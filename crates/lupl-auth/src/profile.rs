@@ -22,29 +22,21 @@
 //! sources that sets any of them, so a token given on the command line or in
 //! the environment never mixes with a client secret from the file.
 
-use crate::sources::SettingsError;
+use crate::error::SettingsError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// The credential variables, taken from one source as a group.
+/// The credential variables, taken from one source as a group (defined
+/// with the settings they name).
 ///
 /// ```
 /// use lupl_auth::profile::CREDENTIAL_VARIABLES;
 ///
-/// assert!(CREDENTIAL_VARIABLES.contains(&"LUPL_CLIENT_SECRET"));
-/// assert!(!CREDENTIAL_VARIABLES.contains(&"LUPL_BASE_URL"), "where to connect is not one");
+/// assert!(CREDENTIAL_VARIABLES.contains(&"LUPL_TOKEN"));
 /// ```
-pub const CREDENTIAL_VARIABLES: [&str; 7] = [
-    "LUPL_TOKEN",
-    "LUPL_CLIENT_ID",
-    "LUPL_CLIENT_SECRET",
-    "LUPL_AUTH_DOMAIN",
-    "LUPL_TOKEN_URL",
-    "LUPL_AUDIENCE",
-    "LUPL_REFRESH_TOKEN",
-];
+pub use crate::config::CREDENTIAL_VARIABLES;
 
 /// The whole file.
 ///

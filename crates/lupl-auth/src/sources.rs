@@ -5,9 +5,10 @@
 //! [`resolve`], so a variable, a flag or a profile means the same
 //! everywhere, and every error names the setting the way the user set it.
 
-use crate::config::{self, ConfigError, Settings};
-use crate::limiter::RateLimit;
-use crate::profile::{self, CREDENTIAL_VARIABLES};
+use crate::config::{self, CREDENTIAL_VARIABLES, ConfigError, Settings};
+use crate::error::SettingsError;
+use crate::profile;
+use lupl_spec::Quota;
 use std::path::{Path, PathBuf};
 
 /// Which config file to read.
@@ -42,7 +43,7 @@ pub enum ConfigFileChoice {
 /// Where settings come from, in precedence order.
 ///
 /// ```
-/// use lupl_auth::{ConfigFileChoice, RateLimit, Sources, resolve};
+/// use lupl_auth::{ConfigFileChoice, Quota, Sources, resolve};
 ///
 /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-sources", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
@@ -59,7 +60,7 @@ pub enum ConfigFileChoice {
 /// };
 /// let resolved = resolve(&sources)?;
 /// assert_eq!(resolved.settings.environment.base_url(), "http://127.0.0.1:8080"); // profile
-/// assert_eq!(resolved.rate_limit, RateLimit::new(50, 1)); // the environment wins
+/// assert_eq!(resolved.rate_limit, Quota::new(50, 1)); // the environment wins
 /// std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -93,7 +94,7 @@ impl std::fmt::Debug for Sources<'_> {
 ///
 /// ```
 /// use lupl_api::Environment;
-/// use lupl_auth::{ClientBuilder, ConfigFileChoice, RateLimit, Sources, resolve};
+/// use lupl_auth::{ClientBuilder, ConfigFileChoice, Quota, Sources, resolve};
 ///
 /// let env = |name: &str| (name == "LUPL_TOKEN").then(|| "tok-acme".to_owned());
 /// let none = ConfigFileChoice::None;
@@ -101,7 +102,7 @@ impl std::fmt::Debug for Sources<'_> {
 /// let resolved = resolve(&sources)?;
 /// assert_eq!(resolved.settings.environment, Environment::Stage);
 /// assert!(!resolved.explicit_environment, "Stage by default");
-/// assert_eq!(resolved.rate_limit, RateLimit::default());
+/// assert_eq!(resolved.rate_limit, Quota::default());
 /// let builder = ClientBuilder::from_settings(resolved.settings).rate_limit(resolved.rate_limit);
 /// # Ok::<(), lupl_auth::SettingsError>(())
 /// ```
@@ -110,132 +111,10 @@ pub struct Resolved {
     /// Where to connect and how to authenticate.
     pub settings: Settings,
     /// The client-side quota.
-    pub rate_limit: RateLimit,
+    pub rate_limit: Quota,
     /// Whether a setting named the environment (an environment or a base
     /// URL); without one, Stage is the default.
     pub explicit_environment: bool,
-}
-
-/// Why settings cannot be settled. Each names the setting or file and
-/// says what to do.
-///
-/// ```
-/// use lupl_auth::{ConfigFileChoice, SettingsError, Sources, resolve};
-///
-/// let env = |name: &str| match name {
-///     "LUPL_TOKEN" => Some("tok-acme".to_owned()),
-///     "LUPL_RATE_LIMIT" => Some("fast".to_owned()),
-///     _ => None,
-/// };
-/// let none = ConfigFileChoice::None;
-/// let sources = Sources { flags: vec![], env: &env, config: none, profile: None, cli: false };
-/// let error = resolve(&sources).unwrap_err();
-/// assert!(matches!(
-///     &error,
-///     SettingsError::RateLimit { setting, .. } if setting == "LUPL_RATE_LIMIT"
-/// ));
-/// let message = r#"LUPL_RATE_LIMIT "fast": expected CALLS/SECONDS, e.g. 1000/60"#;
-/// assert_eq!(error.to_string(), message);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SettingsError {
-    /// A missing, contradictory or invalid setting.
-    #[error("{error}")]
-    Config {
-        /// The error, naming the setting as the user set it.
-        error: ConfigError,
-        /// Whether it is about credentials rather than where to connect.
-        credentials: bool,
-    },
-    /// A file (config file, secret file) could not be read.
-    #[error("cannot read {path}: {reason}", path = path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// What the OS said.
-        reason: String,
-    },
-    /// The config file is not the format.
-    #[error("{path}:{line}: {message}", path = path.display())]
-    ConfigFile {
-        /// The file.
-        path: PathBuf,
-        /// The line (1-based).
-        line: usize,
-        /// What is wrong.
-        message: String,
-    },
-    /// A file holding secrets that others may read.
-    #[error("{path} holds secrets but others can read it; run `chmod 600 {path}`", path = path.display())]
-    Exposed {
-        /// The file.
-        path: PathBuf,
-    },
-    /// A secret file with nothing in it.
-    #[error("{path} is empty; it should hold {what}", path = path.display())]
-    EmptySecret {
-        /// The file.
-        path: PathBuf,
-        /// What it should hold.
-        what: &'static str,
-    },
-    /// A profile the config file does not have.
-    #[error("no profile {name:?} in the config file (it has: {})", if known.is_empty() { "none".to_owned() } else { known.join(", ") })]
-    UnknownProfile {
-        /// The name asked for.
-        name: String,
-        /// The profiles the file has.
-        known: Vec<String>,
-    },
-    /// A rate limit that cannot be used.
-    #[error("{setting} {text:?}: {reason}")]
-    RateLimit {
-        /// The setting, as the user set it.
-        setting: String,
-        /// The value.
-        text: String,
-        /// Why.
-        reason: String,
-    },
-}
-
-impl From<SettingsError> for lupl_api::Error {
-    /// The settings' error as the
-    /// [`Configuration`](lupl_api::Error::Configuration) variant's source.
-    ///
-    /// ```
-    /// let err = lupl_api::Error::from(lupl_auth::SettingsError::Exposed {
-    ///     path: "/home/me/.config/lupl/secret".into(),
-    /// });
-    /// assert!(matches!(err, lupl_api::Error::Configuration(_)));
-    /// ```
-    fn from(e: SettingsError) -> Self {
-        lupl_api::Error::Configuration(Box::new(e))
-    }
-}
-
-impl SettingsError {
-    /// Whether the error is about credentials (missing, contradictory, or
-    /// kept where others can read them) rather than about where to connect
-    /// or how the command was written.
-    ///
-    /// ```
-    /// use lupl_auth::{ConfigFileChoice, Sources, resolve};
-    ///
-    /// let env = |_: &str| -> Option<String> { None };
-    /// let none = ConfigFileChoice::None;
-    /// let sources = Sources { flags: vec![], env: &env, config: none, profile: None, cli: true };
-    /// let error = resolve(&sources).unwrap_err();
-    /// assert!(error.is_credentials());
-    /// assert!(error.to_string().starts_with("--client-id (or LUPL_CLIENT_ID) is not set"));
-    /// ```
-    pub fn is_credentials(&self) -> bool {
-        match self {
-            SettingsError::Config { credentials, .. } => *credentials,
-            SettingsError::Exposed { .. } | SettingsError::EmptySecret { .. } => true,
-            _ => false,
-        }
-    }
 }
 
 /// Where a setting was found.
@@ -351,12 +230,14 @@ pub fn resolve(sources: &Sources) -> Result<Resolved, SettingsError> {
         }
     };
     let rate_limit = match lookup("LUPL_RATE_LIMIT") {
-        Some(text) => RateLimit::parse(&text).map_err(|reason| SettingsError::RateLimit {
-            setting: name_of("LUPL_RATE_LIMIT"),
-            text,
-            reason,
-        })?,
-        None => RateLimit::default(),
+        Some(text) => text
+            .parse::<Quota>()
+            .map_err(|reason| SettingsError::RateLimit {
+                setting: name_of("LUPL_RATE_LIMIT"),
+                text,
+                reason,
+            })?,
+        None => Quota::default(),
     };
     let to_error = |e: ConfigError| {
         let credentials = e.is_credentials();

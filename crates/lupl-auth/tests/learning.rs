@@ -3,7 +3,7 @@
 //! one client sending as fast as its limiter lets it, each answer taking
 //! 20 ms. Deterministic: the same numbers every run.
 
-use lupl_auth::{Clock, ManualClock, RateLimit, RateLimiter};
+use lupl_auth::{Clock, ManualClock, Quota, RateLimiter};
 use lupl_model::window::{SlidingWindow, retry_after_seconds};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ struct Outcome {
     elapsed: Duration,
     refused: usize,
     refused_after_change: usize,
-    told: Vec<RateLimit>,
+    told: Vec<Quota>,
 }
 
 /// `rows` writes; the server's quota is `quota(stored)` per `window` s;
@@ -52,7 +52,7 @@ async fn simulate_saying(
     let clock = Arc::new(ManualClock::auto());
     let told = Arc::new(Mutex::new(Vec::new()));
     let seen = told.clone();
-    let limiter = RateLimiter::new(RateLimit::new(1000, 60), clock.clone())
+    let limiter = RateLimiter::new(Quota::new(1000, 60), clock.clone())
         .on_learned(move |l| seen.lock().expect("lock").push(l));
     let mut server = Server(SlidingWindow::new(Duration::from_secs(window)));
     let start = clock.now();
@@ -110,7 +110,7 @@ fn report(name: &str, o: &Outcome, ideal: f64) -> f64 {
 
 /// Every limit told worked: no window at it draws a 429 from the server
 /// that was in force when it was told.
-fn advice_worked(told: &[RateLimit], allowed: &[(usize, u64)]) {
+fn advice_worked(told: &[Quota], allowed: &[(usize, u64)]) {
     for t in told {
         assert!(
             allowed

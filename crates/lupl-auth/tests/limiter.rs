@@ -2,7 +2,7 @@
 //! small quota, sending as fast as the limiter allows never draws a 429.
 
 use lupl_api::Environment;
-use lupl_auth::{ClientBuilder, Credentials, RateLimit, RateLimiter, RetryPolicy};
+use lupl_auth::{ClientBuilder, Credentials, Quota, RateLimiter, RetryPolicy};
 use lupl_model::{Fixture, Sandbox};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,16 +10,13 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_429_from_the_model_at_20_per_second() {
     let mut fixture = Fixture::builtin();
-    fixture.rate_limit = lupl_model::RateLimit {
-        requests: 20,
-        per_seconds: 1,
-    };
+    fixture.rate_limit = Quota::new(20, 1);
     let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");
     let client = ClientBuilder::new(
         Environment::custom(sandbox.base_url()).expect("env"),
         Credentials::Static("tok-acme".to_owned().into()),
     )
-    .rate_limit(RateLimit::new(20, 1))
+    .rate_limit(Quota::new(20, 1))
     // No retries: a 429 would surface as an error.
     .retry(RetryPolicy {
         max_retries: 0,
@@ -48,15 +45,15 @@ async fn no_429_from_the_model_at_20_per_second() {
 
 #[test]
 fn the_limits_arithmetic() {
-    let documented = RateLimit::default();
+    let documented = Quota::default();
     assert_eq!((documented.requests, documented.per.as_secs()), (1000, 60));
     assert_eq!(documented.burst(), 10);
-    assert_eq!(RateLimit::new(20, 1).burst(), 2);
-    assert_eq!(RateLimit::new(1, 1).burst(), 1);
-    assert_eq!(RateLimit::parse("100/1"), Ok(RateLimit::new(100, 1)));
-    assert!(RateLimit::parse("0/60").is_err());
-    assert!(RateLimit::parse("1000").is_err());
-    assert!(RateLimit::parse("a/b").is_err());
+    assert_eq!(Quota::new(20, 1).burst(), 2);
+    assert_eq!(Quota::new(1, 1).burst(), 1);
+    assert_eq!("100/1".parse(), Ok(Quota::new(100, 1)));
+    assert!("0/60".parse::<Quota>().is_err());
+    assert!("1000".parse::<Quota>().is_err());
+    assert!("a/b".parse::<Quota>().is_err());
 }
 
 #[tokio::test]
@@ -64,7 +61,7 @@ async fn the_window_log_never_admits_more_than_the_quota() {
     // Virtual time: whatever the GCRA allows, no `per + margin` window
     // holds more than `requests` admissions.
     let clock = Arc::new(lupl_auth::ManualClock::auto());
-    let limit = RateLimit::new(50, 1);
+    let limit = Quota::new(50, 1);
     let limiter = RateLimiter::new(limit, clock.clone());
     let mut admitted = Vec::new();
     for _ in 0..500 {
@@ -84,13 +81,13 @@ async fn the_window_log_never_admits_more_than_the_quota() {
     assert!(total < span * 11, "{total:?}");
 }
 
-/// Limits at the edges of `RateLimit::new` (whose fields are public, so
+/// Limits at the edges of `Quota::new` (whose fields are public, so
 /// `parse`'s checks do not guard them): 0 requests is read as 1, not as no
 /// limit; a rate above 10^9 per second is not slowed to 1 per second.
 #[tokio::test]
 async fn zero_requests_is_one_and_a_huge_rate_is_not_throttled() {
     let clock = Arc::new(lupl_auth::ManualClock::auto());
-    let zero = RateLimiter::new(RateLimit::new(0, 1), clock.clone());
+    let zero = RateLimiter::new(Quota::new(0, 1), clock.clone());
     assert_eq!(zero.limit().requests, 1);
     let start = lupl_auth::Clock::now(&*clock);
     zero.acquire().await;
@@ -98,7 +95,7 @@ async fn zero_requests_is_one_and_a_huge_rate_is_not_throttled() {
     let waited = lupl_auth::Clock::now(&*clock).duration_since(start);
     assert!(waited >= Duration::from_secs(1), "waited {waited:?}");
 
-    let huge = RateLimiter::new(RateLimit::new(u32::MAX, 1), clock.clone());
+    let huge = RateLimiter::new(Quota::new(u32::MAX, 1), clock.clone());
     let start = lupl_auth::Clock::now(&*clock);
     for _ in 0..1000 {
         huge.acquire().await;
@@ -117,10 +114,7 @@ async fn a_lower_server_quota_is_learned_from_its_429s() {
     use lupl_model::http_server::Handler;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let mut fixture = Fixture::builtin();
-    fixture.rate_limit = lupl_model::RateLimit {
-        requests: 10,
-        per_seconds: 2,
-    };
+    fixture.rate_limit = Quota::new(10, 2);
     let throttled = Arc::new(AtomicUsize::new(0));
     let counted = throttled.clone();
     let sandbox = Sandbox::start_with_handler(fixture, move |model| -> Handler {
@@ -175,7 +169,7 @@ async fn a_burst_answered_out_of_order_is_settled_from_all_its_answers() {
     let clock = Arc::new(ManualClock::auto());
     let told = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = told.clone();
-    let limiter = RateLimiter::new(RateLimit::new(1000, 60), clock.clone())
+    let limiter = RateLimiter::new(Quota::new(1000, 60), clock.clone())
         .on_learned(move |l| seen.lock().expect("lock").push(l));
     let mut sent = Vec::new();
     for _ in 0..8 {
@@ -185,7 +179,7 @@ async fn a_burst_answered_out_of_order_is_settled_from_all_its_answers() {
     }
     let second = Duration::from_secs(1);
     let provisional = limiter.learn(second, sent[3]).expect("a first estimate");
-    assert_eq!(provisional, RateLimit::new(3, 1), "by send order alone");
+    assert_eq!(provisional, Quota::new(3, 1), "by send order alone");
     for refused in &sent[5..] {
         assert_eq!(limiter.learn(second, *refused), None, "the same burst");
     }
@@ -193,13 +187,13 @@ async fn a_burst_answered_out_of_order_is_settled_from_all_its_answers() {
     limiter.pause_for(second);
     limiter.acquire().await;
     limiter.acquire().await;
-    assert_eq!(limiter.limit(), RateLimit::new(4, 1));
+    assert_eq!(limiter.limit(), Quota::new(4, 1));
     assert!(told.lock().expect("lock").is_empty(), "told once it worked");
     // A whole window at that pace without a 429: it worked, and is told.
     for _ in 0..8 {
         limiter.acquire().await;
     }
-    assert_eq!(*told.lock().expect("lock"), vec![RateLimit::new(4, 1)]);
+    assert_eq!(*told.lock().expect("lock"), vec![Quota::new(4, 1)]);
 }
 
 /// A server's `Retry-After` of u64::MAX seconds: the pause is capped, the
@@ -235,7 +229,7 @@ async fn a_huge_retry_after_is_capped_and_panics_nothing() {
         assert!(matches!(answer, Ok(None)), "{answer:?}");
     }
     // Straight to the limiter too: the largest wait there is.
-    let limiter = RateLimiter::new(RateLimit::new(10, 1), Arc::new(ManualClock::auto()));
+    let limiter = RateLimiter::new(Quota::new(10, 1), Arc::new(ManualClock::auto()));
     for _ in 0..3 {
         limiter.acquire().await;
     }

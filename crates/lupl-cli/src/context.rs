@@ -84,10 +84,7 @@ impl Context {
             // run reads the provider once, and each row at most once to
             // check it), so it would only cost every write its bookkeeping.
             .on_limit_learned(move |learned| {
-                let flag = lupl_auth::RateLimit {
-                    per: std::time::Duration::from_secs(learned.per.as_secs_f64().ceil() as u64),
-                    ..learned
-                };
+                let flag = learned.whole_seconds();
                 eprintln!(
                     "lupl: warning: the API allows about {learned} (requests/seconds), fewer than --rate-limit {configured}; that pace worked for a whole window and is kept (pass --rate-limit {flag} to start there)"
                 );

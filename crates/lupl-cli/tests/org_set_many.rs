@@ -213,10 +213,7 @@ async fn set_many_stops_at_refused_credentials_and_resumes_with_good_ones() {
 async fn set_many_learns_a_lower_server_quota_and_says_so_once() {
     let mut fixture = lupl_model::Fixture::builtin();
     fixture.providers[0].config = acme();
-    fixture.rate_limit = lupl_model::RateLimit {
-        requests: 4,
-        per_seconds: 1,
-    };
+    fixture.rate_limit = lupl_model::Quota::new(4, 1);
     let ids = fixture.add_organizations("tok-acme", 10);
     let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");
     let text: String = ids

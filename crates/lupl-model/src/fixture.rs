@@ -3,6 +3,7 @@
 //! with optional configurations, and the rate limit. The `--state` file of
 //! the sandbox uses the same format.
 
+use lupl_spec::Quota;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -24,9 +25,9 @@ pub struct Fixture {
     pub providers: Vec<Provider>,
     /// Customer organizations.
     pub organizations: Vec<Organization>,
-    /// The per-token quota.
-    #[serde(default)]
-    pub rate_limit: RateLimit,
+    /// The per-token quota (`{"requests": N, "perSeconds": S}`).
+    #[serde(default, with = "quota_json")]
+    pub rate_limit: Quota,
 }
 
 /// A user, known by bearer token.
@@ -66,55 +67,40 @@ pub struct Organization {
     pub config: Value,
 }
 
-/// A sliding-window quota per token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RateLimit {
-    /// Requests allowed in any window.
-    pub requests: u32,
-    /// The window, in seconds.
-    pub per_seconds: u32,
-}
+/// The fixture's JSON form of its [`Quota`]: `{"requests": N,
+/// "perSeconds": S}`. A window that is not whole seconds, or longer than
+/// `u32::MAX` seconds, is a serialization error (never rounded).
+mod quota_json {
+    use lupl_spec::Quota;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-impl RateLimit {
-    /// Parses `N/SECONDS` (N from 1 to 4294967295, SECONDS from 1 to
-    /// 86400), e.g. `1000/60`.
-    ///
-    /// ```
-    /// let limit = lupl_model::RateLimit::parse("20/5")?;
-    /// assert_eq!((limit.requests, limit.per_seconds), (20, 5));
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let (n, secs) = text
-            .split_once('/')
-            .ok_or_else(|| format!("{text:?}: expected N/SECONDS, e.g. 1000/60"))?;
-        let requests = n
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("{text:?}: N must be a whole number from 1 to {}", u32::MAX))?;
-        let per_seconds = secs
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|s| (1..=86_400).contains(s))
-            .ok_or_else(|| format!("{text:?}: SECONDS must be a whole number from 1 to 86400"))?;
-        Ok(Self {
-            requests,
-            per_seconds,
-        })
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Json {
+        requests: u32,
+        per_seconds: u32,
     }
-}
 
-impl Default for RateLimit {
-    /// The documented policy: 1000 calls per minute.
-    fn default() -> Self {
-        Self {
-            requests: 1000,
-            per_seconds: 60,
+    pub(super) fn serialize<S: Serializer>(quota: &Quota, s: S) -> Result<S::Ok, S::Error> {
+        let per_seconds = u32::try_from(quota.per.as_secs())
+            .ok()
+            .filter(|_| quota.per.subsec_nanos() == 0)
+            .ok_or_else(|| {
+                serde::ser::Error::custom(format!(
+                    "rateLimit {quota}: perSeconds must be a whole number of seconds up to {}",
+                    u32::MAX
+                ))
+            })?;
+        Json {
+            requests: quota.requests,
+            per_seconds,
         }
+        .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Quota, D::Error> {
+        let json = Json::deserialize(d)?;
+        Ok(Quota::new(json.requests, u64::from(json.per_seconds)))
     }
 }
 
@@ -204,7 +190,7 @@ impl Fixture {
                         "fields": {"apiKey": "k-123"}}),
                 },
             ],
-            rate_limit: RateLimit::default(),
+            rate_limit: Quota::default(),
         }
     }
 
@@ -306,7 +292,7 @@ impl Fixture {
         for o in &self.organizations {
             check_organization_config(o.organization_id, &o.config).map_err(invalid)?;
         }
-        if self.rate_limit.requests == 0 || self.rate_limit.per_seconds == 0 {
+        if self.rate_limit.requests == 0 || self.rate_limit.per.is_zero() {
             return Err(invalid(
                 "rateLimit: requests and perSeconds must be positive".into(),
             ));

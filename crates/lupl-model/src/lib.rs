@@ -22,7 +22,16 @@ pub mod run;
 mod sandbox;
 pub mod window;
 
-pub use fixture::{Fixture, FixtureError, RateLimit};
+pub use fixture::{Fixture, FixtureError};
+/// The per-token quota of a [`Fixture`] and of `--quota`: the one quota
+/// type of the workspace, [`lupl_spec::Quota`].
+///
+/// ```
+/// let quota: lupl_model::Quota = "20/5".parse()?;
+/// assert_eq!(quota, lupl_spec::Quota::new(20, 5));
+/// # Ok::<(), lupl_model::QuotaError>(())
+/// ```
+pub use lupl_spec::{Quota, QuotaError};
 pub use model::{
     Change, JSON, MAX_BODY_BYTES, MAX_ERROR_KEYS, Model, ModelRequest, ModelResponse, PROBLEM_JSON,
     WriteHook,

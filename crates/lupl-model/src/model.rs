@@ -2,8 +2,9 @@
 //! out, that answers as CONTRACT.md says the API does.
 
 use crate::binding;
-use crate::fixture::{Fixture, Organization, Provider, RateLimit};
+use crate::fixture::{Fixture, Organization, Provider};
 use crate::rules::{self, Errors};
+use lupl_spec::Quota;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -140,7 +141,7 @@ struct State {
 /// read never sees half of a write.
 pub struct Model {
     state: Mutex<State>,
-    rate_limit: RateLimit,
+    rate_limit: Quota,
     on_write: Option<WriteHook>,
 }
 
@@ -454,7 +455,7 @@ impl Model {
     /// Counts the request against the token's window, or says how long
     /// until the oldest counted request leaves it.
     fn throttle(&self, state: &mut State, token: &str, now: Instant) -> Option<Duration> {
-        let window = Duration::from_secs(u64::from(self.rate_limit.per_seconds));
+        let window = self.rate_limit.per;
         state
             .windows
             .entry(token.to_owned())

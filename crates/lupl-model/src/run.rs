@@ -1,7 +1,7 @@
 //! The sandbox as a program: its flags (shared by `lupl-sandbox` and
 //! `lupl sandbox`), state file, fixture, listener, banner.
 
-use crate::{Fixture, FixtureError, Model, RateLimit, SandboxInfo, StateFile, http_server};
+use crate::{Fixture, FixtureError, Model, Quota, SandboxInfo, StateFile, http_server};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,8 +27,8 @@ pub struct SandboxArgs {
     pub organizations: u32,
     /// The per-token quota, N/SECONDS, instead of the fixture's (Lupl's
     /// 1000/60 by default).
-    #[arg(long, value_name = "N/SECONDS", value_parser = RateLimit::parse)]
-    pub quota: Option<RateLimit>,
+    #[arg(long, value_name = "N/SECONDS")]
+    pub quota: Option<Quota>,
 }
 
 /// Every path flag of the sandbox and what it is to a run, for

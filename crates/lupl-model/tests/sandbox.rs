@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use lupl_model::{Fixture, Model, RateLimit, Sandbox};
+use lupl_model::{Fixture, Model, Quota, Sandbox};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
@@ -226,10 +226,7 @@ async fn concurrent_writers_and_readers_never_see_a_mix() {
 #[test]
 fn the_throttle_never_lets_more_than_its_quota_through_under_contention() {
     let mut fixture = Fixture::builtin();
-    fixture.rate_limit = RateLimit {
-        requests: 50,
-        per_seconds: 1,
-    };
+    fixture.rate_limit = Quota::new(50, 1);
     let model = Arc::new(Model::new(fixture));
     let t0 = Instant::now();
     // Two windows apart: each burst is judged alone.

@@ -5,10 +5,19 @@
 //! OpenAPI 3.0 schemas are not quite JSON Schema; [`to_json_schema`] bridges
 //! the one difference this project needs (`nullable`), so that response
 //! bodies can be validated with the `jsonschema` crate.
+//!
+//! Beside the document, the spec's other data: [`Quota`], the documented
+//! rate limit (1000 requests per 60 s) as every crate takes it, and
+//! [`pointer`], JSON pointers into documents.
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
+
+pub mod pointer;
+mod quota;
+
+pub use quota::{Quota, QuotaError};
 
 /// The text of the workspace's `openapi.json`, embedded at build time.
 pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
@@ -49,10 +58,9 @@ impl Operation {
     /// assert_eq!(op.pointer(), "/paths/~1api~11.0~1pms~1providerconfig/get");
     /// ```
     pub fn pointer(&self) -> String {
-        format!(
-            "/paths/{}/{}",
-            self.path.replace('~', "~0").replace('/', "~1"),
-            self.method.to_ascii_lowercase()
+        pointer::join(
+            &pointer::join("/paths", &self.path),
+            &self.method.to_ascii_lowercase(),
         )
     }
 

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use conformance::{Harness, Options, Report, Target};
-use lupl_auth::RateLimit;
+use lupl_auth::Quota;
 use lupl_model::http_server::Handler;
 use lupl_model::{Fixture, Model, ModelRequest, ModelResponse, Sandbox};
 use serde_json::Value;
@@ -18,10 +18,7 @@ pub type Double = dyn Fn(&Model, &ModelRequest) -> ModelResponse + Send + Sync;
 /// The built-in fixture with a quota no run reaches.
 pub fn fixture() -> Fixture {
     let mut f = Fixture::builtin();
-    f.rate_limit = lupl_model::RateLimit {
-        requests: 1_000_000,
-        per_seconds: 1,
-    };
+    f.rate_limit = lupl_model::Quota::new(1_000_000, 1);
     f
 }
 
@@ -79,7 +76,7 @@ pub async fn run_recorded(
     let target = Target::custom(
         sandbox.base_url(),
         identities,
-        RateLimit::new(1_000_000, 1),
+        Quota::new(1_000_000, 1),
         live,
     )
     .expect("target");

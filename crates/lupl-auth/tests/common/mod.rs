@@ -2,7 +2,7 @@
 #![allow(dead_code, missing_docs)]
 
 use lupl_api::{Client, Environment};
-use lupl_auth::{ClientBuilder, Clock, Credentials, RateLimit, SecretIn};
+use lupl_auth::{ClientBuilder, Clock, Credentials, Quota, SecretIn};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -81,7 +81,7 @@ pub fn builder(api: &MockServer, credentials: Credentials, clock: Arc<dyn Clock>
         Environment::custom(&api.uri()).expect("loopback"),
         credentials,
     )
-    .rate_limit(RateLimit::new(1_000_000, 1))
+    .rate_limit(Quota::new(1_000_000, 1))
     .clock(clock)
 }
 

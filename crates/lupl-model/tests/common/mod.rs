@@ -1,7 +1,7 @@
 //! Shared helpers for the model's tests.
 #![allow(dead_code, missing_docs)]
 
-use lupl_model::{Fixture, Model, ModelRequest, ModelResponse, RateLimit};
+use lupl_model::{Fixture, Model, ModelRequest, ModelResponse, Quota};
 use serde_json::{Value, json};
 
 pub const ACME_PMS: &str = "4efafdc0-2783-4af6-9cac-d2b2be27a080";
@@ -17,10 +17,7 @@ pub fn model() -> Model {
 
 pub fn model_with_limit(requests: u32, per_seconds: u32) -> Model {
     let mut fixture = Fixture::builtin();
-    fixture.rate_limit = RateLimit {
-        requests,
-        per_seconds,
-    };
+    fixture.rate_limit = Quota::new(requests, u64::from(per_seconds));
     Model::new(fixture)
 }
 
