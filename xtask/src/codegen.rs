@@ -68,7 +68,7 @@ fn settings(unions: &[Union]) -> GenerationSettings {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_inner_type(quote_path("crate::ClientState"))
+        .with_inner_type(quote_path("crate::state::ClientState"))
         .with_hooks(HooksMode::Expected)
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq");

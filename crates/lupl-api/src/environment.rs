@@ -1,6 +1,8 @@
 //! Which Lupl deployment a client talks to.
 
-use crate::{Client, ClientState, Error};
+use crate::client::Client;
+use crate::error::{EnvironmentError, Error};
+use crate::state::ClientState;
 use reqwest::Url;
 use std::fmt;
 use std::time::Duration;
@@ -31,39 +33,6 @@ pub enum Environment {
     Production(Url),
     /// Any other server: a local sandbox, a proxy, a test double.
     Custom(Url),
-}
-
-/// Why a base URL was refused.
-///
-/// ```
-/// use lupl_api::{Environment, EnvironmentError};
-/// let err = Environment::custom("http://api.example.com").unwrap_err();
-/// assert!(matches!(err, EnvironmentError::Insecure { .. }));
-/// assert!(err.to_string().contains("use https"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EnvironmentError {
-    /// Not an absolute URL.
-    #[error("{url:?} is not an absolute URL: {reason}")]
-    Invalid {
-        /// The text as given.
-        url: String,
-        /// What the URL parser said.
-        reason: String,
-    },
-    /// Neither `https` nor `http`.
-    #[error("{url:?} must use https")]
-    Scheme {
-        /// The text as given.
-        url: String,
-    },
-    /// Plain `http` to a host that is not loopback: a token would cross the
-    /// network in clear text.
-    #[error("{url:?} uses plain http to a non-loopback host; use https (http is allowed only for localhost and 127.0.0.0/8 or [::1])")]
-    Insecure {
-        /// The text as given.
-        url: String,
-    },
 }
 
 /// Parses a base URL, allowing plain `http` only for loopback hosts.

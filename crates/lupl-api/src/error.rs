@@ -1,6 +1,5 @@
 //! One error type for every outcome of a call, documented or not.
 
-use crate::EnvironmentError;
 use reqwest::header::{HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::StatusCode;
 use std::cell::RefCell;
@@ -8,6 +7,39 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
+
+/// Why a base URL was refused.
+///
+/// ```
+/// use lupl_api::{Environment, EnvironmentError};
+/// let err = Environment::custom("http://api.example.com").unwrap_err();
+/// assert!(matches!(err, EnvironmentError::Insecure { .. }));
+/// assert!(err.to_string().contains("use https"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvironmentError {
+    /// Not an absolute URL.
+    #[error("{url:?} is not an absolute URL: {reason}")]
+    Invalid {
+        /// The text as given.
+        url: String,
+        /// What the URL parser said.
+        reason: String,
+    },
+    /// Neither `https` nor `http`.
+    #[error("{url:?} must use https")]
+    Scheme {
+        /// The text as given.
+        url: String,
+    },
+    /// Plain `http` to a host that is not loopback: a token would cross the
+    /// network in clear text.
+    #[error("{url:?} uses plain http to a non-loopback host; use https (http is allowed only for localhost and 127.0.0.0/8 or [::1])")]
+    Insecure {
+        /// The text as given.
+        url: String,
+    },
+}
 
 /// An error from another layer (middleware, configuration), kept whole so
 /// that callers can downcast it.
@@ -232,20 +264,14 @@ impl From<EnvironmentError> for Error {
     }
 }
 
-impl From<crate::types::error::ConversionError> for Error {
-    /// A builder's value broke a constraint of the spec.
-    ///
-    /// ```
-    /// use lupl_api::types::ProviderField;
-    /// fn field() -> Result<ProviderField, lupl_api::Error> {
-    ///     Ok(ProviderField::builder().key("9lives").label("Lives").type_("number").try_into()?)
-    /// }
-    /// let err = field().unwrap_err();
-    /// assert!(err.to_string().contains("key"), "{err}");
-    /// ```
-    fn from(e: crate::types::error::ConversionError) -> Self {
-        Error::InvalidRequest(e.to_string())
-    }
+/// What a 400's body must hold for [`Error::BadRequest`]: openapi.json's
+/// `ValidationProblemDetails` as CONTRACT.md's step 4 and step 6 use it
+/// (other members are ignored).
+#[derive(serde::Deserialize)]
+struct ValidationProblem {
+    errors: BTreeMap<String, Vec<String>>,
+    #[serde(rename = "traceId", default)]
+    trace_id: Option<String>,
 }
 
 tokio::task_local! {
@@ -421,19 +447,17 @@ impl Error {
     fn from_parts(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
         let text = || String::from_utf8_lossy(body).into_owned();
         match status {
-            StatusCode::BAD_REQUEST => {
-                match serde_json::from_slice::<crate::types::ValidationProblemDetails>(body) {
-                    Ok(problem) => Error::BadRequest {
-                        errors: problem.errors.into_iter().collect(),
-                        trace_id: problem.trace_id,
-                    },
-                    Err(e) => Error::Decode {
-                        status,
-                        message: format!("not a validation problem: {e}"),
-                        body: text(),
-                    },
-                }
-            }
+            StatusCode::BAD_REQUEST => match serde_json::from_slice::<ValidationProblem>(body) {
+                Ok(problem) => Error::BadRequest {
+                    errors: problem.errors.into_iter().collect(),
+                    trace_id: problem.trace_id,
+                },
+                Err(e) => Error::Decode {
+                    status,
+                    message: format!("not a validation problem: {e}"),
+                    body: text(),
+                },
+            },
             StatusCode::UNAUTHORIZED => Error::Unauthorized {
                 challenge: headers
                     .get(WWW_AUTHENTICATE)

@@ -37,16 +37,19 @@ mod client;
 mod environment;
 mod error;
 mod hooks;
+mod state;
 
 #[rustfmt::skip]
 #[allow(missing_docs, clippy::all, clippy::unwrap_used)]
 mod generated;
 
 pub use client::Client;
-pub use environment::{is_loopback, parse_base_url, Environment, EnvironmentError, STAGE_BASE_URL};
-pub use error::{causes, end_call_with, BoxError, Error, RetryAfter, ValidationErrors};
+pub use environment::{is_loopback, parse_base_url, Environment, STAGE_BASE_URL};
+pub use error::{
+    causes, end_call_with, BoxError, EnvironmentError, Error, RetryAfter, ValidationErrors,
+};
 pub use generated::operations;
-pub use hooks::{ClientState, Middleware, MiddlewareFuture};
+pub use state::{ClientState, Middleware, MiddlewareFuture};
 
 /// The spec's schemas as Rust types, with builders (`X::builder()`) that
 /// check the spec's constraints and name the member that breaks one.
