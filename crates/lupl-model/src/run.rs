@@ -1,7 +1,12 @@
 //! The sandbox as a program: its flags (shared by `lupl-sandbox` and
 //! `lupl sandbox`), state file, fixture, listener, banner.
 
-use crate::{Fixture, FixtureError, Model, Quota, SandboxInfo, StateFile, http_server};
+use crate::fixture::{Fixture, FixtureError};
+use crate::http_server;
+use crate::model::Model;
+use crate::persist::StateFile;
+use crate::sandbox::SandboxInfo;
+use lupl_spec::Quota;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
