@@ -104,7 +104,7 @@ fn examples(value: &Value, pointer: String, out: &mut Vec<(String, Value)>) {
                 out.push((pointer.clone(), example.clone()));
             }
             for (k, v) in map {
-                let token = k.replace('~', "~0").replace('/', "~1");
+                let token = lupl_spec::pointer::escape(k);
                 examples(v, format!("{pointer}/{token}"), out);
             }
         }

@@ -528,7 +528,7 @@ fn diff_at(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
         (Value::Object(x), Value::Object(y)) => {
             let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
             for key in keys {
-                let p = format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"));
+                let p = lupl_spec::pointer::join(path, key);
                 match (x.get(key), y.get(key)) {
                     (Some(u), Some(v))
                         if path.is_empty()

@@ -3,7 +3,6 @@
 
 use lupl_spec::Spec;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// The four operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -79,56 +78,19 @@ impl Op {
 
     /// The name of the uuid query parameter of the read, from the spec.
     pub fn query_parameter(self) -> String {
-        let (method, path) = self.read().route();
-        let pointer = format!(
-            "/paths/{}/{}/parameters/0/name",
-            path.replace('/', "~1"),
-            method.to_ascii_lowercase()
-        );
         Spec::workspace()
-            .document()
-            .pointer(&pointer)
-            .and_then(Value::as_str)
+            .first_parameter(self.read().operation_id())
             .unwrap_or_default()
-            .to_owned()
     }
 
     /// The required top-level members of the write's body, from the spec.
     pub fn required_members(self) -> Vec<String> {
-        let (method, path) = self.write().route();
-        let pointer = format!(
-            "/paths/{}/{}/requestBody/content/application~1json/schema",
-            path.replace('/', "~1"),
-            method.to_ascii_lowercase()
-        );
-        Spec::workspace()
-            .resolve(&pointer)
-            .ok()
-            .and_then(|s| s.get("required"))
-            .and_then(Value::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
+        Spec::workspace().required_members(self.write().operation_id())
     }
 
     /// Whether a required member of the write's body is a uuid (else an
     /// object), from the spec.
     pub fn member_is_uuid(self, member: &str) -> bool {
-        let (method, path) = self.write().route();
-        let pointer = format!(
-            "/paths/{}/{}/requestBody/content/application~1json/schema",
-            path.replace('/', "~1"),
-            method.to_ascii_lowercase()
-        );
-        Spec::workspace()
-            .resolve(&pointer)
-            .ok()
-            .and_then(|s| s.pointer(&format!("/properties/{member}/format")))
-            .and_then(Value::as_str)
-            == Some("uuid")
+        Spec::workspace().member_format(self.write().operation_id(), member) == Some("uuid")
     }
 }

@@ -122,6 +122,73 @@ const METHODS: [&str; 8] = [
 ];
 
 impl Spec {
+    /// The name of an operation's first parameter (the reads' uuid query
+    /// parameter), if it has one.
+    ///
+    /// ```
+    /// let spec = lupl_spec::Spec::workspace();
+    /// assert_eq!(spec.first_parameter("getProviderConfig").as_deref(), Some("pmsId"));
+    /// assert_eq!(spec.first_parameter("setProviderConfig"), None);
+    /// ```
+    pub fn first_parameter(&self, operation_id: &str) -> Option<String> {
+        let op = self.operation(operation_id)?;
+        self.doc
+            .pointer(&format!("{}/parameters/0/name", op.pointer()))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    /// The JSON request body's schema of an operation, references followed.
+    ///
+    /// ```
+    /// let spec = lupl_spec::Spec::workspace();
+    /// assert!(spec.request_schema("setProviderConfig").is_some());
+    /// assert!(spec.request_schema("getProviderConfig").is_none());
+    /// ```
+    pub fn request_schema(&self, operation_id: &str) -> Option<&Value> {
+        let op = self.operation(operation_id)?;
+        let pointer = format!(
+            "{}/requestBody/content/{}/schema",
+            op.pointer(),
+            pointer::escape("application/json")
+        );
+        self.resolve(&pointer).ok()
+    }
+
+    /// The required top-level members of an operation's request body.
+    ///
+    /// ```
+    /// let spec = lupl_spec::Spec::workspace();
+    /// assert_eq!(spec.required_members("setProviderConfig"), ["pmsId", "config"]);
+    /// ```
+    pub fn required_members(&self, operation_id: &str) -> Vec<String> {
+        self.request_schema(operation_id)
+            .and_then(|s| s.get("required"))
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The `format` of a top-level member of an operation's request body.
+    ///
+    /// ```
+    /// let spec = lupl_spec::Spec::workspace();
+    /// assert_eq!(spec.member_format("setProviderConfig", "pmsId"), Some("uuid"));
+    /// assert_eq!(spec.member_format("setProviderConfig", "config"), None);
+    /// ```
+    pub fn member_format(&self, operation_id: &str, member: &str) -> Option<&str> {
+        self.request_schema(operation_id)?
+            .get("properties")?
+            .get(member)?
+            .get("format")?
+            .as_str()
+    }
+
     /// The workspace's `openapi.json`.
     pub fn workspace() -> &'static Spec {
         &SPEC
