@@ -224,7 +224,7 @@ pub fn text(verdict: &Verdict) -> String {
                 .map(|b| format!(", {} blamed", b.name()))
                 .unwrap_or_default(),
             e.expires,
-            crate::report::printable(&e.reason, false)
+            lupl_safety::text::for_terminal(&e.reason, false)
         )
     };
     for e in &verdict.accepted {

@@ -135,7 +135,7 @@ fn finish(
 fn say(message: impl std::fmt::Display) {
     eprintln!(
         "conformance: {}",
-        report::printable(&message.to_string(), false)
+        lupl_safety::text::for_terminal(&message.to_string(), false)
     );
 }
 
@@ -269,7 +269,7 @@ async fn setup_and_run(
                     eprintln!(
                         "{}: {}",
                         op.operation_id(),
-                        report::printable(&saved, false)
+                        lupl_safety::text::for_terminal(&saved, false)
                     );
                 }
                 // The evidence so far is kept.

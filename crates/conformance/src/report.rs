@@ -8,15 +8,9 @@ use crate::outcome::{Failure, Report, Reproduced, RestoreOutcome};
 use crate::record::{Exchange, curl};
 use conformance_core::clauses::{self, Clause};
 use conformance_core::wire::Received;
+use lupl_safety::text::for_terminal;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
-
-/// `text` with every secret the process holds masked and control and
-/// bidirectional characters (but for line breaks when `multiline`) written
-/// as escapes ([`lupl_safety`]: one scrubber, one escaping for every tool).
-pub fn printable(text: &str, multiline: bool) -> String {
-    lupl_safety::text::printable(&lupl_safety::secrets::scrub(text), multiline).into_owned()
-}
 
 fn clip(text: &str, max: usize) -> String {
     if text.chars().count() > max {
@@ -90,7 +84,7 @@ fn exchange_text(base_url: &str, e: &Exchange, full: bool, out: &mut String) {
     let _ = writeln!(
         out,
         "     {}",
-        printable(&curl(base_url, &e.request), false)
+        for_terminal(&curl(base_url, &e.request), false)
     );
     match &e.response {
         Ok(r) => {
@@ -99,7 +93,7 @@ fn exchange_text(base_url: &str, e: &Exchange, full: bool, out: &mut String) {
                 out,
                 "     → {} {}",
                 r.status,
-                printable(content_type, false)
+                for_terminal(content_type, false)
             );
             let body = String::from_utf8_lossy(&r.body);
             if full {
@@ -107,26 +101,26 @@ fn exchange_text(base_url: &str, e: &Exchange, full: bool, out: &mut String) {
                     let _ = writeln!(
                         out,
                         "       {}: {}",
-                        printable(name, false),
-                        printable(value, false)
+                        for_terminal(name, false),
+                        for_terminal(value, false)
                     );
                 }
                 if !body.is_empty() {
-                    let _ = writeln!(out, "       {}", printable(&clip(&body, 2000), false));
+                    let _ = writeln!(out, "       {}", for_terminal(&clip(&body, 2000), false));
                 }
             } else if !body.is_empty() {
-                let _ = writeln!(out, "       {}", printable(&clip(&body, 200), false));
+                let _ = writeln!(out, "       {}", for_terminal(&clip(&body, 200), false));
             }
         }
         Err(e) => {
-            let _ = writeln!(out, "     → no answer: {}", printable(e, false));
+            let _ = writeln!(out, "     → no answer: {}", for_terminal(e, false));
         }
     }
     if let Some(expected) = &e.expected {
         let _ = writeln!(
             out,
             "       expected: {}",
-            printable(&expected.summary(), false)
+            for_terminal(&expected.summary(), false)
         );
     }
 }
@@ -142,7 +136,7 @@ pub fn failure_text(base_url: &str, f: &Failure) -> String {
         out,
         "  {}: {}",
         evidence.finding.check.name(),
-        printable(
+        for_terminal(
             evidence.finding.failure.as_deref().unwrap_or_default(),
             false
         )
@@ -163,7 +157,7 @@ pub fn failure_text(base_url: &str, f: &Failure) -> String {
     };
     let _ = writeln!(out, "  case {:?}: {how}:", f.label);
     for (i, e) in evidence.exchanges.iter().enumerate() {
-        let _ = writeln!(out, "  {}. {}", i + 1, printable(&e.label, false));
+        let _ = writeln!(out, "  {}. {}", i + 1, for_terminal(&e.label, false));
         exchange_text(base_url, e, i + 1 == n, &mut out);
     }
     out
@@ -175,8 +169,8 @@ fn answer_line(r: &Received) -> String {
     format!(
         "{} {} {}",
         r.status,
-        printable(content_type, false),
-        printable(&clip(&body, 300), false)
+        for_terminal(content_type, false),
+        for_terminal(&clip(&body, 300), false)
     )
 }
 
@@ -195,7 +189,7 @@ pub fn divergence_text(base_url: &str, d: &Divergence, count: u64) -> String {
     let _ = writeln!(out, "  CONTRACT.md: {}", info.sentence);
     let n = d.exchanges.len();
     for (i, e) in d.exchanges.iter().enumerate() {
-        let _ = writeln!(out, "  {}. {}", i + 1, printable(&e.label, false));
+        let _ = writeln!(out, "  {}. {}", i + 1, for_terminal(&e.label, false));
         if i + 1 < n {
             exchange_text(base_url, e, false, &mut out);
             continue;
@@ -203,18 +197,18 @@ pub fn divergence_text(base_url: &str, d: &Divergence, count: u64) -> String {
         let _ = writeln!(
             out,
             "     {}",
-            printable(&curl(base_url, &e.request), false)
+            for_terminal(&curl(base_url, &e.request), false)
         );
         if let Some(expected) = &e.expected {
             let _ = writeln!(
                 out,
                 "     oracle: {}",
-                printable(&expected.summary(), false)
+                for_terminal(&expected.summary(), false)
             );
         }
         let target = match &e.response {
             Ok(r) => answer_line(r),
-            Err(why) => format!("no answer: {}", printable(why, false)),
+            Err(why) => format!("no answer: {}", for_terminal(why, false)),
         };
         let _ = writeln!(out, "     target: {target}");
         for f in e.broken() {
@@ -222,7 +216,7 @@ pub fn divergence_text(base_url: &str, d: &Divergence, count: u64) -> String {
                 out,
                 "             breaks {}: {}",
                 f.clause,
-                printable(f.failure.as_deref().unwrap_or_default(), false)
+                for_terminal(f.failure.as_deref().unwrap_or_default(), false)
             );
         }
         if let Some(m) = &e.model {
@@ -232,7 +226,7 @@ pub fn divergence_text(base_url: &str, d: &Divergence, count: u64) -> String {
                     out,
                     "             breaks {}: {}",
                     f.clause,
-                    printable(f.failure.as_deref().unwrap_or_default(), false)
+                    for_terminal(f.failure.as_deref().unwrap_or_default(), false)
                 );
             }
             let aspects: Vec<&str> = m.aspects.iter().map(|a| a.name()).collect();
@@ -286,11 +280,11 @@ pub fn summary(report: &Report, base_url: &str) -> String {
         let _ = writeln!(
             out,
             "transient (did not happen again, not counted as broken): {clause}: {}",
-            printable(why, false)
+            for_terminal(why, false)
         );
     }
     for note in &report.notes {
-        let _ = writeln!(out, "note: {}", printable(note, false));
+        let _ = writeln!(out, "note: {}", for_terminal(note, false));
     }
     if !report.failures.is_empty() {
         let _ = writeln!(
@@ -330,7 +324,9 @@ pub fn summary(report: &Report, base_url: &str) -> String {
                 out,
                 "restore: {} cannot be put back, the API refuses it now ({}); saved JSON: {}",
                 op.operation_id(),
-                printable(why, false),
+                for_terminal(why, false),
+                // Exactly as saved (nothing masked): it is what the user
+                // writes back by hand.
                 lupl_safety::text::json_safe(saved.clone())
             ),
             RestoreOutcome::CannotDelete(op) => writeln!(
@@ -342,13 +338,13 @@ pub fn summary(report: &Report, base_url: &str) -> String {
                 out,
                 "RESTORE FAILED: {}: {}; saved JSON: {}",
                 op.operation_id(),
-                printable(why, false),
+                for_terminal(why, false),
                 lupl_safety::text::json_safe(saved.clone())
             ),
         };
     }
     if let Some(why) = &report.aborted {
-        let _ = writeln!(out, "STOPPED: {}", printable(why, false));
+        let _ = writeln!(out, "STOPPED: {}", for_terminal(why, false));
     }
     let verdict = if report.interrupted {
         "interrupted: the run is incomplete"
