@@ -2,7 +2,9 @@
 //! from, or says precisely why it cannot.
 //!
 //! progenitor panics or fails on constructs that ASP.NET/Swashbuckle documents
-//! use all the time (see `shared/notes/FINDINGS.md`). Each step below removes
+//! use all the time (operations without an `operationId`, several media
+//! types per body, typed error responses, `$ref` with siblings, among
+//! others). Each step below removes
 //! one of them without changing what the client can observe: the hand-written
 //! face in `lupl-api` decodes every non-2xx status itself, so error responses
 //! are dropped here rather than typed.
