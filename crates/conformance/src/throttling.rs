@@ -15,7 +15,7 @@
 use crate::harness::Harness;
 use crate::outcome::{Failure, Report, Reproduced, first_breaks};
 use crate::record::{Exchange, Phase};
-use crate::transport::Sent;
+use crate::transport::{Sent, Unsent};
 use conformance_core::cases::{
     Body, Content, IdForm, Media, Op, Query, Route, Shape, Step, Who, Whose,
 };
@@ -31,6 +31,9 @@ impl Harness {
     pub fn run_throttling(&self, quota: Quota, handle: &tokio::runtime::Handle) -> Report {
         let start = Instant::now();
         let requests = self.requests();
+        // The phase must spend a whole quota: it is asked for on top of
+        // the run's budget (`--check-throttling` says so).
+        self.transport.set_budget(None);
         let run = handle.block_on(run(self, quota));
         let mut report = Report {
             cases: 1,
@@ -58,6 +61,11 @@ impl Harness {
         report
     }
 }
+
+/// Throttled requests sent late in the full window, at most (fewer when
+/// the quota is smaller): enough that a server counting them is still
+/// full when a place frees, whatever the scheduling delay.
+const LATE_429S: usize = 16;
 
 /// What the phase did.
 #[derive(Debug, Default)]
@@ -313,32 +321,53 @@ async fn run(harness: &Harness, quota: Quota) -> ThrottleRun {
             out.exchanges.push(e.exchange);
         }
     }
-    // And once more just before the window may free a place: a server that
-    // counted these 429s would still be full at Retry-After.
+    // Requests answered 429 must not count. Late in the full window,
+    // identity 0 keeps asking: a server that counted those 429s still
+    // holds them when the window frees a place, so it refuses the request
+    // that the log says must be served.
     let slowest = harness
+        .transport
         .log()
         .iter()
         .map(|s| s.finished.duration_since(s.started))
         .max()
         .unwrap_or_default();
-    if let Some(last) = full_until.checked_sub(2 * slowest + Duration::from_millis(50))
-        && last > Instant::now()
-    {
-        if !harness
-            .transport
-            .sleep(last.saturating_duration_since(Instant::now()))
-            .await
-        {
-            return out;
-        }
+    let last_at = full_until.checked_sub(2 * slowest + Duration::from_millis(50));
+    let first_at = answered + full_until.saturating_duration_since(answered) / 2;
+    let late = q.min(LATE_429S);
+    let mut sent_late = 0;
+    if let Some(last_at) = last_at.filter(|l| *l > first_at.max(Instant::now())) {
+        let first_at = first_at.max(Instant::now());
+        let step = (last_at - first_at) / u32::try_from(late).unwrap_or(1).max(1);
         let again = get(Op::GetProvider, Who::Identity(0), Whose::Own, valid_query());
-        if let Some(e) = judged(harness, &again, &state, q, w, Clause::ThrottleWindow).await {
-            out.exchanges.push(e.exchange);
+        for k in 0..late {
+            let at = first_at + step * u32::try_from(k).unwrap_or(0);
+            if !harness
+                .transport
+                .sleep(at.saturating_duration_since(Instant::now()))
+                .await
+            {
+                return out;
+            }
+            if Instant::now() >= last_at {
+                break;
+            }
+            if let Some(e) = judged(harness, &again, &state, q, w, Clause::ThrottleWindow).await {
+                out.exchanges.push(e.exchange);
+                sent_late += 1;
+            }
         }
     }
-    // At Retry-After, not later: the oldest counted request has left, and
-    // the 429s sent meanwhile must not have counted. A Retry-After longer
-    // than any tool waits (its finding is already made) is not obeyed.
+    if sent_late == 0 {
+        out.notes.push(
+            "the window did not stay full long enough to ask again while throttled; that 429s do not count was judged at Retry-After only"
+                .into(),
+        );
+    }
+    // At Retry-After, and once the log says the oldest counted request
+    // has surely left: a place is free, and the 429s sent meanwhile must
+    // not have taken it. A Retry-After longer than any tool waits (its
+    // finding is already made) is not obeyed.
     let wait = Duration::from_secs(retry_after);
     if wait > lupl_api::RetryAfter::MAX_WAIT {
         out.notes.push(format!(
@@ -347,7 +376,10 @@ async fn run(harness: &Harness, quota: Quota) -> ThrottleRun {
         ));
         return out;
     }
-    let deadline = answered + wait;
+    let log = harness.transport.log();
+    let freed = oldest_counted(&log, log.len(), q)
+        .map_or(answered, |o| o.finished + w + Duration::from_millis(1));
+    let deadline = (answered + wait).max(freed);
     if !harness
         .transport
         .sleep(deadline.saturating_duration_since(Instant::now()))
@@ -397,7 +429,9 @@ async fn judged(
         .await;
     let (response, (started, finished)) = match result {
         Ok(r) => r,
-        Err(e) => {
+        // The phase lifts the budget; were one set, nothing is judged.
+        Err(Unsent::OverBudget) => return None,
+        Err(Unsent::NoAnswer(e)) => {
             let now = Instant::now();
             let response = Err(e);
             let exchange = Exchange {
