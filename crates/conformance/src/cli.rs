@@ -42,8 +42,11 @@ pub struct Args {
     /// 1 on a live target].
     #[arg(long, value_name = "N")]
     pub per_generator: Option<u32>,
-    /// Start no case once this many requests were sent [default: none on
-    /// the model, 1000 on a live target: a minute of Lupl's quota].
+    /// Send at most this many requests in all: setup reads, cases, replays,
+    /// 429 retries and the restore (new cases stop an eighth early, to
+    /// leave room for replaying what broke) [default: none on the model,
+    /// 1000 on a live target: a minute of Lupl's quota].
+    /// `--check-throttling` spends one quota on top.
     #[arg(long, value_name = "N")]
     pub max_requests: Option<u64>,
     /// Seed (printed on every run; pass it again to replay).
@@ -69,7 +72,8 @@ pub struct Args {
     pub record: Option<PathBuf>,
     /// Drive one token past its quota (--rate-limit) and check 429,
     /// Retry-After, recovery and the order of checks while throttled
-    /// (always on the model).
+    /// (always on the model). Spends one quota and a few dozen requests
+    /// more, on top of --max-requests.
     #[arg(long)]
     pub check_throttling: bool,
     /// Also send every judged request to an in-process model seeded to

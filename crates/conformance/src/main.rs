@@ -322,9 +322,7 @@ async fn setup_and_run(
             return ExitCode::from(2);
         }
     };
-    let before = harness.requests();
-    report.restore = harness.restore().await;
-    report.requests += harness.requests() - before;
+    harness.restore_into(&mut report).await;
     let failed_outputs = match harness.flush_recording() {
         Ok(()) => Vec::new(),
         Err(e) => vec![format!("cannot write the recording: {e}")],

@@ -7,7 +7,7 @@
 
 use crate::mirror::Mirror;
 use crate::record::{Exchange, Origin};
-use crate::transport::Transport;
+use crate::transport::{Transport, Unsent};
 use conformance_core::cases::{Op, Step};
 use conformance_core::checks::{self, Check, Finding, Schemas};
 use conformance_core::clauses::{Clause, Polarity};
@@ -80,7 +80,7 @@ impl Pipeline {
 
     /// Sends a planned request through `transport`, judges the answer,
     /// asks the mirror (if any) the same at the same instant, and records
-    /// the exchange.
+    /// the exchange; `None` when the budget kept it from leaving.
     pub async fn exchange(
         &self,
         transport: &Transport,
@@ -88,7 +88,7 @@ impl Pipeline {
         step: Option<&Step>,
         op: Op,
         origin: Origin<'_>,
-    ) -> Exchange {
+    ) -> Option<Exchange> {
         let Origin { phase, case, label } = origin;
         // What the mirror held before a write, to undo one only it accepts
         // (a read needs none: no copy per read).
@@ -106,7 +106,8 @@ impl Pipeline {
                 f.duration_since(s).as_secs_f64() * 1e3,
                 Some(s),
             ),
-            Err(e) => (Err(e), transport.clock(Instant::now()), 0.0, None),
+            Err(Unsent::OverBudget) => return None,
+            Err(Unsent::NoAnswer(e)) => (Err(e), transport.clock(Instant::now()), 0.0, None),
         };
         let findings = self.judge(op, &planned.expected, &response);
         let model = match (&self.mirror, &response, sent_at) {
@@ -137,6 +138,6 @@ impl Pipeline {
             model,
         };
         transport.record(exchange.clone());
-        exchange
+        Some(exchange)
     }
 }

@@ -4,13 +4,21 @@
 //! 200.
 
 use crate::harness::Harness;
-use crate::outcome::RestoreOutcome;
+use crate::outcome::{Report, RestoreOutcome};
 use crate::record::{Exchange, Phase};
 use conformance_core::cases::Op;
 use conformance_core::oracle::Resource;
 use conformance_core::wire::RawRequest;
 
 impl Harness {
+    /// [`Harness::restore`], with what it did and the requests it sent
+    /// added to `report` (its count is of everything the run sent).
+    pub async fn restore_into(&self, report: &mut Report) {
+        let before = self.requests();
+        report.restore = self.restore().await;
+        report.requests += self.requests() - before;
+    }
+
     /// What a live run read at its start and would put back, as JSON, for
     /// a user who stops the run before it restores (`null`s left out: the
     /// API cannot store one).
@@ -104,7 +112,7 @@ impl Harness {
                 Ok((r, _)) => {
                     RestoreOutcome::Failed(op, format!("answered {}", r.status), saved.to_string())
                 }
-                Err(e) => RestoreOutcome::Failed(op, e, saved.to_string()),
+                Err(e) => RestoreOutcome::Failed(op, e.to_string(), saved.to_string()),
             });
         }
         outcomes

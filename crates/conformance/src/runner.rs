@@ -16,6 +16,7 @@ use crate::harness::Harness;
 use crate::outcome::{Evidence, Failure, Report, Reproduced, evidence_of, first_breaks};
 use crate::progress::{Progress, Silent};
 use crate::record::{Exchange, Origin, Phase};
+use crate::transport::Budget;
 use conformance_core::cases::{self, Gen, Op, Step};
 use conformance_core::clauses::Clause;
 use conformance_core::oracle::{self, CaseState, Planning, Resource};
@@ -85,6 +86,8 @@ const GONE_AFTER: u32 = 3;
 pub(crate) struct CaseRun {
     pub(crate) exchanges: Vec<Exchange>,
     skipped: u64,
+    /// Whether the budget cut it short (a step never left).
+    pub(crate) over_budget: bool,
     /// Where the model answered differently (`--compare-model`).
     divergences: Vec<Divergence>,
 }
@@ -202,10 +205,14 @@ impl Harness {
             loop {
                 match oracle::plan(step, tenants, state) {
                     Planning::Ready(planned) => {
-                        let e = self
+                        let Some(e) = self
                             .pipeline
                             .exchange(&self.transport, &planned, Some(step), step.op, origin)
-                            .await;
+                            .await
+                        else {
+                            run.over_budget = true;
+                            return run;
+                        };
                         match &e.response {
                             Ok(r) if e.broken().next().is_none() => {
                                 state.settle(&planned, r.status, &r.body)
@@ -237,10 +244,14 @@ impl Harness {
                             label: "read first",
                             ..origin
                         };
-                        let e = self
+                        let Some(e) = self
                             .pipeline
                             .exchange(&self.transport, &planned, None, op, first)
-                            .await;
+                            .await
+                        else {
+                            run.over_budget = true;
+                            return run;
+                        };
                         if let Ok(r) = &e.response
                             && e.broken().next().is_none()
                         {
@@ -277,11 +288,21 @@ impl Harness {
         handle.block_on(self.run_case(steps, origin, &mut state))
     }
 
+    /// What putting a live target back can send: per identity, two reads
+    /// and two writes (nothing on the model).
+    pub(crate) fn restore_reserve(&self) -> u64 {
+        if self.target().is_model {
+            0
+        } else {
+            4 * self.target().tenants.identities.len() as u64
+        }
+    }
+
     /// Whether the request budget allows more: new cases stop an eighth
     /// of the budget early, so that what they broke can still be replayed
     /// and shrunk; the restore's requests are always kept.
     pub(crate) fn budget_left(&self, options: &Options, new_case: bool) -> bool {
-        let restore = 4 * self.target().tenants.identities.len() as u64 + 4;
+        let restore = self.restore_reserve();
         let early = match (options.max_requests, new_case) {
             (Some(max), true) => max / 8,
             _ => 0,
@@ -294,6 +315,11 @@ impl Harness {
     pub fn run_blocking(&self, options: &Options, handle: &tokio::runtime::Handle) -> Report {
         let start = Instant::now();
         let progress = options.progress();
+        self.transport
+            .set_budget(options.max_requests.map(|max| Budget {
+                max,
+                restore: self.restore_reserve(),
+            }));
         let schedule = Schedule::new(options, self.target().tenants.identities.len());
         progress.start(schedule.total);
         let mut report = Report {
@@ -337,6 +363,9 @@ impl Harness {
                 continue;
             };
             let run = self.attempt(&case, &tree.current(), case.phase, handle);
+            if run.over_budget {
+                report.budget_spent = true;
+            }
             report.cases += 1;
             for d in &run.divergences {
                 report.divergences.add(d.clone());

@@ -36,6 +36,12 @@ impl Harness {
         };
         let again = self.attempt(case, &tree.current(), Phase::Replay, handle);
         let Some(mut best) = Self::broke_again(&again, clause) else {
+            if again.over_budget {
+                return (
+                    Reproduced::NotTried("the request budget ran out while it ran again".into()),
+                    None,
+                );
+            }
             return (Reproduced::No, None);
         };
         let mut iterations = 0;
@@ -46,6 +52,9 @@ impl Harness {
                     break;
                 }
                 let run = self.attempt(case, &tree.current(), Phase::Shrink, handle);
+                if run.over_budget {
+                    break;
+                }
                 match Self::broke_again(&run, clause) {
                     Some(e) => {
                         best = e;

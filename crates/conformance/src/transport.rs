@@ -4,6 +4,10 @@
 //! per run), logs when it left and when its answer came ([`Sent`], the
 //! throttling phase's evidence), counts it against the budget, and reads
 //! at most [`MAX_BODY`] of an answer. Cancelling stops every wait at once.
+//!
+//! The budget is a hard cap on everything sent (setup reads, cases,
+//! replays, 429 retries, the restore): past it nothing leaves, and the
+//! restore alone may use the share kept for it.
 
 use crate::record::{Exchange, Line, Phase, Recorder};
 use crate::target::Target;
@@ -36,6 +40,33 @@ pub struct Sent {
     pub status: u16,
 }
 
+/// Why a request got no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unsent {
+    /// It was sent (or tried) and nothing usable came back: why.
+    NoAnswer(String),
+    /// The request budget is spent: it never left.
+    OverBudget,
+}
+
+impl std::fmt::Display for Unsent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unsent::NoAnswer(why) => f.write_str(why),
+            Unsent::OverBudget => f.write_str("not sent: the request budget is spent"),
+        }
+    }
+}
+
+/// The most a run sends, and the part of it only the restore may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Requests in all.
+    pub max: u64,
+    /// Kept for putting a live target back.
+    pub restore: u64,
+}
+
 /// An answer as it came back, with when the request left and when the
 /// answer arrived.
 pub type Answered = (Received, (Instant, Instant));
@@ -53,6 +84,7 @@ pub struct Transport {
     /// ([`MAX_429_WAITING`] unless set).
     waited_on_429: Mutex<Duration>,
     max_429_waiting: Duration,
+    budget: Mutex<Option<Budget>>,
 }
 
 impl Transport {
@@ -68,6 +100,7 @@ impl Transport {
             started: Instant::now(),
             waited_on_429: Mutex::new(Duration::ZERO),
             max_429_waiting: MAX_429_WAITING,
+            budget: Mutex::new(None),
         }
     }
 
@@ -102,6 +135,24 @@ impl Transport {
     /// Requests sent so far, everything included.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Caps everything sent from now on at `budget` (none: no cap).
+    pub fn set_budget(&self, budget: Option<Budget>) {
+        *self.budget.lock().unwrap_or_else(|e| e.into_inner()) = budget;
+    }
+
+    /// Whether one more request of `phase` may leave.
+    fn may_send(&self, phase: Phase) -> bool {
+        let budget = *self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        budget.is_none_or(|b| {
+            let limit = if phase == Phase::Restore {
+                b.max
+            } else {
+                b.max.saturating_sub(b.restore)
+            };
+            self.requests() < limit
+        })
     }
 
     /// Whether `reserve` more requests fit under `max` (none: no budget).
@@ -165,9 +216,12 @@ impl Transport {
         phase: Phase,
         case: u64,
         label: &str,
-    ) -> Result<Answered, String> {
+    ) -> Result<Answered, Unsent> {
         let mut waits = 0;
         loop {
+            if !self.may_send(phase) {
+                return Err(Unsent::OverBudget);
+            }
             if phase != Phase::Throttling {
                 self.target.limiter.acquire().await;
             }
@@ -214,23 +268,25 @@ impl Transport {
                         (self.clock(started), finished.duration_since(started)),
                     ));
                     if waits > MAX_WAITS {
-                        return Err(format!(
+                        return Err(Unsent::NoAnswer(format!(
                             "the target answered 429 {MAX_WAITS} times in a row; its quota may be lower than --rate-limit"
-                        ));
+                        )));
                     }
                     if let Some(waited) = over {
-                        return Err(format!(
+                        return Err(Unsent::NoAnswer(format!(
                             "the target kept answering 429: the run has waited {} s on Retry-After in all, and waits at most {} s; its quota may be lower than --rate-limit",
                             waited.as_secs(),
                             self.max_429_waiting.as_secs()
-                        ));
+                        )));
                     }
                     if !self.sleep(wait).await {
-                        return Err("interrupted while waiting for Retry-After".into());
+                        return Err(Unsent::NoAnswer(
+                            "interrupted while waiting for Retry-After".into(),
+                        ));
                     }
                 }
                 Ok(r) => return Ok((r, (started, finished))),
-                Err(e) => return Err(e),
+                Err(e) => return Err(Unsent::NoAnswer(e)),
             }
         }
     }

@@ -23,6 +23,61 @@ fn json_response(status: u16, body: &serde_json::Value) -> ModelResponse {
     }
 }
 
+/// The budget counts everything sent — setup reads, cases, replays and
+/// shrinking, the restore — and nothing goes past it, however small, even
+/// against a target that breaks clause after clause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_budget_counts_every_request_the_restore_included() {
+    for max in [60, 150, 400] {
+        // Counted where they arrive, not by the harness.
+        let received = Arc::new(AtomicU64::new(0));
+        let counter = received.clone();
+        // Every answer breaks a clause (its media type), and writes are
+        // stored, so replays, shrinking and the restore all have work; one
+        // request in three is throttled first (each retry is sent too).
+        let mock = move |m: &Model, req: &ModelRequest| {
+            if counter.fetch_add(1, Ordering::Relaxed) % 3 == 2 {
+                return ModelResponse {
+                    status: 429,
+                    headers: vec![("Retry-After".into(), "0".into())],
+                    body: Vec::new(),
+                };
+            }
+            let mut real = m.handle(req);
+            for (name, value) in &mut real.headers {
+                if name.eq_ignore_ascii_case("content-type") {
+                    *value = "text/plain".into();
+                }
+            }
+            real
+        };
+        let options = Options {
+            max_requests: Some(max),
+            ..quick(11)
+        };
+        let (report, sandbox) = run_with(fixture(), Arc::new(mock), options, true).await;
+        let received = received.load(Ordering::Relaxed);
+        assert!(
+            received <= max,
+            "budget {max}: the target received {received}"
+        );
+        assert_eq!(report.requests, received, "the report counts what was sent");
+        assert!(report.budget_spent, "budget {max}: not spent");
+        assert!(!report.failures.is_empty(), "budget {max}: nothing broke");
+        assert!(
+            report.restore.iter().all(|r| matches!(
+                r,
+                RestoreOutcome::Restored(_)
+                    | RestoreOutcome::Unchanged(_)
+                    | RestoreOutcome::CannotDelete(_)
+            )),
+            "budget {max}: {:?}",
+            report.restore
+        );
+        drop(sandbox);
+    }
+}
+
 /// A mock that answers `{}` to everything a token sends breaks many
 /// clauses; within a live budget of 1000 requests every directed case
 /// still runs, and each broken clause is reported once.

@@ -94,7 +94,7 @@ pub async fn run_recorded(
     let mut report = tokio::task::spawn_blocking(move || worker.run_blocking(&options, &handle))
         .await
         .expect("run");
-    report.restore = harness.restore().await;
+    harness.restore_into(&mut report).await;
     harness.flush_recording().expect("recording written");
     (report, sandbox)
 }
