@@ -119,9 +119,8 @@ fn occurrences(report: &Report) -> Vec<(Kind, Clause, Option<Blame>)> {
     out.extend(
         report
             .divergences
-            .counts
-            .keys()
-            .map(|(clause, blame)| (Kind::Divergence, *clause, Some(*blame))),
+            .failing(report.strict_compare)
+            .map(|d| (Kind::Divergence, d.clause, Some(d.blame))),
     );
     out
 }

@@ -81,6 +81,11 @@ pub struct Args {
     /// which one the contract agrees with (no extra request to the target).
     #[arg(long)]
     pub compare_model: bool,
+    /// With --compare-model (or a replay of such a recording): a
+    /// difference CONTRACT.md does not decide (the oracle accepts both
+    /// answers) fails the run too; without it, it is a note.
+    #[arg(long, global = true)]
+    pub strict: bool,
     /// Where to connect and how to authenticate.
     #[command(flatten)]
     pub target: TargetArgs,

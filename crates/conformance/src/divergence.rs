@@ -85,6 +85,26 @@ impl Divergences {
         self.counts.is_empty()
     }
 
+    /// The first of each (clause, blame) that fails a run: those blaming
+    /// the target or the model, and with `strict`, those the contract does
+    /// not decide too.
+    pub fn failing(&self, strict: bool) -> impl Iterator<Item = &Divergence> {
+        self.first
+            .iter()
+            .filter(move |d| strict || d.blame != Blame::Contract)
+    }
+
+    /// The first of each clause where the target and the model differ and
+    /// the oracle accepts both (or neither): CONTRACT.md leaves it open.
+    pub fn ambiguous(&self) -> impl Iterator<Item = &Divergence> {
+        self.first.iter().filter(|d| d.blame == Blame::Contract)
+    }
+
+    /// How often this divergence's (clause, blame) occurred.
+    pub fn count(&self, d: &Divergence) -> u64 {
+        self.counts.get(&(d.clause, d.blame)).copied().unwrap_or(1)
+    }
+
     /// Adds another run's.
     pub fn merge(&mut self, other: Divergences) {
         for d in other.first {

@@ -149,7 +149,8 @@ fn replay(args: &Args, file: &std::path::Path, baseline: Option<&Baseline>) -> E
         }
     };
     match conformance::replay::replay(lines) {
-        Ok(report) => {
+        Ok(mut report) => {
+            report.strict_compare = args.strict;
             say(format!(
                 "judged {} again, offline ({} exchanges)",
                 file.display(),
@@ -323,6 +324,7 @@ async fn setup_and_run(
         }
     };
     harness.restore_into(&mut report).await;
+    report.strict_compare = args.strict;
     let failed_outputs = match harness.flush_recording() {
         Ok(()) => Vec::new(),
         Err(e) => vec![format!("cannot write the recording: {e}")],

@@ -104,6 +104,9 @@ pub struct Report {
     pub interrupted: bool,
     /// With `--compare-model`: where the target and the model differ.
     pub divergences: Divergences,
+    /// Whether a difference the contract does not decide fails the run
+    /// (`--strict`); else it is a note.
+    pub strict_compare: bool,
 }
 
 impl Report {
@@ -111,7 +114,11 @@ impl Report {
     /// worked.
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
-            && self.divergences.is_empty()
+            && self
+                .divergences
+                .failing(self.strict_compare)
+                .next()
+                .is_none()
             && self.aborted.is_none()
             && !self.interrupted
             && !self

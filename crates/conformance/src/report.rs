@@ -7,6 +7,7 @@ use crate::divergence::Divergence;
 use crate::outcome::{Failure, Report, Reproduced, RestoreOutcome};
 use crate::record::{Exchange, curl};
 use conformance_core::clauses::{self, Clause};
+use conformance_core::compare::Blame;
 use conformance_core::wire::Received;
 use lupl_safety::text::for_terminal;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
@@ -236,11 +237,36 @@ pub fn divergence_text(base_url: &str, d: &Divergence, count: u64) -> String {
     out
 }
 
+/// A difference the contract does not decide, as one line: the gap (the
+/// clause and what differs), how often, an example request.
+pub fn ambiguity_note(base_url: &str, d: &Divergence, count: u64) -> String {
+    let aspects: Vec<&str> = d
+        .model()
+        .map(|m| m.aspects.iter().map(|a| a.name()).collect())
+        .unwrap_or_default();
+    let example = d
+        .last()
+        .map(|e| for_terminal(&curl(base_url, &e.request), false))
+        .unwrap_or_default();
+    format!(
+        "CONTRACT.md does not decide the {} of {} (\"{}\"): the target and the model answered differently {count} time(s) and the oracle accepts both; not a failure (--strict makes it one). For example: {example}",
+        aspects.join(", "),
+        d.clause,
+        d.clause.info().sentence,
+    )
+}
+
 /// The divergences by clause and blame, as a table.
 pub fn divergence_table(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{:<36}{:<10}{:>7}", "clause", "blame", "times");
-    for ((clause, blame), n) in &report.divergences.counts {
+    let shown = |blame: &Blame| report.strict_compare || *blame != Blame::Contract;
+    for ((clause, blame), n) in report
+        .divergences
+        .counts
+        .iter()
+        .filter(|((_, b), _)| shown(b))
+    {
         let _ = writeln!(
             out,
             "  {:<34}{:<10}{n:>7}",
@@ -298,23 +324,27 @@ pub fn summary(report: &Report, base_url: &str) -> String {
         }
         let _ = writeln!(out, "replay the whole run with --seed {}", report.seed);
     }
-    if !report.divergences.is_empty() {
+    let failing: Vec<&Divergence> = report.divergences.failing(report.strict_compare).collect();
+    if !failing.is_empty() {
         let _ = writeln!(
             out,
             "\nthe target and the model (--compare-model) differ at {} place(s):\n",
-            report.divergences.counts.len()
+            failing.len()
         );
-        for d in &report.divergences.first {
-            let count = report
-                .divergences
-                .counts
-                .get(&(d.clause, d.blame))
-                .copied()
-                .unwrap_or(1);
-            out.push_str(&divergence_text(base_url, d, count));
+        for d in &failing {
+            out.push_str(&divergence_text(base_url, d, report.divergences.count(d)));
             out.push('\n');
         }
         out.push_str(&divergence_table(report));
+    }
+    if !report.strict_compare {
+        for d in report.divergences.ambiguous() {
+            let _ = writeln!(
+                out,
+                "note: {}",
+                ambiguity_note(base_url, d, report.divergences.count(d))
+            );
+        }
     }
     for r in &report.restore {
         let _ = match r {

@@ -91,3 +91,87 @@ async fn a_model_that_differs_from_a_correct_target_is_blamed() {
     assert!(text.contains("differ in: status"), "{text}");
     assert!(text.contains("the target and the model differ"), "{text}");
 }
+
+/// A correct target that differs from the model only where CONTRACT.md
+/// leaves the choice open: a 404 with a JSON body (the model sends none),
+/// a challenge with parameters, and a 400 naming `config.endpoints` where
+/// the model names `config.endpoints.payroll` (the contract allows either).
+fn open_choices(
+    model: &lupl_model::Model,
+    req: &lupl_model::ModelRequest,
+) -> lupl_model::ModelResponse {
+    let mut r = model.handle(req);
+    match r.status {
+        404 => {
+            r.headers = vec![("Content-Type".into(), lupl_model::JSON.into())];
+            r.body = b"{}".to_vec();
+        }
+        401 => {
+            for (name, value) in &mut r.headers {
+                if name.eq_ignore_ascii_case("www-authenticate") {
+                    *value = "Bearer error=\"invalid_token\"".into();
+                }
+            }
+        }
+        400 => {
+            let mut body = json_body(&r);
+            if let Some(errors) = body["errors"].as_object_mut()
+                && let Some(v) = errors.remove("config.endpoints.payroll")
+            {
+                errors.insert("config.endpoints".into(), v);
+                r = with_json(r, 400, &body);
+            }
+        }
+        _ => {}
+    }
+    r
+}
+
+/// The drift alarm cries only at drift: against [`open_choices`], nothing
+/// the contract fixes differs, so the run passes; the open choice it can
+/// see is a note naming the contract's gap; `--strict` fails it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differences_the_contract_leaves_open_are_notes() {
+    let mut report = run_compared(Arc::new(open_choices), quick(21)).await;
+    assert!(report.failures.is_empty(), "{:#?}", report.failures);
+    assert!(report.passed(), "{:?}", report.divergences.counts);
+    assert_eq!(report.divergences.failing(false).count(), 0);
+    let ambiguous: Vec<_> = report.divergences.ambiguous().collect();
+    assert!(
+        ambiguous.iter().all(|d| d.blame == Blame::Contract),
+        "{ambiguous:?}"
+    );
+    assert!(
+        report
+            .divergences
+            .counts
+            .keys()
+            .all(|(c, _)| *c != conformance::Clause::RoutePath),
+        "a 404's body is not compared: {:?}",
+        report.divergences.counts
+    );
+    let endpoints = ambiguous
+        .iter()
+        .find(|d| {
+            d.model()
+                .is_some_and(|m| m.aspects.contains(&Aspect::ErrorKeys))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no ambiguity on the endpoints key: {:?}",
+                report.divergences.counts
+            )
+        });
+    let text = conformance::report::summary(&report, "http://target");
+    assert!(
+        text.contains("note: CONTRACT.md does not decide the 400 error keys"),
+        "{text}"
+    );
+    assert!(text.contains(&endpoints.clause.to_string()), "{text}");
+    assert!(
+        !text.contains("the target and the model (--compare-model) differ"),
+        "{text}"
+    );
+    report.strict_compare = true;
+    assert!(!report.passed(), "--strict fails on an open choice");
+}
