@@ -337,7 +337,8 @@ fn no_hand_written_file_over_700_lines() {
 /// it: such arguments travel together and want a type.
 #[test]
 fn no_too_many_arguments_allowance() {
-    let allowance = ["too_many", "arguments"].join("_");
+    // Spelled in two parts, so this file does not match itself.
+    let allowance = ["clippy::too_many", "_arguments"].concat();
     let found: Vec<String> = tracked_rust_files()
         .into_iter()
         .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(&allowance)))
