@@ -6,6 +6,7 @@
 use crate::cases::generator::Gen;
 use crate::checks::Finding;
 use crate::clauses::{Clause, Needs, Polarity};
+use crate::mutations::Family;
 use crate::operation::Op;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +34,7 @@ impl Tally {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Coverage {
     tallies: BTreeMap<(Clause, Op, Polarity), Tally>,
+    families: BTreeMap<Family, Tally>,
 }
 
 impl Coverage {
@@ -55,10 +57,30 @@ impl Coverage {
         }
     }
 
+    /// Counts one response of a case a mutation family made: failed if
+    /// any of its findings broke.
+    pub fn record_family(&mut self, family: Family, findings: &[Finding]) {
+        let t = self.families.entry(family).or_default();
+        t.requests += 1;
+        if findings.iter().all(|f| f.failure.is_none()) {
+            t.passed += 1;
+        } else {
+            t.failed += 1;
+        }
+    }
+
+    /// A mutation family's tally.
+    pub fn family(&self, family: Family) -> Tally {
+        self.families.get(&family).copied().unwrap_or_default()
+    }
+
     /// Adds another run's tallies (the throttling model's, say).
     pub fn merge(&mut self, other: &Coverage) {
         for (k, t) in &other.tallies {
             self.tallies.entry(*k).or_default().add(*t);
+        }
+        for (f, t) in &other.families {
+            self.families.entry(*f).or_default().add(*t);
         }
     }
 
@@ -183,6 +205,15 @@ impl Coverage {
                 })
             })
             .collect();
-        json!({ "clauses": clauses })
+        let families: Vec<Value> = Family::ALL
+            .iter()
+            .map(|f| {
+                let t = self.family(*f);
+                let clauses: Vec<String> = f.clauses().iter().map(|c| c.to_string()).collect();
+                json!({"id": f.id(), "clauses": clauses, "requests": t.requests,
+                       "passed": t.passed, "failed": t.failed})
+            })
+            .collect();
+        json!({ "clauses": clauses, "mutationFamilies": families })
     }
 }

@@ -9,7 +9,8 @@
 //! predicts, for the [`tenants`] a run acts as), [`checks`] (an answer
 //! judged against the prediction, clause by clause), [`coverage`] (what a
 //! run reached), and [`compare`] (two answers compared on what the contract
-//! fixes). [`wire`] holds requests and answers as bytes.
+//! fixes). [`mutations`] (families of near misses) stands beside the
+//! catalogue. [`wire`] holds requests and answers as bytes.
 //!
 //! The crate cannot ask the model what to expect: it does not depend on
 //! `lupl-model` (a workspace test walks the dependency graph).
@@ -40,6 +41,7 @@ pub mod checks;
 pub mod clauses;
 pub mod compare;
 pub mod coverage;
+pub mod mutations;
 pub mod operation;
 pub mod oracle;
 pub mod order;

@@ -18,6 +18,9 @@ pub struct RawRequest {
     pub authorization: Option<String>,
     /// The `Content-Type`, if any.
     pub content_type: Option<String>,
+    /// Other headers (a token in another carrier), names as sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
     /// The body.
     #[serde(with = "crate::wire::body_text")]
     pub body: Vec<u8>,
@@ -32,6 +35,7 @@ impl RawRequest {
             path_and_query: format!("{path}?{}={id}", op.query_parameter()),
             authorization: Some(format!("Bearer {token}")),
             content_type: None,
+            headers: Vec::new(),
             body: Vec::new(),
         }
     }
@@ -44,6 +48,7 @@ impl RawRequest {
             path_and_query: path,
             authorization: Some(format!("Bearer {token}")),
             content_type: Some("application/json".into()),
+            headers: Vec::new(),
             body: body.to_string().into_bytes(),
         }
     }

@@ -32,8 +32,8 @@ pub mod throttling;
 pub mod transport;
 
 pub use conformance_core::{
-    Check, Clause, cases, check, checks, clauses, compare, coverage, operation, oracle, order,
-    tenants, wire,
+    Check, Clause, cases, check, checks, clauses, compare, coverage, mutations, operation, oracle,
+    order, tenants, wire,
 };
 pub use harness::Harness;
 pub use outcome::Report;

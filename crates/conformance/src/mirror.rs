@@ -160,6 +160,9 @@ impl Mirror {
         if let Some(ct) = &request.content_type {
             headers.push(("content-type".to_owned(), ct.as_bytes().to_vec()));
         }
+        for (name, value) in &request.headers {
+            headers.push((name.to_ascii_lowercase(), value.as_bytes().to_vec()));
+        }
         let body = if request.method == "GET" || request.method == "HEAD" {
             Vec::new()
         } else {

@@ -107,10 +107,16 @@ impl Exchange {
         self.findings.iter().filter(|f| f.failure.is_some())
     }
 
-    /// A copy whose `Authorization` value is masked.
+    /// A copy whose credentials are masked: the `Authorization` value,
+    /// and a token in another carrier (any other header, an
+    /// `access_token` query parameter).
     pub fn masked(&self) -> Exchange {
         let mut e = self.clone();
         e.request.authorization = e.request.authorization.as_deref().map(mask);
+        for (_, value) in &mut e.request.headers {
+            *value = lupl_safety::secrets::mask(value);
+        }
+        e.request.path_and_query = mask_query_token(&e.request.path_and_query);
         e
     }
 }
@@ -119,6 +125,23 @@ impl Exchange {
 /// ([`lupl_safety::secrets::mask_authorization`]: a short one wholly).
 pub fn mask(authorization: &str) -> String {
     lupl_safety::secrets::mask_authorization(authorization)
+}
+
+/// `path_and_query` with an `access_token` parameter's value masked.
+fn mask_query_token(path_and_query: &str) -> String {
+    let Some((path, query)) = path_and_query.split_once('?') else {
+        return path_and_query.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if name.eq_ignore_ascii_case("access_token") => {
+                format!("{name}={}", lupl_safety::secrets::mask(value))
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", query.join("&"))
 }
 
 /// Quotes `text` for a POSIX shell.
@@ -131,7 +154,10 @@ pub fn curl(base_url: &str, request: &RawRequest) -> String {
     let mut out = format!(
         "curl -i -X {} {}",
         request.method,
-        shell_quote(&format!("{base_url}{}", request.path_and_query))
+        shell_quote(&format!(
+            "{base_url}{}",
+            mask_query_token(&request.path_and_query)
+        ))
     );
     if let Some(a) = &request.authorization {
         out.push_str(&format!(
@@ -143,6 +169,12 @@ pub fn curl(base_url: &str, request: &RawRequest) -> String {
         out.push_str(&format!(
             " -H {}",
             shell_quote(&format!("Content-Type: {ct}"))
+        ));
+    }
+    for (name, value) in &request.headers {
+        out.push_str(&format!(
+            " -H {}",
+            shell_quote(&format!("{name}: {}", lupl_safety::secrets::mask(value)))
         ));
     }
     if request.method != "GET" || !request.body.is_empty() {

@@ -8,6 +8,7 @@ use crate::outcome::{Failure, Report, Reproduced, RestoreOutcome};
 use crate::record::{Exchange, curl};
 use conformance_core::clauses::{self, Clause};
 use conformance_core::compare::Blame;
+use conformance_core::mutations::Family;
 use conformance_core::wire::Received;
 use lupl_safety::text::for_terminal;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
@@ -69,6 +70,22 @@ pub fn coverage_table(report: &Report) -> String {
             out,
             "  {:<34}{:>9}{:>8}{:>8}{mark}",
             info.id, t.requests, t.passed, t.failed
+        );
+    }
+    // The near-miss families, each with the clauses it serves.
+    let _ = writeln!(out, "Mutation families");
+    for family in Family::ALL {
+        let t = report.coverage.family(family);
+        let clauses: Vec<String> = family.clauses().iter().map(|c| c.to_string()).collect();
+        let mark = if t.failed > 0 { "  ✗" } else { "" };
+        let _ = writeln!(
+            out,
+            "  {:<34}{:>9}{:>8}{:>8}{mark}  {}",
+            family.id(),
+            t.requests,
+            t.passed,
+            t.failed,
+            clauses.join(", ")
         );
     }
     let missing = report.coverage.not_exercised();

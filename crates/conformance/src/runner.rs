@@ -108,6 +108,8 @@ impl CaseRun {
 /// One case of the run: its phase, label, strategy and number in its
 /// phase.
 pub(crate) struct Scheduled {
+    /// The generator (none for a mixed case).
+    pub(crate) generator: Option<Gen>,
     pub(crate) phase: Phase,
     pub(crate) label: String,
     strategy: BoxedStrategy<Vec<Step>>,
@@ -168,12 +170,14 @@ impl Schedule {
             .and_then(|i| self.directed.get(i));
         match generator {
             Some((generator, op)) if index < self.directed_count() => Scheduled {
+                generator: Some(*generator),
                 phase: Phase::Directed,
                 label: format!("{} on {}", generator.name(), op.operation_id()),
                 strategy: generator.cases(*op, self.identities),
                 number: index,
             },
             _ => Scheduled {
+                generator: None,
                 phase: Phase::Mixed,
                 label: "mixed".into(),
                 strategy: self.mixed.clone(),
@@ -386,9 +390,13 @@ impl Harness {
                 Some(Ok(_)) => silent = 0,
                 None => {}
             }
+            let family = case.generator.and_then(Gen::family);
             for e in &run.exchanges {
                 if let Some(op) = e.step.as_ref().map(|s| s.op).or_else(|| read_op(e)) {
                     report.coverage.record(op, &e.findings);
+                }
+                if let (Some(family), Some(_)) = (family, &e.step) {
+                    report.coverage.record_family(family, &e.findings);
                 }
             }
             for (clause, original) in first_breaks(&run.exchanges) {

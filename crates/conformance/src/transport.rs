@@ -333,6 +333,13 @@ impl Transport {
         if let Some(ct) = &request.content_type {
             builder = builder.header("Content-Type", ct);
         }
+        for (name, value) in &request.headers {
+            // A token in another carrier is still a secret.
+            let mut value = lupl_api::reqwest::header::HeaderValue::from_str(value)
+                .map_err(|e| e.to_string())?;
+            value.set_sensitive(true);
+            builder = builder.header(name.as_str(), value);
+        }
         if request.method != "GET" {
             builder = builder.body(request.body.clone());
         }

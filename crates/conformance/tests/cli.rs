@@ -168,7 +168,7 @@ async fn a_broken_target_is_reported_with_its_exchange() {
                 "--seed",
                 "5",
                 "--max-requests",
-                "600",
+                "700",
                 "--rate-limit",
                 "100000/1",
             ],

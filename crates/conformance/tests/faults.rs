@@ -256,6 +256,11 @@ fn harmless(model: &Model, req: &ModelRequest) -> ModelResponse {
 async fn harmless_differences_pass() {
     let report = run_compared(Arc::new(harmless), quick(7)).await;
     assert!(report.passed(), "{:#?}", report.failures);
+    // Every mutation family ran against it, and none reported anything.
+    for family in conformance::mutations::Family::ALL {
+        let t = report.coverage.family(family);
+        assert!(t.requests > 0 && t.failed == 0, "{family}: {t:?}");
+    }
     assert!(
         report.divergences.is_empty(),
         "{:?}",

@@ -25,7 +25,7 @@ async fn run(target: Target, options: Options, throttle: bool) -> conformance::R
     })
     .await
     .expect("run");
-    report.restore = harness.restore().await;
+    harness.restore_into(&mut report).await;
     report
 }
 
@@ -122,6 +122,12 @@ async fn a_live_run_within_the_budget_exercises_every_clause_and_reports_nothing
         conformance::report::summary(&report, "live")
     );
     assert!(report.requests <= 1000, "{} requests", report.requests);
+    for family in conformance::mutations::Family::ALL {
+        assert!(
+            report.coverage.family(family).requests > 0,
+            "the {family} family sent nothing within the budget"
+        );
+    }
     for (clause, why) in report.coverage.not_exercised() {
         let needs = clause.info().needs;
         assert!(

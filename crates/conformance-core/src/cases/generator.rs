@@ -4,6 +4,7 @@
 use crate::cases::organization::OrgCase;
 use crate::cases::provider::ProviderCase;
 use crate::clauses::{Clause, Polarity};
+use crate::mutations::Family;
 use crate::operation::Op;
 use crate::order::Stage;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,10 @@ pub enum Gen {
     OtherScheme,
     /// A bearer token the server does not know.
     UnknownToken,
+    /// The real token, changed a little ([`Family::TokenNearMiss`]).
+    TokenNearMiss,
+    /// The real token in another carrier ([`Family::TokenCarrier`]).
+    TokenCarrier,
     /// A JSON media type spelled another way.
     JsonMediaType,
     /// A media type that is not JSON.
@@ -111,6 +116,8 @@ impl Gen {
             Gen::NoToken,
             Gen::OtherScheme,
             Gen::UnknownToken,
+            Gen::TokenNearMiss,
+            Gen::TokenCarrier,
             Gen::JsonMediaType,
             Gen::NotJsonMediaType,
             Gen::NoMediaType,
@@ -208,9 +215,11 @@ impl Gen {
             Gen::PathCase | Gen::QueryNameCase => vec![(C::RouteCaseInsensitive, P)],
             Gen::OtherMethod => vec![(C::RouteMethod, N)],
             Gen::OtherPath => vec![(C::RoutePath, N)],
-            Gen::NoToken | Gen::OtherScheme | Gen::UnknownToken => {
-                vec![(C::AuthRejected, N), (C::AuthChallenge, N)]
-            }
+            Gen::NoToken
+            | Gen::OtherScheme
+            | Gen::UnknownToken
+            | Gen::TokenNearMiss
+            | Gen::TokenCarrier => vec![(C::AuthRejected, N), (C::AuthChallenge, N)],
             Gen::JsonMediaType => vec![(C::MediaNotJson, P)],
             Gen::NotJsonMediaType | Gen::NoMediaType => {
                 vec![(C::MediaNotJson, N), (C::OpsProblemContentType, N)]
@@ -259,6 +268,25 @@ impl Gen {
                 (C::Order24, N),
                 (C::Order25, N),
             ],
+        }
+    }
+
+    /// The mutation family its cases come from, if any.
+    ///
+    /// ```
+    /// use conformance_core::cases::{Gen, ProviderCase};
+    /// use conformance_core::mutations::Family;
+    /// assert_eq!(Gen::TokenCarrier.family(), Some(Family::TokenCarrier));
+    /// assert_eq!(Gen::Provider(ProviderCase::AuthTypeCase).family(), Some(Family::LetterCase));
+    /// assert_eq!(Gen::Valid.family(), None);
+    /// ```
+    pub fn family(self) -> Option<Family> {
+        match self {
+            Gen::TokenNearMiss => Some(Family::TokenNearMiss),
+            Gen::TokenCarrier => Some(Family::TokenCarrier),
+            Gen::Provider(case) => case.family(),
+            Gen::Organization(case) => case.family(),
+            _ => None,
         }
     }
 

@@ -5,6 +5,7 @@
 
 use crate::cases::provider::PATTERNS;
 use crate::clauses::{Clause, Polarity};
+use crate::mutations::{self, Family};
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::strategy::ValueTree;
@@ -60,6 +61,12 @@ pub enum OrgCase {
     SelectWrongCase,
     /// A number for a select field.
     SelectNotString,
+    /// An option with a space on each side.
+    SelectPadded,
+    /// An option in Unicode normalization form D (when one decomposes).
+    SelectDecomposed,
+    /// `1` for a boolean field.
+    BooleanAsNumber,
 }
 
 impl OrgCase {
@@ -87,6 +94,9 @@ impl OrgCase {
         OrgCase::SelectNotOption,
         OrgCase::SelectWrongCase,
         OrgCase::SelectNotString,
+        OrgCase::SelectPadded,
+        OrgCase::SelectDecomposed,
+        OrgCase::BooleanAsNumber,
     ];
 
     /// The clause it exercises.
@@ -97,11 +107,27 @@ impl OrgCase {
             OptionalAbsent | RequiredMissing | RequiredNull => Clause::OrgRequired,
             UnanchoredMatch | AnchoredMatch | StringNotString | AnchoredMismatch
             | UnanchoredMismatch | ExoticString => Clause::OrgString,
-            LastOption | SelectNotOption | SelectWrongCase | SelectNotString => Clause::OrgSelect,
+            LastOption | SelectNotOption | SelectWrongCase | SelectNotString | SelectPadded
+            | SelectDecomposed => Clause::OrgSelect,
             NumberEdges | NumberNotNumber => Clause::OrgNumber,
-            BooleanFalse | BooleanNotBoolean => Clause::OrgBoolean,
+            BooleanFalse | BooleanNotBoolean | BooleanAsNumber => Clause::OrgBoolean,
             OtherProvider | UnknownProvider | UnconfiguredProvider => Clause::OrgProviderExists,
             Undeclared => Clause::OrgDeclared,
+        }
+    }
+
+    /// The mutation family it belongs to, if it is a near miss of a good
+    /// value.
+    pub fn family(self) -> Option<Family> {
+        use OrgCase::*;
+        match self {
+            SelectWrongCase => Some(Family::LetterCase),
+            SelectDecomposed => Some(Family::UnicodeForm),
+            SelectPadded => Some(Family::WhiteSpace),
+            StringNotString | NumberNotNumber | BooleanNotBoolean | BooleanAsNumber => {
+                Some(Family::TypeCoercion)
+            }
+            _ => None,
         }
     }
 
@@ -163,7 +189,8 @@ impl OrgCase {
                 set(fields, &d, json!(value));
                 (d, None)
             }
-            LastOption | SelectNotOption | SelectWrongCase | SelectNotString => {
+            LastOption | SelectNotOption | SelectWrongCase | SelectNotString | SelectPadded
+            | SelectDecomposed => {
                 let d = find(&|d| d.kind == "select" && !d.options.is_empty())?;
                 let value = match self {
                     LastOption => json!(d.options.last()?),
@@ -174,6 +201,11 @@ impl OrgCase {
                             return None;
                         }
                         json!(upper)
+                    }
+                    SelectPadded => json!(mutations::padded(&d.options[0])),
+                    SelectDecomposed => {
+                        let option = d.options.iter().find(|o| mutations::decomposed(o) != **o)?;
+                        json!(mutations::decomposed(option))
                     }
                     _ => json!(1),
                 };
@@ -190,15 +222,15 @@ impl OrgCase {
                 set(fields, &d, value);
                 (d, None)
             }
-            BooleanFalse | BooleanNotBoolean => {
+            BooleanFalse | BooleanNotBoolean | BooleanAsNumber => {
                 let d = find(&|d| d.kind == "boolean")?;
                 set(
                     fields,
                     &d,
-                    if self == BooleanFalse {
-                        json!(false)
-                    } else {
-                        json!("true")
+                    match self {
+                        BooleanFalse => json!(false),
+                        BooleanAsNumber => json!(1),
+                        _ => json!("true"),
                     },
                 );
                 (d, None)
@@ -403,12 +435,15 @@ pub fn ready_provider() -> BoxedStrategy<Value> {
         .boxed()
 }
 
-/// The cases that break a rule.
+/// The cases that break a rule on every provider `ready_provider` makes:
+/// a case meant to fail at the rules stage can count on them.
 pub fn negative_cases() -> Vec<OrgCase> {
     OrgCase::ALL
         .iter()
         .copied()
-        .filter(|c| c.polarity() == Polarity::Negative)
+        // A decomposed option exists only for some providers: a case that
+        // must fail a rule cannot count on it.
+        .filter(|c| c.polarity() == Polarity::Negative && *c != OrgCase::SelectDecomposed)
         .collect()
 }
 

@@ -10,6 +10,7 @@
 //! not generated.
 
 use crate::clauses::{Clause, Polarity};
+use crate::mutations::Family;
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde::{Deserialize, Serialize};
@@ -421,6 +422,32 @@ provider_cases! {
     ExoticStrings => StoreExact, Positive, Slots::NAME | Slots::DESCRIPTION | Slots::APPEND;
     /// The configuration's members in reverse order.
     ReversedMembers => StoreExact, Positive, Slots::EXTRA;
+    /// The authentication type with its first letter in the other case.
+    AuthTypeCase => ProviderAuthType, Negative, Slots::AUTH;
+    /// A field type with its first letter in the other case.
+    FieldTypeCase => ProviderFieldType, Negative, Slots::APPEND;
+    /// An endpoint key with its first letter in the other case.
+    EndpointKeyCase => ProviderEndpoints, Negative, Slots::ENDPOINTS;
+    /// The name in Unicode normalization form D, stored as sent.
+    NameDecomposed => StoreExact, Positive, Slots::NAME;
+    /// A field label in Unicode normalization form D, stored as sent.
+    LabelDecomposed => StoreExact, Positive, Slots::APPEND;
+    /// A label of spaces only: labels are not trimmed, so it has length.
+    LabelBlank => ProviderFieldLabel, Positive, Slots::APPEND;
+}
+
+impl ProviderCase {
+    /// The mutation family it belongs to, if it is a near miss of a good
+    /// value.
+    pub fn family(self) -> Option<Family> {
+        use ProviderCase::*;
+        match self {
+            AuthTypeCase | FieldTypeCase | EndpointKeyCase => Some(Family::LetterCase),
+            NameDecomposed | LabelDecomposed => Some(Family::UnicodeForm),
+            NameBlank | NamePaddedAtLimit | LabelBlank => Some(Family::WhiteSpace),
+            _ => None,
+        }
+    }
 }
 
 /// The cases that break a rule.

@@ -2,6 +2,7 @@
 //! changes, and the error keys and pointers it concerns.
 
 use crate::cases::provider::{ProviderCase, endpoint_keys, field_types};
+use crate::mutations;
 use serde_json::{Map, Value, json};
 
 /// What applying a case did: the keys it concerns (the 400 key of a
@@ -571,6 +572,59 @@ impl ProviderCase {
                         format!("/fields/{i}"),
                     ],
                 }
+            }
+            AuthTypeCase => {
+                let kind = config["authentication"]["type"]
+                    .as_str()
+                    .unwrap_or("oauth2")
+                    .to_owned();
+                config["authentication"]["type"] = json!(mutations::flip_first_letter(&kind));
+                applied("config.authentication.type")
+            }
+            FieldTypeCase => field_key(
+                config,
+                field("caseType", &mutations::flip_first_letter("string")),
+                "type",
+            ),
+            EndpointKeyCase => {
+                let mut endpoints = config["endpoints"].as_object().cloned().unwrap_or_default();
+                let (key, path) = endpoints
+                    .iter()
+                    .next()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .unwrap_or_else(|| ("hours".into(), json!("/hours")));
+                endpoints.remove(&key);
+                let flipped = mutations::flip_first_letter(&key);
+                endpoints.insert(flipped.clone(), path);
+                config["endpoints"] = Value::Object(endpoints);
+                applied_or(
+                    format!("config.endpoints.{flipped}"),
+                    &["config.endpoints".into()],
+                )
+            }
+            NameDecomposed => {
+                config["name"] = json!(mutations::decomposed("Café Zürich"));
+                Applied {
+                    keys: vec!["config.name".into()],
+                    or: Vec::new(),
+                    pointers: vec!["/name".into()],
+                }
+            }
+            LabelDecomposed => {
+                let mut f = field("decomposed", "string");
+                f["label"] = json!(mutations::decomposed("Région"));
+                let i = push_field(config, f);
+                Applied {
+                    keys: vec![format!("config.fields[{i}].label")],
+                    or: Vec::new(),
+                    pointers: vec![format!("/fields/{i}/label")],
+                }
+            }
+            LabelBlank => {
+                let mut f = field("blankLabel", "string");
+                f["label"] = json!(mutations::blank("Label"));
+                let i = push_field(config, f);
+                applied(format!("config.fields[{i}].label"))
             }
             ReversedMembers => {
                 if let Some(object) = config.as_object() {

@@ -3,6 +3,7 @@
 
 use crate::cases::organization::OrgCase;
 use crate::cases::provider::ProviderCase;
+use crate::mutations::{Carrier, TokenMutation};
 use crate::operation::Op;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,6 +19,12 @@ pub enum Who {
     UnknownToken,
     /// The right token under another scheme (`Basic`).
     OtherScheme,
+    /// Identity `i`'s token changed a little, as a bearer token
+    /// ([`Family::TokenNearMiss`](crate::mutations::Family)).
+    NearMiss(usize, TokenMutation),
+    /// Identity `i`'s token in another carrier, and no `Authorization`
+    /// ([`Family::TokenCarrier`](crate::mutations::Family)).
+    Carried(usize, Carrier),
 }
 
 /// Whose resource a step names.

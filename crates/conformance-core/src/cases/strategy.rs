@@ -7,6 +7,7 @@ use crate::cases::parts::*;
 use crate::cases::provider::{self, ProviderCase};
 use crate::cases::step::*;
 use crate::clauses::Polarity;
+use crate::mutations::{Carrier, TokenMutation};
 use crate::operation::Op;
 use crate::order::Stage;
 use proptest::prelude::*;
@@ -76,6 +77,24 @@ impl Gen {
                     })
                     .boxed()
             }
+            Gen::TokenNearMiss => each(
+                op,
+                identities,
+                TokenMutation::ALL.to_vec(),
+                |mutation, mut step| {
+                    step.who = Who::NearMiss(identity_of(&step), mutation);
+                    vec![step]
+                },
+            ),
+            Gen::TokenCarrier => each(
+                op,
+                identities,
+                Carrier::ALL.to_vec(),
+                |carrier, mut step| {
+                    step.who = Who::Carried(identity_of(&step), carrier);
+                    vec![step]
+                },
+            ),
             Gen::JsonMediaType => each(op, identities, JSON_MEDIA.to_vec(), move |m, mut step| {
                 set_media(&mut step, Media::Json(m.to_owned()));
                 let read = Step::read(op, identity_of(&step));

@@ -2,6 +2,7 @@
 
 use crate::cases::step::{IdForm, Media, Query, Route, Shape, Step, Who, Whose};
 use crate::clauses::Clause;
+use crate::mutations::Carrier;
 use crate::oracle::body::{BodyContext, post_body};
 use crate::oracle::encoding::{basic, encode, flip_case};
 use crate::oracle::expected::{BodyExpectation, Expected, Feature, KeyExpectation};
@@ -14,7 +15,9 @@ use crate::wire::RawRequest;
 /// Makes `step` concrete for `tenants` and predicts its answer.
 pub fn plan(step: &Step, tenants: &Tenants, state: &CaseState) -> Planning {
     let me = match step.who {
-        Who::Identity(i) => i.min(tenants.identities.len() - 1),
+        Who::Identity(i) | Who::NearMiss(i, _) | Who::Carried(i, _) => {
+            i.min(tenants.identities.len() - 1)
+        }
         _ => 0,
     };
     let identity = &tenants.identities[me];
@@ -56,6 +59,7 @@ pub fn plan(step: &Step, tenants: &Tenants, state: &CaseState) -> Planning {
         path_and_query: path.clone(),
         authorization: None,
         content_type: None,
+        headers: Vec::new(),
         body: Vec::new(),
     };
 
@@ -88,6 +92,13 @@ pub fn plan(step: &Step, tenants: &Tenants, state: &CaseState) -> Planning {
         Who::NoToken => None,
         Who::UnknownToken => Some("Bearer not-a-token-the-server-knows".to_owned()),
         Who::OtherScheme => Some(basic(&identity.token)),
+        Who::NearMiss(_, mutation) => {
+            // Nearly the token, so it nearly gives it away: masked as it is.
+            let near = mutation.apply(&identity.token);
+            lupl_safety::secrets::register(&near);
+            Some(format!("Bearer {near}"))
+        }
+        Who::Carried(..) => None,
     };
     let throttled = state.throttled.get(me).copied().unwrap_or(false);
     match step.who {
@@ -247,6 +258,33 @@ pub fn plan(step: &Step, tenants: &Tenants, state: &CaseState) -> Planning {
             {
                 failures.push(fail(Stage::Authorization, c));
             }
+        }
+    }
+
+    // A token in another carrier: the contract reads only
+    // `Authorization`, so the request has none (step 1 answers).
+    if let Who::Carried(_, carrier) = step.who {
+        match carrier {
+            Carrier::Query => {
+                let joiner = if request.path_and_query.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                request.path_and_query = format!(
+                    "{}{joiner}{}={}",
+                    request.path_and_query,
+                    carrier.name(),
+                    encode(&identity.token)
+                );
+            }
+            Carrier::Cookie => request.headers.push((
+                "Cookie".into(),
+                format!("{}={}", carrier.name(), identity.token),
+            )),
+            Carrier::Header => request
+                .headers
+                .push((carrier.name().into(), identity.token.clone())),
         }
     }
 
