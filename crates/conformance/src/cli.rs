@@ -44,7 +44,8 @@ pub struct Args {
     pub per_generator: Option<u32>,
     /// Send at most this many requests in all: setup reads, cases, replays,
     /// 429 retries and the restore (new cases stop an eighth early, to
-    /// leave room for replaying what broke) [default: none on the model,
+    /// leave room for replaying what broke; the reads before and the
+    /// restore after are never refused) [default: none on the model,
     /// 1000 on a live target: a minute of Lupl's quota].
     /// `--check-throttling` spends one quota on top.
     #[arg(long, value_name = "N")]

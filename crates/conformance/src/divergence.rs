@@ -27,6 +27,15 @@ impl Divergence {
         self.exchanges.last()
     }
 
+    /// Whether the oracle accepts both answers: the contract leaves the
+    /// choice open (a divergence where both broke is no such choice).
+    pub fn is_open_choice(&self) -> bool {
+        let broke = |f: &[Finding]| f.iter().any(|f| f.failure.is_some());
+        self.blame == Blame::Contract
+            && self.last().is_some_and(|e| !broke(&e.findings))
+            && self.model().is_some_and(|m| !broke(&m.findings))
+    }
+
     /// The model's answer to it.
     pub fn model(&self) -> Option<&ModelAnswer> {
         self.last().and_then(|e| e.model.as_ref())
@@ -91,13 +100,13 @@ impl Divergences {
     pub fn failing(&self, strict: bool) -> impl Iterator<Item = &Divergence> {
         self.first
             .iter()
-            .filter(move |d| strict || d.blame != Blame::Contract)
+            .filter(move |d| strict || !d.is_open_choice())
     }
 
     /// The first of each clause where the target and the model differ and
-    /// the oracle accepts both (or neither): CONTRACT.md leaves it open.
+    /// the oracle accepts both: CONTRACT.md leaves it open.
     pub fn ambiguous(&self) -> impl Iterator<Item = &Divergence> {
-        self.first.iter().filter(|d| d.blame == Blame::Contract)
+        self.first.iter().filter(|d| d.is_open_choice())
     }
 
     /// How often this divergence's (clause, blame) occurred.

@@ -230,6 +230,15 @@ async fn setup_and_run(
             target.base_url.clone()
         };
         let count = target.tenants.identities.len();
+        // Each identity's two reads before and two reads and two writes
+        // after: a budget must hold them.
+        let least = 6 * count as u64;
+        if let Some(max) = args.max_requests.filter(|m| *m < least) {
+            return Err(format!(
+                "--max-requests {max} cannot hold the reads before and the restore after ({least} with {count} identit{}); pass at least {least}",
+                if count == 1 { "y" } else { "ies" }
+            ));
+        }
         say(format!(
             "checking {name} with {count} identit{}",
             if count == 1 { "y" } else { "ies" }

@@ -128,7 +128,7 @@ pub fn mask(authorization: &str) -> String {
 }
 
 /// `path_and_query` with an `access_token` parameter's value masked.
-fn mask_query_token(path_and_query: &str) -> String {
+pub(crate) fn mask_query_token(path_and_query: &str) -> String {
     let Some((path, query)) = path_and_query.split_once('?') else {
         return path_and_query.to_owned();
     };

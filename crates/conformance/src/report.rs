@@ -277,12 +277,16 @@ pub fn ambiguity_note(base_url: &str, d: &Divergence, count: u64) -> String {
 pub fn divergence_table(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{:<36}{:<10}{:>7}", "clause", "blame", "times");
-    let shown = |blame: &Blame| report.strict_compare || *blame != Blame::Contract;
+    let shown: Vec<(Clause, Blame)> = report
+        .divergences
+        .failing(report.strict_compare)
+        .map(|d| (d.clause, d.blame))
+        .collect();
     for ((clause, blame), n) in report
         .divergences
         .counts
         .iter()
-        .filter(|((_, b), _)| shown(b))
+        .filter(|(k, _)| shown.contains(k))
     {
         let _ = writeln!(
             out,

@@ -10,7 +10,8 @@
 //! request leaves the window, rounded up, at least 1". While throttled the
 //! harness keeps asking (those 429s must not count), sends requests that
 //! fail earlier or later steps too (the order of checks), and at
-//! `Retry-After` exactly it must be served again.
+//! `Retry-After` (or, when the log cannot yet tell, the moment it says the
+//! oldest counted request has surely left) it must be served again.
 
 use crate::harness::Harness;
 use crate::outcome::{Failure, Report, Reproduced, first_breaks};

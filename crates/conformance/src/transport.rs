@@ -5,9 +5,11 @@
 //! throttling phase's evidence), counts it against the budget, and reads
 //! at most [`MAX_BODY`] of an answer. Cancelling stops every wait at once.
 //!
-//! The budget is a hard cap on everything sent (setup reads, cases,
-//! replays, 429 retries, the restore): past it nothing leaves, and the
-//! restore alone may use the share kept for it.
+//! The budget counts everything sent. Cases, replays, shrinking and their
+//! 429 retries stop short of it, leaving a reserve for the restore; the
+//! setup reads and the restore itself are never refused (a target is
+//! always read before and put back after), and a budget too small for
+//! them is refused before the run starts.
 
 use crate::record::{Exchange, Line, Phase, Recorder};
 use crate::target::Target;
@@ -143,16 +145,14 @@ impl Transport {
     }
 
     /// Whether one more request of `phase` may leave.
+    /// The restore is never refused (a live target must be put back, its
+    /// 429 retries included); it has its reserve, so it normally fits.
     fn may_send(&self, phase: Phase) -> bool {
+        if matches!(phase, Phase::Restore | Phase::Setup) {
+            return true;
+        }
         let budget = *self.budget.lock().unwrap_or_else(|e| e.into_inner());
-        budget.is_none_or(|b| {
-            let limit = if phase == Phase::Restore {
-                b.max
-            } else {
-                b.max.saturating_sub(b.restore)
-            };
-            self.requests() < limit
-        })
+        budget.is_none_or(|b| self.requests() < b.max.saturating_sub(b.restore))
     }
 
     /// Whether `reserve` more requests fit under `max` (none: no budget).

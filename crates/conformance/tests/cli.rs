@@ -116,6 +116,29 @@ fn an_unreachable_target_is_a_connection_error() {
     assert!(stderr.contains("could not connect"), "{stderr}");
 }
 
+/// A budget that cannot hold the reads before and the restore after is a
+/// usage error before anything is sent (the port has no server).
+#[test]
+fn a_budget_too_small_for_the_restore_is_refused() {
+    let out = conformance(
+        &[
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--pms-id",
+            PMS,
+            "--organization-id",
+            ORG,
+            "--max-requests",
+            "5",
+        ],
+        &[("LUPL_TOKEN", "tok-acme")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--max-requests 5 cannot hold"), "{stderr}");
+    assert!(!stderr.contains("could not connect"), "{stderr}");
+}
+
 #[test]
 fn a_production_host_is_refused_without_allow_production() {
     let out = conformance(

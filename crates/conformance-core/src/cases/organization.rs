@@ -202,10 +202,21 @@ impl OrgCase {
                         }
                         json!(upper)
                     }
-                    SelectPadded => json!(mutations::padded(&d.options[0])),
+                    // A near miss that is itself an option is no miss.
+                    SelectPadded => {
+                        let padded = mutations::padded(&d.options[0]);
+                        if d.options.contains(&padded) {
+                            return None;
+                        }
+                        json!(padded)
+                    }
                     SelectDecomposed => {
-                        let option = d.options.iter().find(|o| mutations::decomposed(o) != **o)?;
-                        json!(mutations::decomposed(option))
+                        let decomposed = d
+                            .options
+                            .iter()
+                            .map(|o| mutations::decomposed(o))
+                            .find(|o| !d.options.contains(o))?;
+                        json!(decomposed)
                     }
                     _ => json!(1),
                 };

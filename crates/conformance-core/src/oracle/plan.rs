@@ -94,7 +94,11 @@ pub fn plan(step: &Step, tenants: &Tenants, state: &CaseState) -> Planning {
         Who::OtherScheme => Some(basic(&identity.token)),
         Who::NearMiss(_, mutation) => {
             // Nearly the token, so it nearly gives it away: masked as it is.
-            let near = mutation.apply(&identity.token);
+            let mut near = mutation.apply(&identity.token);
+            // Never another identity's token: that one the server knows.
+            while tenants.identities.iter().any(|i| i.token == near) {
+                near.push('0');
+            }
             lupl_safety::secrets::register(&near);
             Some(format!("Bearer {near}"))
         }
