@@ -93,6 +93,12 @@ impl Harness {
         self.transport.cancel_token()
     }
 
+    /// Stops when `token` is cancelled: a second harness of one run (the
+    /// model's throttling phase) answers the same Ctrl-C.
+    pub fn set_cancel_token(&mut self, token: CancellationToken) {
+        self.transport.set_cancel_token(token);
+    }
+
     /// Whether the run was cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.transport.is_cancelled()

@@ -176,6 +176,12 @@ async fn run(args: Args) -> ExitCode {
     if let Some(Sub::Replay { file }) = &args.command {
         return replay(&args, file, baseline.as_ref());
     }
+    if args.strict && !args.compare_model {
+        say(
+            "--strict judges --compare-model's differences: pass --compare-model too (or replay a recording made with it)",
+        );
+        return ExitCode::from(2);
+    }
     // Ctrl-C and SIGTERM (`timeout`, `docker stop`, a cancelled CI job)
     // alike, from the start: before the first write there is nothing to
     // put back, and the run stops with 130 and no file written.
@@ -311,7 +317,10 @@ async fn setup_and_run(
             // The run's model has a quota no run reaches; the throttling
             // phase runs on a model of its own with a small one.
             match handle.block_on(throttle_model(recorder, seed)) {
-                Ok(h) => report.merge(h.run_throttling(THROTTLE_MODEL, &handle)),
+                Ok(mut h) => {
+                    h.set_cancel_token(worker.cancel_token());
+                    report.merge(h.run_throttling(THROTTLE_MODEL, &handle));
+                }
                 Err(e) => report
                     .notes
                     .push(format!("cannot start the throttling model: {e}")),

@@ -120,6 +120,11 @@ pub fn replay(
         };
         let mut e = *recorded;
         report.requests += 1;
+        // A 429 waited out inside a case belongs to it: it neither ends
+        // the case nor is judged.
+        if e.phase == Phase::Wait {
+            continue;
+        }
         let this = (e.phase, e.case, e.label.clone());
         let judged_phase = matches!(
             e.phase,

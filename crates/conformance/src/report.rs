@@ -403,10 +403,23 @@ pub fn summary(report: &Report, base_url: &str) -> String {
         "the run could not finish"
     } else if report.passed() {
         "every clause held"
-    } else if report.failures.is_empty() {
-        "the target and the model differ"
-    } else {
+    } else if !report.failures.is_empty() {
         "the contract was broken"
+    } else if report
+        .divergences
+        .failing(report.strict_compare)
+        .next()
+        .is_some()
+    {
+        "the target and the model differ"
+    } else if report
+        .restore
+        .iter()
+        .any(|r| matches!(r, RestoreOutcome::Failed(..)))
+    {
+        "the restore failed (see above): the target is not as it was"
+    } else {
+        "the run did not pass"
     };
     let _ = writeln!(out, "{verdict}");
     // Whatever the target echoed (a token in a header or a body) is masked

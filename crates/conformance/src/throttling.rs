@@ -59,6 +59,7 @@ impl Harness {
         }
         report.requests = self.requests() - requests;
         report.elapsed = start.elapsed();
+        report.interrupted = self.is_cancelled();
         report
     }
 }
@@ -260,9 +261,15 @@ async fn run(harness: &Harness, quota: Quota) -> ThrottleRun {
     }
     let drive = driving();
     let mut first_429: Option<(Instant, u64)> = None;
+    // A target slower than the quota (or with a larger one) is not
+    // driven for ever: three windows, then the log says what was reached.
+    let give_up = Instant::now() + 3 * w;
     for n in 0..q + 50 {
         if harness.is_cancelled() {
             return out;
+        }
+        if Instant::now() > give_up {
+            break;
         }
         let s = &drive[n % drive.len()];
         let Some(e) = judged(harness, s, &state, q, w, Clause::ThrottleWindow).await else {

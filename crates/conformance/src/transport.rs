@@ -121,6 +121,11 @@ impl Transport {
         self.cancel.clone()
     }
 
+    /// Stops when `token` is cancelled (another harness's, say) instead.
+    pub fn set_cancel_token(&mut self, token: CancellationToken) {
+        self.cancel = token;
+    }
+
     /// Whether the run was cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
@@ -279,7 +284,11 @@ impl Transport {
                             self.max_429_waiting.as_secs()
                         )));
                     }
-                    if !self.sleep(wait).await {
+                    // A first interrupt still restores: the restore's waits
+                    // are not cut (a second interrupt quits the process).
+                    if phase == Phase::Restore {
+                        tokio::time::sleep(wait).await;
+                    } else if !self.sleep(wait).await {
                         return Err(Unsent::NoAnswer(
                             "interrupted while waiting for Retry-After".into(),
                         ));

@@ -139,6 +139,19 @@ fn a_budget_too_small_for_the_restore_is_refused() {
     assert!(!stderr.contains("could not connect"), "{stderr}");
 }
 
+/// `--strict` judges `--compare-model`'s differences: alone it is a usage
+/// error, not a silent no-op.
+#[test]
+fn strict_without_compare_model_is_refused() {
+    let out = conformance(&["--strict"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--compare-model"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn a_production_host_is_refused_without_allow_production() {
     let out = conformance(

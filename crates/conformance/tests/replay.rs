@@ -101,6 +101,36 @@ async fn a_replayed_recording_gives_the_live_verdicts() {
     }
 }
 
+/// A 429 waited out inside a case is part of that case: the replay counts
+/// the same cases as the live run and judges the step after the wait with
+/// what the case wrote before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_inside_a_case_does_not_split_it() {
+    let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = seen.clone();
+    let throttling = move |m: &Model, r: &ModelRequest| {
+        if counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 7 == 6 {
+            return ModelResponse {
+                status: 429,
+                headers: vec![("Retry-After".into(), "0".into())],
+                body: Vec::new(),
+            };
+        }
+        m.handle(r)
+    };
+    let (live, again, path) = live_then_replayed(Arc::new(throttling), false, "waits").await;
+    let waits = record::read(&path)
+        .expect("recording")
+        .iter()
+        .filter(|l| matches!(l, record::Line::Exchange(e) if e.phase == record::Phase::Wait))
+        .count();
+    assert!(waits > 10, "only {waits} waits recorded");
+    assert_eq!(live.cases, again.cases, "cases counted alike");
+    assert!(again.passed(), "{:?}", broken(&again));
+    assert!(live.passed(), "{:?}", broken(&live));
+    let _ = std::fs::remove_file(path);
+}
+
 fn conformance(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_conformance"))
         .args(args)

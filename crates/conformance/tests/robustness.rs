@@ -104,6 +104,57 @@ async fn the_budget_counts_every_request_the_restore_included() {
     }
 }
 
+/// A first interrupt stops the run but still puts a live target back,
+/// waiting out the 429s the restore meets (only a second one quits).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_run_still_restores_through_429s() {
+    let seen = Arc::new(AtomicU64::new(0));
+    let counter = seen.clone();
+    let throttling = move |m: &Model, req: &ModelRequest| {
+        if counter.fetch_add(1, Ordering::Relaxed) % 2 == 1 {
+            return ModelResponse {
+                status: 429,
+                headers: vec![("Retry-After".into(), "0".into())],
+                body: Vec::new(),
+            };
+        }
+        m.handle(req)
+    };
+    let fixture = fixture();
+    let sandbox = serve(fixture.clone(), Arc::new(throttling)).await;
+    let target = Target::custom(
+        sandbox.base_url(),
+        Target::identities_of(&fixture),
+        Quota::new(1_000_000, 1),
+        true,
+    )
+    .expect("target");
+    let harness = Arc::new(Harness::new(target).await.expect("harness"));
+    let worker = harness.clone();
+    let handle = tokio::runtime::Handle::current();
+    let options = Options {
+        max_requests: Some(80),
+        ..quick(3)
+    };
+    let mut report = tokio::task::spawn_blocking(move || worker.run_blocking(&options, &handle))
+        .await
+        .expect("run");
+    harness.cancel_token().cancel();
+    harness.restore_into(&mut report).await;
+    assert!(
+        report
+            .restore
+            .iter()
+            .all(|r| !matches!(r, RestoreOutcome::Failed(..))),
+        "{:?}",
+        report.restore
+    );
+    let after = sandbox.model().snapshot();
+    for (a, b) in after.providers.iter().zip(&fixture.providers) {
+        assert!(a.config == b.config || b.config.is_null(), "{:?}", a.pms_id);
+    }
+}
+
 /// A mock that answers `{}` to everything a token sends breaks many
 /// clauses; within a live budget of 1000 requests every directed case
 /// still runs, and each broken clause is reported once.

@@ -153,6 +153,59 @@ async fn throttling_against(mistake: Mistake) -> conformance::Report {
     .expect("run")
 }
 
+/// Stopped (Ctrl-C, SIGTERM) before or during the phase: the report says
+/// the run is incomplete, never that every clause held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_throttling_phase_is_incomplete() {
+    let sandbox = serve(fixture(), Arc::new(untouched)).await;
+    let target = Target::custom(
+        sandbox.base_url(),
+        Target::identities_of(&fixture()),
+        Quota::new(1_000_000, 1),
+        false,
+    )
+    .expect("target");
+    let harness = Arc::new(Harness::new(target).await.expect("harness"));
+    harness.cancel_token().cancel();
+    let handle = tokio::runtime::Handle::current();
+    let report = tokio::task::spawn_blocking(move || {
+        harness.run_throttling(Quota::new(QUOTA as u32, WINDOW.as_secs()), &handle)
+    })
+    .await
+    .expect("run");
+    assert!(report.interrupted);
+    assert!(!report.passed());
+}
+
+/// A target that does not throttle at the stated quota (or cannot be
+/// driven that fast) is driven for three windows, not for ever: the phase
+/// ends, says the quota was never reached, and reports nothing broken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_never_reached_ends_the_phase_with_a_note() {
+    let sandbox = serve(fixture(), Arc::new(untouched)).await;
+    let target = Target::custom(
+        sandbox.base_url(),
+        Target::identities_of(&fixture()),
+        Quota::new(1_000_000, 1),
+        false,
+    )
+    .expect("target");
+    let harness = Arc::new(Harness::new(target).await.expect("harness"));
+    let handle = tokio::runtime::Handle::current();
+    let report = tokio::task::spawn_blocking(move || {
+        harness.run_throttling(Quota::new(100_000_000, 1), &handle)
+    })
+    .await
+    .expect("run");
+    assert!(report.failures.is_empty(), "{:#?}", report.failures);
+    assert!(
+        report.notes.iter().any(|n| n.contains("never reached")),
+        "{:?}",
+        report.notes
+    );
+    assert!(report.requests < 100_000_000, "{}", report.requests);
+}
+
 macro_rules! throttle_fault {
     ($name:ident, $mistake:expr, $clause:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
