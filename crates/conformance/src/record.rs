@@ -129,6 +129,16 @@ pub fn mask(authorization: &str) -> String {
 
 /// `path_and_query` with an `access_token` parameter's value masked.
 pub(crate) fn mask_query_token(path_and_query: &str) -> String {
+    replace_query_token(path_and_query, lupl_safety::secrets::mask)
+}
+
+/// `path_and_query` with an `access_token` parameter's value left out:
+/// two requests that differ only in the token compare equal.
+pub(crate) fn without_query_token(path_and_query: &str) -> String {
+    replace_query_token(path_and_query, |_| String::new())
+}
+
+fn replace_query_token(path_and_query: &str, replace: impl Fn(&str) -> String) -> String {
     let Some((path, query)) = path_and_query.split_once('?') else {
         return path_and_query.to_owned();
     };
@@ -136,7 +146,7 @@ pub(crate) fn mask_query_token(path_and_query: &str) -> String {
         .split('&')
         .map(|pair| match pair.split_once('=') {
             Some((name, value)) if name.eq_ignore_ascii_case("access_token") => {
-                format!("{name}={}", lupl_safety::secrets::mask(value))
+                format!("{name}={}", replace(value))
             }
             _ => pair.to_owned(),
         })

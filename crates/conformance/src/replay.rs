@@ -14,7 +14,7 @@
 use crate::divergence::Divergence;
 use crate::outcome::{Failure, Report, Reproduced, first_breaks};
 use crate::pipeline::Pipeline;
-use crate::record::{Exchange, Line, Phase, mask_query_token};
+use crate::record::{Exchange, Line, Phase, without_query_token};
 use crate::runner::read_op;
 use conformance_core::cases::{Op, Step};
 use conformance_core::clauses::Clause;
@@ -41,7 +41,7 @@ pub enum ReplayError {
 /// The same request, tokens aside (recordings mask them).
 fn same_request(a: &RawRequest, b: &RawRequest) -> bool {
     a.method == b.method
-        && mask_query_token(&a.path_and_query) == mask_query_token(&b.path_and_query)
+        && without_query_token(&a.path_and_query) == without_query_token(&b.path_and_query)
         && a.content_type == b.content_type
         && a.body == b.body
         && a.authorization.is_some() == b.authorization.is_some()

@@ -97,6 +97,13 @@ async fn a_replayed_recording_gives_the_live_verdicts() {
             again.cases,
             live.cases
         );
+        // The same harness makes the same requests: none "otherwise"
+        // (recordings mask tokens, carried ones included).
+        assert!(
+            !again.notes.iter().any(|n| n.contains("made otherwise")),
+            "{name}: {:?}",
+            again.notes
+        );
         let _ = std::fs::remove_file(path);
     }
 }
