@@ -178,7 +178,11 @@ pub fn first_breaks(exchanges: &[Exchange]) -> Vec<(Clause, Evidence)> {
 
 /// The evidence of `clause`'s first break in `exchanges`, if they break it.
 pub fn evidence_of(exchanges: &[Exchange], clause: Clause) -> Option<Evidence> {
-    first_breaks(exchanges)
-        .into_iter()
-        .find_map(|(c, e)| (c == clause).then_some(e))
+    exchanges.iter().enumerate().find_map(|(i, e)| {
+        let finding = e.broken().find(|f| f.clause == clause)?;
+        Some(Evidence {
+            exchanges: exchanges[..=i].to_vec(),
+            finding: finding.clone(),
+        })
+    })
 }

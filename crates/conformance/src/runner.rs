@@ -13,7 +13,7 @@
 
 use crate::divergence::Divergence;
 use crate::harness::Harness;
-use crate::outcome::{Evidence, Failure, Report, Reproduced, evidence_of, first_breaks};
+use crate::outcome::{Evidence, Failure, Report, Reproduced, first_breaks};
 use crate::progress::{Progress, Silent};
 use crate::record::{Exchange, Origin, Phase};
 use crate::transport::Budget;
@@ -305,13 +305,12 @@ impl Harness {
     /// Whether the request budget allows more: new cases stop an eighth
     /// of the budget early, so that what they broke can still be replayed
     /// and shrunk; the restore's requests are always kept.
-    pub(crate) fn budget_left(&self, options: &Options, new_case: bool) -> bool {
-        let restore = self.restore_reserve();
-        let early = match (options.max_requests, new_case) {
-            (Some(max), true) => max / 8,
+    pub(crate) fn budget_left(&self, new_case: bool) -> bool {
+        let early = match (self.transport.budget(), new_case) {
+            (Some(b), true) => b.max / 8,
             _ => 0,
         };
-        self.transport.within(options.max_requests, restore + early)
+        self.transport.has_room(early)
     }
 
     /// Runs the directed phase, then `options.cases` mixed cases; blocking
@@ -358,7 +357,7 @@ impl Harness {
                 report.interrupted = true;
                 break;
             }
-            if !self.budget_left(options, true) {
+            if !self.budget_left(true) {
                 report.budget_spent = true;
                 break;
             }
@@ -461,11 +460,6 @@ impl Harness {
                 reproduced,
             });
         }
-    }
-
-    /// The evidence of `clause` in a case run again, if it broke it.
-    pub(crate) fn broke_again(run: &CaseRun, clause: Clause) -> Option<Evidence> {
-        evidence_of(&run.exchanges, clause)
     }
 }
 

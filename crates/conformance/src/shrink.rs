@@ -3,7 +3,7 @@
 //! budget and a share of what is left of it.
 
 use crate::harness::Harness;
-use crate::outcome::{Evidence, Reproduced};
+use crate::outcome::{Evidence, Reproduced, evidence_of};
 use crate::record::Phase;
 use crate::runner::{Options, Scheduled};
 use conformance_core::clauses::Clause;
@@ -19,9 +19,8 @@ impl Harness {
         share: Option<u64>,
         handle: &tokio::runtime::Handle,
     ) -> (Reproduced, Option<Evidence>) {
-        let within = |this: &Self| {
-            this.budget_left(options, false) && share.is_none_or(|s| this.requests() < s)
-        };
+        let within =
+            |this: &Self| this.budget_left(false) && share.is_none_or(|s| this.requests() < s);
         if !within(self) {
             return (
                 Reproduced::NotTried("the request budget is spent".into()),
@@ -35,7 +34,7 @@ impl Harness {
             );
         };
         let again = self.attempt(case, &tree.current(), Phase::Replay, handle);
-        let Some(mut best) = Self::broke_again(&again, clause) else {
+        let Some(mut best) = evidence_of(&again.exchanges, clause) else {
             if again.over_budget {
                 return (
                     Reproduced::NotTried("the request budget ran out while it ran again".into()),
@@ -55,7 +54,7 @@ impl Harness {
                 if run.over_budget {
                     break;
                 }
-                match Self::broke_again(&run, clause) {
+                match evidence_of(&run.exchanges, clause) {
                     Some(e) => {
                         best = e;
                         if !tree.simplify() {

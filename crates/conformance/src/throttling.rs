@@ -334,7 +334,6 @@ async fn run(harness: &Harness, quota: Quota) -> ThrottleRun {
     // holds them when the window frees a place, so it refuses the request
     // that the log says must be served.
     let slowest = harness
-        .transport
         .log()
         .iter()
         .map(|s| s.finished.duration_since(s.started))
@@ -384,7 +383,7 @@ async fn run(harness: &Harness, quota: Quota) -> ThrottleRun {
         ));
         return out;
     }
-    let log = harness.transport.log();
+    let log = harness.log();
     let freed = oldest_counted(&log, log.len(), q)
         .map_or(answered, |o| o.finished + w + Duration::from_millis(1));
     let deadline = (answered + wait).max(freed);

@@ -156,13 +156,19 @@ impl Transport {
         if matches!(phase, Phase::Restore | Phase::Setup) {
             return true;
         }
-        let budget = *self.budget.lock().unwrap_or_else(|e| e.into_inner());
-        budget.is_none_or(|b| self.requests() < b.max.saturating_sub(b.restore))
+        self.has_room(0)
     }
 
-    /// Whether `reserve` more requests fit under `max` (none: no budget).
-    pub fn within(&self, max: Option<u64>, reserve: u64) -> bool {
-        max.is_none_or(|max| self.requests() + reserve < max)
+    /// The budget in force, if any.
+    pub fn budget(&self) -> Option<Budget> {
+        *self.budget.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `reserve` more requests fit under the budget beside the
+    /// restore's share (always, without a budget).
+    pub fn has_room(&self, reserve: u64) -> bool {
+        self.budget()
+            .is_none_or(|b| self.requests() + b.restore + reserve < b.max)
     }
 
     /// Every request sent so far, for the throttling check.
