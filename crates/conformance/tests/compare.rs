@@ -7,22 +7,13 @@
 mod common;
 
 use common::*;
+use conformance::Harness;
 use conformance::compare::{Aspect, Blame};
-use conformance::{Harness, Target};
-use lupl_auth::Quota;
 use std::sync::Arc;
 
 async fn harness(compare: impl FnOnce(&mut Harness)) -> (Harness, lupl_model::Sandbox) {
-    let fixture = fixture();
-    let identities = Target::identities_of(&fixture);
-    let sandbox = serve(fixture, Arc::new(untouched)).await;
-    let target = Target::custom(
-        sandbox.base_url(),
-        identities,
-        Quota::new(1_000_000, 1),
-        false,
-    )
-    .expect("target");
+    let sandbox = serve(fixture(), Arc::new(untouched)).await;
+    let target = target_at(&sandbox, &fixture(), false);
     let mut harness = Harness::new(target).await.expect("harness");
     compare(&mut harness);
     (harness, sandbox)

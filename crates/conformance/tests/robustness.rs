@@ -8,8 +8,7 @@ mod common;
 
 use common::*;
 use conformance::outcome::RestoreOutcome;
-use conformance::{Clause, Harness, Options, Target};
-use lupl_auth::Quota;
+use conformance::{Clause, Harness, Options};
 use lupl_model::{Model, ModelRequest, ModelResponse};
 use serde_json::json;
 use std::sync::Arc;
@@ -121,15 +120,7 @@ async fn an_interrupted_run_still_restores_through_429s() {
         m.handle(req)
     };
     let fixture = fixture();
-    let sandbox = serve(fixture.clone(), Arc::new(throttling)).await;
-    let target = Target::custom(
-        sandbox.base_url(),
-        Target::identities_of(&fixture),
-        Quota::new(1_000_000, 1),
-        true,
-    )
-    .expect("target");
-    let harness = Arc::new(Harness::new(target).await.expect("harness"));
+    let (harness, sandbox) = harness_on(Arc::new(throttling), true).await;
     let worker = harness.clone();
     let handle = tokio::runtime::Handle::current();
     let options = Options {
@@ -251,13 +242,7 @@ async fn a_target_that_always_throttles_is_given_up_on() {
         r
     };
     let sandbox = serve(fixture(), Arc::new(throttles)).await;
-    let target = Target::custom(
-        sandbox.base_url(),
-        Target::identities_of(&fixture()),
-        Quota::new(1_000_000, 1),
-        false,
-    )
-    .expect("target");
+    let target = target_at(&sandbox, &fixture(), false);
     let e = Harness::new(target).await.err().expect("refused");
     assert!(e.to_string().contains("quota"), "{e}");
 }
@@ -265,15 +250,7 @@ async fn a_target_that_always_throttles_is_given_up_on() {
 /// Ctrl-C: the run stops at once and is never reported as a pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_run_is_not_a_pass() {
-    let sandbox = serve(fixture(), Arc::new(untouched)).await;
-    let target = Target::custom(
-        sandbox.base_url(),
-        Target::identities_of(&fixture()),
-        Quota::new(1_000_000, 1),
-        false,
-    )
-    .expect("target");
-    let harness = Arc::new(Harness::new(target).await.expect("harness"));
+    let (harness, _sandbox) = harness_on(Arc::new(untouched), false).await;
     harness.cancel_token().cancel();
     let worker = harness.clone();
     let handle = tokio::runtime::Handle::current();

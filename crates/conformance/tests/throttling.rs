@@ -137,42 +137,26 @@ async fn throttling_against(mistake: Mistake) -> conformance::Report {
         Arc::new(move |m: &Model, r: &ModelRequest| throttle.handle(m, r)),
     )
     .await;
-    let target = Target::custom(
-        sandbox.base_url(),
-        Target::identities_of(&fixture()),
-        Quota::new(1_000_000, 1),
-        false,
-    )
-    .expect("target");
+    let target = target_at(&sandbox, &fixture(), false);
     let harness = Arc::new(Harness::new(target).await.expect("harness"));
+    phase(harness, Quota::new(QUOTA as u32, WINDOW.as_secs())).await
+}
+
+/// The throttling phase of `harness` with the policy `quota`.
+async fn phase(harness: Arc<Harness>, quota: Quota) -> conformance::Report {
     let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        harness.run_throttling(Quota::new(QUOTA as u32, WINDOW.as_secs()), &handle)
-    })
-    .await
-    .expect("run")
+    tokio::task::spawn_blocking(move || harness.run_throttling(quota, &handle))
+        .await
+        .expect("run")
 }
 
 /// Stopped (Ctrl-C, SIGTERM) before or during the phase: the report says
 /// the run is incomplete, never that every clause held.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_throttling_phase_is_incomplete() {
-    let sandbox = serve(fixture(), Arc::new(untouched)).await;
-    let target = Target::custom(
-        sandbox.base_url(),
-        Target::identities_of(&fixture()),
-        Quota::new(1_000_000, 1),
-        false,
-    )
-    .expect("target");
-    let harness = Arc::new(Harness::new(target).await.expect("harness"));
+    let (harness, _sandbox) = harness_on(Arc::new(untouched), false).await;
     harness.cancel_token().cancel();
-    let handle = tokio::runtime::Handle::current();
-    let report = tokio::task::spawn_blocking(move || {
-        harness.run_throttling(Quota::new(QUOTA as u32, WINDOW.as_secs()), &handle)
-    })
-    .await
-    .expect("run");
+    let report = phase(harness, Quota::new(QUOTA as u32, WINDOW.as_secs())).await;
     assert!(report.interrupted);
     assert!(!report.passed());
 }
@@ -182,21 +166,8 @@ async fn an_interrupted_throttling_phase_is_incomplete() {
 /// ends, says the quota was never reached, and reports nothing broken.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quota_never_reached_ends_the_phase_with_a_note() {
-    let sandbox = serve(fixture(), Arc::new(untouched)).await;
-    let target = Target::custom(
-        sandbox.base_url(),
-        Target::identities_of(&fixture()),
-        Quota::new(1_000_000, 1),
-        false,
-    )
-    .expect("target");
-    let harness = Arc::new(Harness::new(target).await.expect("harness"));
-    let handle = tokio::runtime::Handle::current();
-    let report = tokio::task::spawn_blocking(move || {
-        harness.run_throttling(Quota::new(100_000_000, 1), &handle)
-    })
-    .await
-    .expect("run");
+    let (harness, _sandbox) = harness_on(Arc::new(untouched), false).await;
+    let report = phase(harness, Quota::new(100_000_000, 1)).await;
     assert!(report.failures.is_empty(), "{:#?}", report.failures);
     assert!(
         report.notes.iter().any(|n| n.contains("never reached")),

@@ -31,6 +31,28 @@ pub async fn serve(fixture: Fixture, double: Arc<Double>) -> Sandbox {
     .expect("sandbox")
 }
 
+/// `fixture`'s identities at `sandbox` (the first two as two tenants),
+/// paced for a quota no run reaches; with `live`, restored at the end as a
+/// live target is.
+pub fn target_at(sandbox: &Sandbox, fixture: &Fixture, live: bool) -> Target {
+    Target::custom(
+        sandbox.base_url(),
+        Target::identities_of(fixture),
+        Quota::new(1_000_000, 1),
+        live,
+    )
+    .expect("target")
+}
+
+/// A harness on `double` over the built-in fixture (as on a live target
+/// when `live`), and the server it runs against.
+pub async fn harness_on(double: Arc<Double>, live: bool) -> (Arc<Harness>, Sandbox) {
+    let sandbox = serve(fixture(), double).await;
+    let target = target_at(&sandbox, &fixture(), live);
+    let harness = Harness::new(target).await.expect("harness");
+    (Arc::new(harness), sandbox)
+}
+
 /// Options for a quick run: every generator once, a few mixed cases.
 pub fn quick(seed: u64) -> Options {
     Options {
@@ -71,15 +93,8 @@ pub async fn run_recorded(
     compare: bool,
     record: Option<&std::path::Path>,
 ) -> (Report, Sandbox) {
-    let identities = Target::identities_of(&fixture);
-    let sandbox = serve(fixture, double).await;
-    let target = Target::custom(
-        sandbox.base_url(),
-        identities,
-        Quota::new(1_000_000, 1),
-        live,
-    )
-    .expect("target");
+    let sandbox = serve(fixture.clone(), double).await;
+    let target = target_at(&sandbox, &fixture, live);
     let recorder =
         record.map(|p| Arc::new(conformance::record::Recorder::create(p).expect("recording file")));
     let mut harness = Harness::with_recorder(target, recorder, options.seed)
