@@ -113,7 +113,10 @@ impl Report {
     /// Whether every clause held, the run was whole, and the restore
     /// worked.
     pub fn passed(&self) -> bool {
-        self.failures.is_empty()
+        // A run that checked nothing (a budget that held only the reads
+        // and the restore) has not passed.
+        self.cases > 0
+            && self.failures.is_empty()
             && self
                 .divergences
                 .failing(self.strict_compare)

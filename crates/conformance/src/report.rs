@@ -401,6 +401,8 @@ pub fn summary(report: &Report, base_url: &str) -> String {
         "interrupted: the run is incomplete"
     } else if report.aborted.is_some() {
         "the run could not finish"
+    } else if report.cases == 0 {
+        "no case ran (raise --max-requests): nothing was checked"
     } else if report.passed() {
         "every clause held"
     } else if !report.failures.is_empty() {

@@ -247,6 +247,27 @@ async fn a_target_that_always_throttles_is_given_up_on() {
     assert!(e.to_string().contains("quota"), "{e}");
 }
 
+/// A budget that holds only the reads and the restore runs no case: that
+/// is not a pass, and the report says nothing was checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_checked_nothing_is_not_a_pass() {
+    let (harness, _sandbox) = harness_on(Arc::new(untouched), true).await;
+    let worker = harness.clone();
+    let handle = tokio::runtime::Handle::current();
+    let options = Options {
+        max_requests: Some(12),
+        ..quick(1)
+    };
+    let mut report = tokio::task::spawn_blocking(move || worker.run_blocking(&options, &handle))
+        .await
+        .expect("run");
+    harness.restore_into(&mut report).await;
+    assert_eq!(report.cases, 0);
+    assert!(!report.passed());
+    let text = conformance::report::summary(&report, "http://target");
+    assert!(text.contains("nothing was checked"), "{text}");
+}
+
 /// Ctrl-C: the run stops at once and is never reported as a pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_run_is_not_a_pass() {
