@@ -69,6 +69,8 @@ impl Mirror {
             providers: Vec::new(),
             organizations: Vec::new(),
             rate_limit: quota,
+            clients: Vec::new(),
+            audience: None,
         };
         let mut ids = BTreeMap::new();
         for (i, identity) in target.tenants.identities.iter().enumerate() {

@@ -31,6 +31,8 @@ pub const FILE_ROLES: &[(&str, Role)] = &[
     ("file", Role::Input),
     ("provider_config", Role::Input),
     ("fixture", Role::Input),
+    ("faults", Role::Input),
+    ("admin_token_file", Role::Input),
     ("journal", Role::Output),
     ("results", Role::Output),
     // The sandbox reads its state file and appends to it.

@@ -28,6 +28,43 @@ pub struct Fixture {
     /// The per-token quota (`{"requests": N, "perSeconds": S}`).
     #[serde(default, with = "quota_json")]
     pub rate_limit: Quota,
+    /// Applications that get tokens from the sandbox's `POST /oauth/token`
+    /// (client credentials, refresh tokens), each for one user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<ApiClient>,
+    /// The API identifier `/oauth/token` issues tokens for
+    /// ([`DEFAULT_AUDIENCE`] if absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+}
+
+/// The audience the sandbox's `/oauth/token` issues tokens for when the
+/// fixture names none.
+pub const DEFAULT_AUDIENCE: &str = "https://lupl-sandbox.local/api";
+
+/// An application registered with the sandbox's token endpoint, as with
+/// Auth0: its tokens identify the user `email`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApiClient {
+    /// The client id.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: String,
+    /// The user its tokens identify.
+    pub email: String,
+    /// A refresh token it may redeem (`grant_type=refresh_token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("client_id", &self.client_id)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A user, known by bearer token.
@@ -191,7 +228,27 @@ impl Fixture {
                 },
             ],
             rate_limit: Quota::default(),
+            clients: vec![
+                ApiClient {
+                    client_id: "acme-client".into(),
+                    client_secret: "acme-secret".into(),
+                    email: "dev@acme.example".into(),
+                    refresh_token: Some("acme-refresh".into()),
+                },
+                ApiClient {
+                    client_id: "other-client".into(),
+                    client_secret: "other-secret".into(),
+                    email: "dev@other.example".into(),
+                    refresh_token: None,
+                },
+            ],
+            audience: None,
         }
+    }
+
+    /// The audience `/oauth/token` issues tokens for.
+    pub fn audience(&self) -> &str {
+        self.audience.as_deref().unwrap_or(DEFAULT_AUDIENCE)
     }
 
     /// Adds `count` new organizations, without configurations, managed by
@@ -258,6 +315,21 @@ impl Fixture {
             }
             if !emails.insert(&u.email) {
                 return Err(invalid(format!("duplicate user email {}", u.email)));
+            }
+        }
+        let mut client_ids = BTreeSet::new();
+        for c in &self.clients {
+            if c.client_id.is_empty() || !client_ids.insert(&c.client_id) {
+                return Err(invalid(format!(
+                    "client of {}: empty or duplicate clientId",
+                    c.email
+                )));
+            }
+            if !emails.contains(&c.email) {
+                return Err(invalid(format!(
+                    "client {}: no user has the email {}",
+                    c.client_id, c.email
+                )));
             }
         }
         let orgs: BTreeSet<Uuid> = self

@@ -13,7 +13,9 @@
 //! as it is accepted ([`Limits`]). Slow or idle clients cannot hold the
 //! sandbox, or its file descriptors, for others.
 
+use crate::gateway::{Gateway, Outcome};
 use crate::model::{MAX_BODY_BYTES, Model, ModelRequest, ModelResponse};
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
@@ -45,8 +47,7 @@ impl Default for Limits {
     }
 }
 
-/// What answers each request.
-pub type Handler = Arc<dyn Fn(&ModelRequest) -> ModelResponse + Send + Sync>;
+pub use crate::gateway::Handler;
 
 /// Converts an HTTP request's parts into the model's request.
 pub fn model_request(
@@ -110,14 +111,23 @@ fn refused(status: u16, section: &str, title: &str) -> ModelResponse {
     }
 }
 
+/// Why a connection is closed without an answer (a fault).
+#[derive(Debug, thiserror::Error)]
+#[error("closed without an answer")]
+struct NoAnswer;
+
+type Body = BoxBody<Bytes, Infallible>;
+
 async fn answer(
-    handler: Handler,
+    gateway: Arc<Gateway>,
     body_timeout: Duration,
+    loopback: bool,
+    reset: Option<Arc<std::net::TcpStream>>,
     request: hyper::Request<Incoming>,
-) -> hyper::Response<Full<Bytes>> {
+) -> Result<hyper::Response<Body>, NoAnswer> {
     let (parts, body) = request.into_parts();
     let read = tokio::time::timeout(body_timeout, Limited::new(body, MAX_BODY_BYTES).collect());
-    let response = match read.await {
+    let (response, trickle) = match read.await {
         Ok(Ok(collected)) => {
             let body = collected.to_bytes().to_vec();
             let req = model_request(
@@ -127,24 +137,60 @@ async fn answer(
                 &parts.headers,
                 body,
             );
-            handler(&req)
+            match gateway.answer(req, loopback).await {
+                Outcome::Answer(response, trickle) => (response, trickle),
+                Outcome::Drop => return Err(NoAnswer),
+                Outcome::Reset => {
+                    // Closing with a zero linger sends RST instead of FIN.
+                    if let Some(socket) = &reset {
+                        let _ = socket2::SockRef::from(socket.as_ref())
+                            .set_linger(Some(Duration::ZERO));
+                    }
+                    return Err(NoAnswer);
+                }
+            }
         }
-        Ok(Err(e)) if e.is::<LengthLimitError>() => refused(413, "15.5.14", "Payload Too Large"),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => {
+            (refused(413, "15.5.14", "Payload Too Large"), None)
+        }
         // A malformed body (a bad chunk size) or one cut short.
-        Ok(Err(_)) => refused(400, "15.5.1", "Bad Request"),
-        Err(_) => refused(408, "15.5.9", "Request Timeout"),
+        Ok(Err(_)) => (refused(400, "15.5.1", "Bad Request"), None),
+        Err(_) => (refused(408, "15.5.9", "Request Timeout"), None),
     };
     let mut builder = hyper::Response::builder().status(response.status);
     for (name, value) in &response.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    builder
-        .body(Full::new(Bytes::from(response.body)))
-        .unwrap_or_else(|_| {
-            let mut r = hyper::Response::new(Full::new(Bytes::new()));
-            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-            r
-        })
+    let body = match trickle {
+        None => Full::new(Bytes::from(response.body)).boxed(),
+        Some(pause) => {
+            // The length is known: the client waits for every piece.
+            builder = builder.header("Content-Length", response.body.len().to_string());
+            trickled(Bytes::from(response.body), pause)
+        }
+    };
+    Ok(builder.body(body).unwrap_or_else(|_| {
+        let mut r = hyper::Response::new(Full::new(Bytes::new()).boxed());
+        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    }))
+}
+
+/// `body` in eight pieces, `pause` apart.
+fn trickled(body: Bytes, pause: Duration) -> Body {
+    let (mut sender, channel) = http_body_util::channel::Channel::<Bytes, Infallible>::new(1);
+    tokio::spawn(async move {
+        let piece = body.len().div_ceil(8).max(1);
+        let mut rest = body;
+        while !rest.is_empty() {
+            tokio::time::sleep(pause).await;
+            let now = rest.split_to(piece.min(rest.len()));
+            if sender.send_data(now).await.is_err() {
+                return;
+            }
+        }
+    });
+    channel.boxed()
 }
 
 /// Serves `handler` on `listener` with the default [`Limits`] until the
@@ -167,10 +213,20 @@ pub async fn serve(listener: tokio::net::TcpListener, handler: Handler) {
 /// # Ok(()) }
 /// ```
 pub async fn serve_with(listener: tokio::net::TcpListener, handler: Handler, limits: Limits) {
+    serve_gateway(listener, Arc::new(Gateway::plain(handler)), limits).await;
+}
+
+/// Serves `gateway` on `listener` within `limits` until the future is
+/// dropped: the sandbox, with its admin API, faults and journal.
+pub async fn serve_gateway(
+    listener: tokio::net::TcpListener,
+    gateway: Arc<Gateway>,
+    limits: Limits,
+) {
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
             // Out of file descriptors, or a connection reset before it was
             // accepted: wait a little rather than spin on the error.
             Err(_) => {
@@ -182,18 +238,36 @@ pub async fn serve_with(listener: tokio::net::TcpListener, handler: Handler, lim
             drop(stream);
             continue;
         };
-        let handler = handler.clone();
+        let gateway = gateway.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            // A second handle on the socket, to make its close a reset when
+            // a fault asks; dropped after the connection's own.
+            let reset = if gateway.may_reset() {
+                twin(&stream).map(Arc::new)
+            } else {
+                None
+            };
+            let loopback = peer.ip().is_loopback();
+            let twin = reset.clone();
             let service = service_fn(move |req| {
-                let handler = handler.clone();
-                async move { Ok::<_, Infallible>(answer(handler, limits.body_timeout, req).await) }
+                let gateway = gateway.clone();
+                let reset = reset.clone();
+                answer(gateway, limits.body_timeout, loopback, reset, req)
             });
             let mut http1 = hyper::server::conn::http1::Builder::new();
             http1
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout);
             let _ = http1.serve_connection(TokioIo::new(stream), service).await;
+            drop(twin);
         });
     }
+}
+
+/// A duplicate of the connection's socket descriptor.
+fn twin(stream: &tokio::net::TcpStream) -> Option<std::net::TcpStream> {
+    use std::os::fd::AsFd;
+    let fd = stream.as_fd().try_clone_to_owned().ok()?;
+    Some(std::net::TcpStream::from(fd))
 }

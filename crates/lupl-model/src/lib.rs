@@ -6,23 +6,34 @@
 //! - [`rules`] holds the semantic rules of configurations, shared with the
 //!   CLI's offline `validate`; [`binding`] the request binding of step 4.
 //! - [`Fixture`] is the JSON format that seeds it (and that `--state` files use).
+//! - [`Services`] are what a test double adds: [`faults`], the request
+//!   [`journal`], the [`token_endpoint`] (`POST /oauth/token`) and the
+//!   [`admin`] API under `/__admin/`; the [`gateway`] routes to them.
 //! - [`http_server`] is the one HTTP front end over [`Model::handle`]:
 //!   [`Sandbox`] runs it in-process (tests, the conformance harness), and
 //!   the `lupl-sandbox` binary runs it for days, so it keeps nothing per
 //!   request.
 
+pub mod admin;
 pub mod binding;
+pub mod faults;
 pub mod fixture;
+pub mod gateway;
 pub mod http_server;
+pub mod journal;
 mod model;
 pub mod offline;
 mod persist;
 pub mod rules;
 pub mod run;
 mod sandbox;
+mod services;
+pub mod token_endpoint;
 pub mod window;
 
-pub use fixture::{Fixture, FixtureError};
+pub use faults::{Fault, FaultError, FaultTable};
+pub use fixture::{ApiClient, Fixture, FixtureError};
+pub use journal::Journal;
 /// The per-token quota of a [`Fixture`] and of `--quota`: the one quota
 /// type of the workspace, [`lupl_spec::Quota`].
 ///
@@ -38,4 +49,7 @@ pub use model::{
 };
 pub use persist::StateFile;
 pub use run::{SandboxArgs, run_sandbox};
+#[cfg(feature = "client")]
+pub use sandbox::ClientForError;
 pub use sandbox::{Sandbox, SandboxInfo};
+pub use services::Services;

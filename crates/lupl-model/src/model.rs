@@ -37,6 +37,22 @@ impl ModelRequest {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_slice())
     }
+
+    /// The token of `Authorization: Bearer <token>` (scheme in any case,
+    /// white space around the token ignored), as step 1 reads it.
+    ///
+    /// ```
+    /// let request = lupl_model::ModelRequest {
+    ///     headers: vec![("authorization".into(), b"bearer  tok-acme ".to_vec())],
+    ///     ..Default::default()
+    /// };
+    /// assert_eq!(request.bearer_token(), Some("tok-acme"));
+    /// ```
+    pub fn bearer_token(&self) -> Option<&str> {
+        let value = std::str::from_utf8(self.header("authorization")?).ok()?;
+        let (scheme, token) = value.trim().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    }
 }
 
 /// The model's answer.
@@ -135,6 +151,25 @@ struct State {
     trace: u64,
     /// The fixture the model started from: users, ids and their order.
     base: Fixture,
+    /// Tokens issued at run time (`POST /oauth/token`): token → who and
+    /// until when. A reset keeps them: a client holding one goes on.
+    issued: HashMap<String, Issued>,
+}
+
+/// A token issued at run time.
+#[derive(Debug, Clone)]
+struct Issued {
+    email: String,
+    expires: Instant,
+}
+
+/// Why step 1 refused a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unknown {
+    /// Never issued (or no `Bearer` token at all).
+    Token,
+    /// Issued, and its lifetime is over.
+    Expired,
 }
 
 /// The API as CONTRACT.md defines it. All state sits behind one lock, so a
@@ -214,42 +249,74 @@ fn is_json_content_type(value: Option<&[u8]>) -> bool {
 impl Model {
     /// A model seeded from a fixture (which [`Fixture::check`] accepted).
     pub fn new(fixture: Fixture) -> Self {
-        let state = State {
-            users: fixture
-                .users
-                .iter()
-                .map(|u| (u.token.clone(), u.email.clone()))
-                .collect(),
-            managers: fixture
-                .users
-                .iter()
-                .map(|u| (u.email.clone(), u.manages.iter().copied().collect()))
-                .collect(),
-            owners: fixture
-                .providers
-                .iter()
-                .map(|p| (p.pms_id, p.owner.clone()))
-                .collect(),
-            provider_configs: fixture
-                .providers
-                .iter()
-                .map(|p| (p.pms_id, p.config.clone()))
-                .collect(),
-            org_configs: fixture
-                .organizations
-                .iter()
-                .map(|o| (o.organization_id, o.config.clone()))
-                .collect(),
-            windows: HashMap::new(),
-            last_now: None,
-            trace: 0,
-            base: fixture.clone(),
-        };
         Self {
             rate_limit: fixture.rate_limit,
-            state: Mutex::new(state),
+            state: Mutex::new(State::new(fixture)),
             on_write: None,
         }
+    }
+
+    /// Puts the model back to `fixture`'s state (ids, owners, managers and
+    /// configurations), as a fresh model of it would be; the quota stays,
+    /// counted requests are forgotten, issued tokens stay valid.
+    pub fn reset(&self, fixture: Fixture) {
+        let mut state = self.lock();
+        let issued = std::mem::take(&mut state.issued);
+        *state = State::new(fixture);
+        state.issued = issued;
+    }
+
+    /// Issues a token for the user `email`, valid for `ttl` from `now`
+    /// (the sandbox's `POST /oauth/token`). `None` if no user has that
+    /// email.
+    pub fn issue_token(&self, email: &str, ttl: Duration, now: Instant) -> Option<String> {
+        let mut state = self.lock();
+        state.base.users.iter().find(|u| u.email == email)?;
+        let token = format!("sbx-{}", Uuid::new_v4().simple());
+        let expires = now
+            .checked_add(ttl)
+            .unwrap_or(now + Duration::from_secs(1 << 40));
+        state.issued.insert(
+            token.clone(),
+            Issued {
+                email: email.to_owned(),
+                expires,
+            },
+        );
+        Some(token)
+    }
+
+    /// Ends issued tokens now: those of `email`, or all of them; returns
+    /// how many were still valid. The fixture's own tokens never expire.
+    pub fn expire_tokens(&self, email: Option<&str>, now: Instant) -> usize {
+        let mut state = self.lock();
+        let mut ended = 0;
+        for issued in state.issued.values_mut() {
+            if email.is_none_or(|e| e == issued.email) && issued.expires > now {
+                issued.expires = now;
+                ended += 1;
+            }
+        }
+        ended
+    }
+
+    /// Ends one issued token now (a fault that expires the caller's token);
+    /// false if it was not an issued, valid token.
+    pub fn expire_token(&self, token: &str, now: Instant) -> bool {
+        let mut state = self.lock();
+        match state.issued.get_mut(token) {
+            Some(issued) if issued.expires > now => {
+                issued.expires = now;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The email of whoever `token` identifies now (a fixture token or an
+    /// issued one that has not expired).
+    pub fn identity(&self, token: &str) -> Option<String> {
+        identify(&self.lock(), token, Instant::now()).ok()
     }
 
     /// Calls `hook` with the whole new state after every successful write,
@@ -323,18 +390,20 @@ impl Model {
         };
 
         // Step 1 — 401: `Authorization: Bearer <known token>`.
-        let token = request
-            .header("authorization")
-            .and_then(|v| std::str::from_utf8(v).ok())
-            .and_then(|v| {
-                let (scheme, token) = v.trim().split_once(' ')?;
-                scheme
-                    .eq_ignore_ascii_case("bearer")
-                    .then(|| token.trim().to_owned())
-            });
-        let Some((token, user)) = token.and_then(|t| state.users.get(&t).cloned().map(|u| (t, u)))
-        else {
-            return ModelResponse::empty(401).header("WWW-Authenticate", "Bearer");
+        // A token issued by the sandbox's `/oauth/token` counts until it
+        // expires; then 401 says so, as an Auth0-validating API does.
+        let token = request.bearer_token().ok_or(Unknown::Token);
+        let (token, user) = match token.and_then(|t| Ok((t, identify(&state, t, now)?))) {
+            Ok((token, user)) => (token.to_owned(), user),
+            Err(Unknown::Token) => {
+                return ModelResponse::empty(401).header("WWW-Authenticate", "Bearer");
+            }
+            Err(Unknown::Expired) => {
+                return ModelResponse::empty(401).header(
+                    "WWW-Authenticate",
+                    r#"Bearer error="invalid_token", error_description="The token expired""#,
+                );
+            }
         };
 
         // Step 2 — 429: a sliding window of the token's counted requests.
@@ -478,6 +547,56 @@ impl Model {
         }
         store(state, change);
         ModelResponse::json(200, &json!({}))
+    }
+}
+
+impl State {
+    fn new(fixture: Fixture) -> Self {
+        State {
+            users: fixture
+                .users
+                .iter()
+                .map(|u| (u.token.clone(), u.email.clone()))
+                .collect(),
+            managers: fixture
+                .users
+                .iter()
+                .map(|u| (u.email.clone(), u.manages.iter().copied().collect()))
+                .collect(),
+            owners: fixture
+                .providers
+                .iter()
+                .map(|p| (p.pms_id, p.owner.clone()))
+                .collect(),
+            provider_configs: fixture
+                .providers
+                .iter()
+                .map(|p| (p.pms_id, p.config.clone()))
+                .collect(),
+            org_configs: fixture
+                .organizations
+                .iter()
+                .map(|o| (o.organization_id, o.config.clone()))
+                .collect(),
+            windows: HashMap::new(),
+            last_now: None,
+            trace: 0,
+            base: fixture,
+            issued: HashMap::new(),
+        }
+    }
+}
+
+/// Step 1's look-up: the fixture's tokens, then the issued ones that have
+/// not expired.
+fn identify(state: &State, token: &str, now: Instant) -> Result<String, Unknown> {
+    if let Some(email) = state.users.get(token) {
+        return Ok(email.clone());
+    }
+    match state.issued.get(token) {
+        Some(issued) if issued.expires > now => Ok(issued.email.clone()),
+        Some(_) => Err(Unknown::Expired),
+        None => Err(Unknown::Token),
     }
 }
 

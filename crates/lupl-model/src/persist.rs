@@ -304,6 +304,18 @@ impl StateFile {
         Ok(())
     }
 
+    /// Replaces the saved state with `fixture` (a sandbox reset), synced
+    /// before it returns.
+    pub fn reset(&self, fixture: Fixture) -> Result<(), FixtureError> {
+        let mut written = self.lock();
+        let previous = std::mem::replace(&mut written.state, Indexed::new(fixture));
+        if let Err(e) = self.compact(&mut written) {
+            written.state = previous;
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -1,15 +1,19 @@
 //! The sandbox as a program: its flags (shared by `lupl-sandbox` and
 //! `lupl sandbox`), state file, fixture, listener, banner.
 
+use crate::faults::Fault;
 use crate::fixture::{Fixture, FixtureError};
+use crate::gateway::Gateway;
 use crate::http_server;
 use crate::model::Model;
 use crate::persist::StateFile;
 use crate::sandbox::SandboxInfo;
+use crate::services::Services;
 use lupl_spec::Quota;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The sandbox's flags, for `lupl-sandbox` and `lupl sandbox` alike.
 #[derive(clap::Args, Debug, Clone)]
@@ -34,6 +38,56 @@ pub struct SandboxArgs {
     /// 1000/60 by default).
     #[arg(long, value_name = "N/SECONDS")]
     pub quota: Option<Quota>,
+    /// Faults in force from the start: a JSON array of faults, as
+    /// `POST /__admin/faults` takes them (see sandbox-admin.json).
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<PathBuf>,
+    /// A file holding a token that lets clients beyond loopback use the
+    /// admin API (`Authorization: Bearer <token>`); without it, only
+    /// loopback clients may.
+    #[arg(long, value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// How long tokens issued by `POST /oauth/token` last: seconds, or a
+    /// number with s, m, h or d.
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_ttl)]
+    pub token_ttl: Duration,
+    /// No access log (one line per request on stdout).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Parses `--token-ttl`: `90`, `90s`, `15m`, `12h`, `1d` (at most 365 days).
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(lupl_model::run::parse_ttl("15m"), Ok(Duration::from_secs(900)));
+/// assert_eq!(lupl_model::run::parse_ttl("90"), Ok(Duration::from_secs(90)));
+/// assert!(lupl_model::run::parse_ttl("soon").is_err());
+/// ```
+pub fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "'{text}': give seconds, or a number with s, m, h or d (e.g. 15m)"
+            ));
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}': give seconds, or a number with s, m, h or d (e.g. 15m)"))?;
+    match n.checked_mul(scale) {
+        Some(secs) if secs <= 365 * 86_400 => Ok(Duration::from_secs(secs)),
+        _ => Err(format!("'{text}': at most 365 days")),
+    }
 }
 
 /// Every path flag of the sandbox and what it is to a run, for
@@ -41,6 +95,8 @@ pub struct SandboxArgs {
 /// [`SandboxArgs`] and fails on one this list does not name.
 pub const FILE_ROLES: &[(&str, lupl_safety::paths::Role)] = &[
     ("fixture", lupl_safety::paths::Role::Input),
+    ("faults", lupl_safety::paths::Role::Input),
+    ("admin_token_file", lupl_safety::paths::Role::Input),
     // Read at start, then appended to and rewritten.
     ("state", lupl_safety::paths::Role::Output),
 ];
@@ -61,6 +117,8 @@ impl SandboxArgs {
     pub fn files(&self) -> lupl_safety::paths::Files {
         lupl_safety::paths::Files::default()
             .input("--fixture", self.fixture.as_deref())
+            .input("--faults", self.faults.as_deref())
+            .input("--admin-token-file", self.admin_token_file.as_deref())
             .output("--state", self.state.as_deref())
     }
 }
@@ -100,6 +158,22 @@ pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
     if let Some(limit) = args.quota {
         fixture.rate_limit = limit;
     }
+    let faults = match &args.faults {
+        Some(path) => load_faults(path)?,
+        None => Vec::new(),
+    };
+    let admin_token = match &args.admin_token_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("--admin-token-file {}: {e}", path.display()))?
+                .trim()
+                .to_owned(),
+        )
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| format!("--admin-token-file {}: the file is empty", path.display()))
+        .map(Some)?,
+        None => None,
+    };
     let mut model = Model::new(fixture.clone());
     if let Some(state) = state.clone() {
         model = model.on_write(Box::new(move |change| {
@@ -109,6 +183,26 @@ pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
                 e.to_string()
             })
         }));
+    }
+    let model = Arc::new(model);
+    // A reset goes back to the fixture the sandbox was started from.
+    let reset_to = match args.state {
+        Some(_) => {
+            let mut again = fresh().map_err(|e| e.to_string())?;
+            again.rate_limit = fixture.rate_limit;
+            again
+        }
+        None => fixture.clone(),
+    };
+    let services = Services::new(model.clone(), reset_to, args.token_ttl)
+        .admin_token(admin_token)
+        .access_log(!args.quiet)
+        .state_file(state.clone());
+    for fault in faults {
+        services
+            .faults
+            .install(fault)
+            .map_err(|e| format!("--faults: {e}"))?;
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -122,13 +216,27 @@ pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
         );
     }
     let info = SandboxInfo::new(format!("http://{address}"), &fixture);
-    tokio::spawn(http_server::serve(
+    let gateway = Gateway::sandbox(http_server::sandbox_handler(model), Arc::new(services));
+    tokio::spawn(http_server::serve_gateway(
         listener,
-        http_server::sandbox_handler(Arc::new(model)),
+        Arc::new(gateway),
+        http_server::Limits::default(),
     ));
     let mut banner = info.describe();
     if let Some(state) = &state {
         banner.push_str(&format!("  state file: {}\n", state.path().display()));
+    }
+    banner.push_str(&format!(
+        "  admin API: {}/__admin/ (faults, requests, reset; see sandbox-admin.json){}\n",
+        info.base_url,
+        if args.admin_token_file.is_some() {
+            ""
+        } else {
+            ", loopback clients only"
+        }
+    ));
+    if !args.quiet {
+        banner.push_str("  access log: one line per request below (--quiet to silence)\n");
     }
     banner.push_str("Press Ctrl-C to stop.\n");
     // Whoever started us may stop reading stdout (a test, `| head`); that is
@@ -141,4 +249,22 @@ pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
     Ok(())
+}
+
+/// Reads `--faults FILE`: a JSON array of faults.
+fn load_faults(path: &std::path::Path) -> Result<Vec<Fault>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("--faults {}: {e}", path.display()))?;
+    let faults: Vec<Fault> = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "--faults {}: not a JSON array of faults (see sandbox-admin.json): {e}",
+            path.display()
+        )
+    })?;
+    for (i, fault) in faults.iter().enumerate() {
+        fault
+            .check()
+            .map_err(|e| format!("--faults {}: fault {}: {e}", path.display(), i + 1))?;
+    }
+    Ok(faults)
 }

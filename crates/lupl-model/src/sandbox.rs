@@ -3,10 +3,16 @@
 //! and runtime of its own, so it keeps answering while the caller's thread
 //! blocks (a test waiting for a child process, a harness replaying a case).
 
+use crate::faults::{Fault, FaultError, Installed};
 use crate::fixture::Fixture;
+use crate::gateway::Gateway;
 use crate::http_server::{self, Handler};
+use crate::journal::Entry;
 use crate::model::Model;
+use crate::services::Services;
+use crate::token_endpoint::DEFAULT_TOKEN_TTL;
 use std::sync::Arc;
+use std::time::Instant;
 use uuid::Uuid;
 /// What a caller needs to use a running sandbox: where it is, and the
 /// fixture's tokens and ids.
@@ -20,6 +26,11 @@ pub struct SandboxInfo {
     pub providers: Vec<(Uuid, String)>,
     /// `(organizationId, manager emails)` of every organization.
     pub organizations: Vec<(Uuid, Vec<String>)>,
+    /// `(client id, client secret, email)` of every client of
+    /// `POST /oauth/token`.
+    pub clients: Vec<(String, String, String)>,
+    /// The audience `/oauth/token` issues tokens for.
+    pub audience: String,
 }
 
 impl SandboxInfo {
@@ -55,6 +66,18 @@ impl SandboxInfo {
                     (o.organization_id, managers)
                 })
                 .collect(),
+            clients: fixture
+                .clients
+                .iter()
+                .map(|c| {
+                    (
+                        c.client_id.clone(),
+                        c.client_secret.clone(),
+                        c.email.clone(),
+                    )
+                })
+                .collect(),
+            audience: fixture.audience().to_owned(),
         }
     }
 
@@ -99,7 +122,23 @@ impl SandboxInfo {
                 _ => {}
             }
         }
+        if !self.clients.is_empty() {
+            out.push_str(&format!(
+                "  token endpoint: {}/oauth/token (audience {})\n",
+                self.base_url, self.audience
+            ));
+        }
+        for (id, secret, email) in &self.clients {
+            out.push_str(&format!(
+                "    client {id}, secret {secret}: tokens for {email}\n"
+            ));
+        }
         out
+    }
+
+    /// The URL of the token endpoint.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth/token", self.base_url)
     }
 }
 
@@ -114,6 +153,7 @@ impl SandboxInfo {
 /// ```
 pub struct Sandbox {
     model: Arc<Model>,
+    services: Arc<Services>,
     info: SandboxInfo,
     address: std::net::SocketAddr,
     // Dropped with the sandbox: the server's thread sees the channel close
@@ -167,6 +207,12 @@ impl Sandbox {
     ) -> std::io::Result<Self> {
         let model = Arc::new(Model::new(fixture.clone()));
         let handler = wrap(model.clone());
+        let services = Arc::new(Services::new(
+            model.clone(),
+            fixture.clone(),
+            DEFAULT_TOKEN_TTL,
+        ));
+        let gateway = Arc::new(Gateway::sandbox(handler, services.clone()));
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
@@ -182,7 +228,7 @@ impl Sandbox {
                         return;
                     };
                     tokio::select! {
-                        () = http_server::serve(listener, handler) => {}
+                        () = http_server::serve_gateway(listener, gateway, http_server::Limits::default()) => {}
                         _ = stopped => {}
                     }
                 });
@@ -190,6 +236,7 @@ impl Sandbox {
         let info = SandboxInfo::new(format!("http://{address}"), &fixture);
         Ok(Self {
             model,
+            services,
             info,
             address,
             _stop: stop,
@@ -215,4 +262,109 @@ impl Sandbox {
     pub fn address(&self) -> std::net::SocketAddr {
         self.address
     }
+
+    /// The sandbox's faults, journal, token endpoint and reset.
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Puts a fault in force (as `POST /__admin/faults`); returns its id.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lupl_model::{Fault, Sandbox};
+    /// let sandbox = Sandbox::start().await?;
+    /// // The next two writes of organizations meet a 503.
+    /// sandbox.inject(Fault {
+    ///     method: Some("POST".into()),
+    ///     path: Some("/api/1.0/pms/organizationconfig".into()),
+    ///     status: Some(503),
+    ///     times: Some(2),
+    ///     ..Fault::default()
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    pub fn inject(&self, fault: Fault) -> Result<u64, FaultError> {
+        self.services.faults.install(fault)
+    }
+
+    /// The faults in force.
+    pub fn faults(&self) -> Vec<Installed> {
+        self.services.faults.list()
+    }
+
+    /// Removes one fault; false if none has that id.
+    pub fn remove_fault(&self, id: u64) -> bool {
+        self.services.faults.remove(id)
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.services.faults.clear();
+    }
+
+    /// Every request received since start or the last reset, oldest
+    /// first (as `GET /__admin/requests`).
+    pub fn requests(&self) -> Vec<Entry> {
+        self.services.journal.entries()
+    }
+
+    /// The fixture's state again, faults and journal cleared (as
+    /// `POST /__admin/reset`).
+    pub fn reset(&self) {
+        // No state file: nothing can fail.
+        let _ = self.services.reset();
+    }
+
+    /// Ends every token issued by `/oauth/token` now (as
+    /// `POST /__admin/tokens/expire`); returns how many were valid.
+    pub fn expire_tokens(&self) -> usize {
+        self.model.expire_tokens(None, Instant::now())
+    }
+
+    /// A client of this sandbox that sends the fixture token of the user
+    /// with this email: every call is made as that user.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = lupl_model::Sandbox::start().await?;
+    /// let client = sandbox.client_for("dev@acme.example")?;
+    /// let pms_id = "4efafdc0-2783-4af6-9cac-d2b2be27a080".parse()?;
+    /// let stored = client.get_provider_config().pms_id(pms_id).send().await?;
+    /// assert!(stored.is_none(), "the built-in fixture stores nothing for ACME yet");
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "client")]
+    pub fn client_for(&self, email: &str) -> Result<lupl_api::Client, ClientForError> {
+        let token = self
+            .info
+            .token_of(email)
+            .ok_or_else(|| ClientForError::UnknownUser(email.to_owned()))?;
+        let mut value = lupl_api::reqwest::header::HeaderValue::try_from(format!("Bearer {token}"))
+            .map_err(|_| ClientForError::UnknownUser(email.to_owned()))?;
+        value.set_sensitive(true);
+        let headers = lupl_api::reqwest::header::HeaderMap::from_iter([(
+            lupl_api::reqwest::header::AUTHORIZATION,
+            value,
+        )]);
+        let http = lupl_api::Environment::http_client_builder()
+            .default_headers(headers)
+            .build()
+            .map_err(|e| ClientForError::Build(lupl_api::Error::Transport(e)))?;
+        let environment = lupl_api::Environment::custom(self.base_url())
+            .map_err(|e| ClientForError::Build(e.into()))?;
+        Ok(environment.client_with(http, lupl_api::ClientState::default()))
+    }
+}
+
+/// Why [`Sandbox::client_for`] made no client.
+#[cfg(feature = "client")]
+#[derive(Debug, thiserror::Error)]
+pub enum ClientForError {
+    /// No user of the fixture has this email.
+    #[error("no user of the sandbox's fixture has the email {0}; see Sandbox::info().users")]
+    UnknownUser(String),
+    /// The HTTP client could not be built.
+    #[error("cannot build the client: {0}")]
+    Build(#[source] lupl_api::Error),
 }

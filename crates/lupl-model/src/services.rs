@@ -1,0 +1,101 @@
+//! What the sandbox offers beyond the API: the fault table, the request
+//! journal, the token endpoint, the admin API's access rule, the access log
+//! and reset. [`crate::gateway`] routes requests to them; [`crate::admin`]
+//! drives them over HTTP and [`crate::Sandbox`] from Rust.
+
+use crate::faults::FaultTable;
+use crate::fixture::Fixture;
+use crate::journal::Journal;
+use crate::model::Model;
+use crate::persist::StateFile;
+use crate::token_endpoint::Issuer;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The sandbox's services around one model.
+///
+/// ```
+/// use lupl_model::{Fixture, Model, Services};
+/// use std::sync::Arc;
+/// let model = Arc::new(Model::new(Fixture::builtin()));
+/// let services = Services::new(model, Fixture::builtin(), std::time::Duration::from_secs(60));
+/// assert!(services.journal.entries().is_empty());
+/// ```
+#[derive(Debug)]
+pub struct Services {
+    /// The model behind the API.
+    pub model: Arc<Model>,
+    /// Faults in force.
+    pub faults: FaultTable,
+    /// Requests received.
+    pub journal: Journal,
+    /// `POST /oauth/token`.
+    pub issuer: Issuer,
+    admin_token: Option<String>,
+    access_log: bool,
+    reset_to: Fixture,
+    state: Option<Arc<StateFile>>,
+}
+
+impl Services {
+    /// Services around `model`, reset to `fixture`, issuing tokens that
+    /// last `ttl`; no access log, admin API for loopback clients only.
+    pub fn new(model: Arc<Model>, fixture: Fixture, ttl: Duration) -> Self {
+        Self {
+            issuer: Issuer::new(model.clone(), &fixture, ttl),
+            model,
+            faults: FaultTable::default(),
+            journal: Journal::default(),
+            admin_token: None,
+            access_log: false,
+            reset_to: fixture,
+            state: None,
+        }
+    }
+
+    /// Lets clients beyond loopback use the admin API with
+    /// `Authorization: Bearer <token>`.
+    pub fn admin_token(mut self, token: Option<String>) -> Self {
+        self.admin_token = token.filter(|t| !t.is_empty());
+        self
+    }
+
+    /// Prints one line per request on stdout.
+    pub fn access_log(mut self, on: bool) -> Self {
+        self.access_log = on;
+        self
+    }
+
+    /// Rewrites `state` too on a reset.
+    pub fn state_file(mut self, state: Option<Arc<StateFile>>) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// Whether the access log is on.
+    pub fn logs_access(&self) -> bool {
+        self.access_log
+    }
+
+    /// Whether a client at a non-loopback address sending this bearer
+    /// token may use the admin API (loopback clients always may).
+    pub fn admits(&self, loopback: bool, bearer: Option<&str>) -> bool {
+        loopback || (self.admin_token.is_some() && self.admin_token.as_deref() == bearer)
+    }
+
+    /// The fixture's state again: configurations, faults, journal and
+    /// revocations; with a state file, the file too (written first, so a
+    /// reset that cannot be saved changes nothing).
+    pub fn reset(&self) -> Result<(), String> {
+        if let Some(state) = &self.state {
+            state
+                .reset(self.reset_to.clone())
+                .map_err(|e| e.to_string())?;
+        }
+        self.model.reset(self.reset_to.clone());
+        self.faults.clear();
+        self.journal.clear();
+        self.issuer.restore();
+        Ok(())
+    }
+}
