@@ -329,7 +329,7 @@ impl Sandbox {
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// let sandbox = lupl_model::Sandbox::start().await?;
     /// let client = sandbox.client_for("dev@acme.example")?;
-    /// let pms_id = "4efafdc0-2783-4af6-9cac-d2b2be27a080".parse()?;
+    /// let pms_id: lupl_api::uuid::Uuid = "4efafdc0-2783-4af6-9cac-d2b2be27a080".parse()?;
     /// let stored = client.get_provider_config().pms_id(pms_id).send().await?;
     /// assert!(stored.is_none(), "the built-in fixture stores nothing for ACME yet");
     /// # Ok(()) }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 #[command(
     name = "lupl-sandbox",
     version,
-    after_help = "Examples:\n  lupl-sandbox\n  lupl-sandbox --listen 127.0.0.1:8080 --state sandbox-state.json\n  lupl-sandbox --fixture my-fixture.json --quota 20/5"
+    after_help = "Examples:\n  lupl-sandbox\n  lupl-sandbox --listen 127.0.0.1:8080 --state sandbox-state.json\n  lupl-sandbox --fixture my-fixture.json --quota 20/5\n  lupl-sandbox --faults faults.json --token-ttl 15m --quiet\n\nAdmin API (loopback): /__admin/faults, /__admin/requests, /__admin/reset; see sandbox-admin.json."
 )]
 struct Args {
     #[command(flatten)]
