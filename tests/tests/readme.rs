@@ -56,5 +56,8 @@ fn the_sandbox_example_is_the_test_that_runs_it() {
         .filter(|l| !l.trim().is_empty())
         .map(|l| format!("{l}\n"))
         .collect();
-    assert_eq!(shown, run, "README and tests/tests/sandbox_example.rs differ");
+    assert_eq!(
+        shown, run,
+        "README and tests/tests/sandbox_example.rs differ"
+    );
 }
