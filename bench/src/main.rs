@@ -92,6 +92,11 @@ enum Command {
     /// baseline the sandbox is compared with.
     #[command(hide = true)]
     ServeBaseline,
+    /// The model behind the front end with no test-double services (no
+    /// admin API, fault table or journal): the sandbox as it served before
+    /// them, for the ratio that prices them.
+    #[command(hide = true)]
+    ServeModel,
 }
 
 fn main() -> ExitCode {
@@ -124,6 +129,7 @@ fn main() -> ExitCode {
             } => set_many::learning(rows, quota, window, concurrency).await,
             Command::Profile { which, url, n } => auth::profile(&which, &url, n).await,
             Command::ServeBaseline => sandbox::serve_baseline().await,
+            Command::ServeModel => sandbox::serve_model().await,
         }
     });
     match result {

@@ -90,6 +90,19 @@ pub async fn serve_baseline() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Serves the model with the fixture of `run` through the plain front end:
+/// no admin API, faults or journal.
+pub async fn serve_model() -> anyhow::Result<()> {
+    use lupl_model::{Model, http_server};
+    let mut fixture = Fixture::builtin();
+    fixture.rate_limit = Quota::new(u32::MAX, 1);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("model listening on http://{}", listener.local_addr()?);
+    let model = std::sync::Arc::new(Model::new(fixture));
+    http_server::serve(listener, http_server::sandbox_handler(model)).await;
+    Ok(())
+}
+
 /// Runs the sandbox benchmark and prints its table.
 pub async fn run(seconds: u64, requests: u64) -> anyhow::Result<()> {
     // A quota the load never reaches: this measures serving, not throttling.
@@ -102,52 +115,75 @@ pub async fn run(seconds: u64, requests: u64) -> anyhow::Result<()> {
 
     let mut sandbox_cmd = Command::new(sibling("lupl-sandbox")?);
     sandbox_cmd
-        .args(["--listen", "127.0.0.1:0", "--fixture"])
+        .args(["--listen", "127.0.0.1:0", "--quiet", "--fixture"])
         .arg(&fixture_path);
     let sandbox = Server::spawn("lupl-sandbox", sandbox_cmd)?;
+    let mut logging_cmd = Command::new(sibling("lupl-sandbox")?);
+    logging_cmd
+        .args(["--listen", "127.0.0.1:0", "--fixture"])
+        .arg(&fixture_path);
+    let logging = Server::spawn("lupl-sandbox (access log)", logging_cmd)?;
     let mut baseline_cmd = Command::new(std::env::current_exe()?);
     baseline_cmd.arg("serve-baseline");
     let baseline = Server::spawn("bare server", baseline_cmd)?;
+    let mut model_cmd = Command::new(std::env::current_exe()?);
+    model_cmd.arg("serve-model");
+    let model = Server::spawn("model, no services", model_cmd)?;
     let path = format!("/api/1.0/pms/providerconfig?pmsId={PMS}");
 
-    println!("Throughput: GET providerconfig, closed loop, {seconds} s per cell\n");
-    println!("| connections | bare server (req/s) | lupl-sandbox (req/s) | sandbox ÷ baseline |");
-    println!("|---:|---:|---:|---:|");
+    println!(
+        "Throughput: GET providerconfig, closed loop, {seconds} s per cell, the servers taken in turn, best of 3\n"
+    );
+    println!(
+        "- bare: the front end answering `null`; model: the model with no services (the sandbox before faults and the journal);"
+    );
+    println!(
+        "- sandbox: `lupl-sandbox --quiet` (empty fault table, journal on); + log: with the access log on stdout.\n"
+    );
+    println!(
+        "| connections | bare (req/s) | model (req/s) | sandbox (req/s) | + log (req/s) | sandbox ÷ model | sandbox ÷ bare |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let servers = [&baseline, &model, &sandbox, &logging];
     for connections in [1usize, 8, 64] {
-        let mut rates = Vec::new();
-        for server in [&baseline, &sandbox] {
-            let url = format!("{}{path}", server.base_url);
-            // Warm up the connections, then measure.
-            load::run(&url, "tok-acme", connections, Until::Count(200)).await;
-            let out = load::run(
-                &url,
-                "tok-acme",
-                connections,
-                Until::Elapsed(Duration::from_secs(seconds)),
-            )
-            .await;
-            if out.failures > 0 {
-                bail!(
-                    "{}: {} failures at {connections} connections",
-                    server.name,
-                    out.failures
-                );
+        let mut best = [0f64; 4];
+        for _ in 0..3 {
+            for (i, server) in servers.iter().enumerate() {
+                let url = format!("{}{path}", server.base_url);
+                // Warm up the connections, then measure.
+                load::run(&url, "tok-acme", connections, Until::Count(200)).await;
+                let out = load::run(
+                    &url,
+                    "tok-acme",
+                    connections,
+                    Until::Elapsed(Duration::from_secs(seconds)),
+                )
+                .await;
+                if out.failures > 0 {
+                    bail!(
+                        "{}: {} failures at {connections} connections",
+                        server.name,
+                        out.failures
+                    );
+                }
+                best[i] = best[i].max(out.rate());
             }
-            rates.push(out.rate());
         }
         println!(
-            "| {connections} | {:.0} | {:.0} | {:.2} |",
-            rates[0],
-            rates[1],
-            rates[1] / rates[0]
+            "| {connections} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3} | {:.2} |",
+            best[0],
+            best[1],
+            best[2],
+            best[3],
+            best[2] / best[1],
+            best[2] / best[0]
         );
     }
-
     println!();
     println!("Resident memory (VmRSS) after {requests} more requests at 8 connections\n");
     println!("| server | before (MiB) | after (MiB) | growth (MiB) |");
     println!("|---|---:|---:|---:|");
-    for server in [&baseline, &sandbox] {
+    for server in [&baseline, &model, &sandbox] {
         let url = format!("{}{path}", server.base_url);
         let before = server.rss_kib()?;
         let out = load::run(&url, "tok-acme", 8, Until::Count(requests)).await;
@@ -176,7 +212,7 @@ pub fn spawn_sandbox(requests: u32, per_seconds: u32) -> anyhow::Result<Server> 
     std::fs::write(&fixture_path, serde_json::to_vec(&fixture)?)?;
     let mut command = Command::new(sibling("lupl-sandbox")?);
     command
-        .args(["--listen", "127.0.0.1:0", "--fixture"])
+        .args(["--listen", "127.0.0.1:0", "--quiet", "--fixture"])
         .arg(&fixture_path);
     Server::spawn("lupl-sandbox", command)
 }

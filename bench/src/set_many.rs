@@ -27,7 +27,8 @@ fn acme_with(rows: usize, quota: Quota) -> anyhow::Result<(Fixture, Vec<lupl_api
     fixture.providers[0].config = lupl_spec::Spec::workspace()
         .schema_example("ProviderConfiguration")
         .cloned()
-        .context("the ACME example")?;
+        .context("the ACME example")?
+        .into();
     fixture.rate_limit = quota;
     let ids = fixture.add_organizations("tok-acme", rows);
     Ok((fixture, ids))

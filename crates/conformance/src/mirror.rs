@@ -83,11 +83,11 @@ impl Mirror {
             fixture.providers.push(Provider {
                 pms_id: identity.pms_id,
                 owner: email,
-                config: saved_of(Resource::Provider(i)),
+                config: saved_of(Resource::Provider(i)).into(),
             });
             fixture.organizations.push(Organization {
                 organization_id: identity.organization_id,
-                config: saved_of(Resource::Organization(i)),
+                config: saved_of(Resource::Organization(i)).into(),
             });
             ids.insert(Resource::Provider(i), identity.pms_id);
             ids.insert(Resource::Organization(i), identity.organization_id);
@@ -97,7 +97,7 @@ impl Mirror {
             fixture.providers.push(Provider {
                 pms_id: pms,
                 owner,
-                config: Value::Null,
+                config: Value::Null.into(),
             });
         }
         let foreign_pms = target.tenants.foreign_pms_id;
@@ -112,13 +112,13 @@ impl Mirror {
                 fixture.providers.push(Provider {
                     pms_id,
                     owner: SOMEONE_ELSE.into(),
-                    config: Value::Null,
+                    config: Value::Null.into(),
                 });
             }
             if let Some(organization_id) = foreign_org {
                 fixture.organizations.push(Organization {
                     organization_id,
-                    config: Value::Null,
+                    config: Value::Null.into(),
                 });
             }
         }
@@ -212,11 +212,11 @@ impl Mirror {
         self.model.apply(&match resource {
             Resource::Provider(_) => Change::Provider {
                 pms_id: id,
-                config: value,
+                config: value.into(),
             },
             Resource::Organization(_) => Change::Organization {
                 organization_id: id,
-                config: value,
+                config: value.into(),
             },
         });
     }

@@ -146,7 +146,7 @@ impl Target {
             fixture.providers.push(lupl_model::fixture::Provider {
                 pms_id: unconfigured,
                 owner,
-                config: serde_json::Value::Null,
+                config: serde_json::Value::Null.into(),
             });
         }
         if identities.is_empty() {

@@ -18,10 +18,11 @@ async fn the_restore_runs_after_a_failure_midway() {
         .cloned()
         .expect("acme");
     for i in 0..2 {
-        fixture.providers[i].config = acme_config.clone();
+        fixture.providers[i].config = acme_config.clone().into();
         fixture.organizations[i].config = json!({
             "organizationId": fixture.organizations[i].organization_id,
-            "pmsId": fixture.providers[i].pms_id, "fields": {"region": "eu"}});
+            "pmsId": fixture.providers[i].pms_id, "fields": {"region": "eu"}})
+        .into();
     }
     let before = fixture.clone();
     // The model, except that requests #300 to #304 get a 500.

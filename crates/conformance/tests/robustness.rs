@@ -305,12 +305,13 @@ async fn a_restore_the_api_refuses_is_a_note_not_a_failure() {
     provider["authentication"] = json!({"type": "oauth2",
         "authorizationUrl": "https://auth.acme.example/authorize",
         "tokenUrl": "https://auth.acme.example/token"});
-    fixture.providers[0].config = provider;
+    fixture.providers[0].config = provider.into();
     // Stored when the provider still asked for a region.
     fixture.organizations[0].config = json!({
         "organizationId": fixture.organizations[0].organization_id,
         "pmsId": fixture.providers[0].pms_id,
-        "fields": {"region": "eu"}});
+        "fields": {"region": "eu"}})
+    .into();
     let options = Options {
         cases: 10,
         ..quick(3)

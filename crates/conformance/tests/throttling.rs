@@ -267,11 +267,12 @@ async fn a_small_quota_is_waited_out_and_the_restore_works() {
         .cloned()
         .expect("example");
     for i in 0..2 {
-        fixture.providers[i].config = acme.clone();
+        fixture.providers[i].config = acme.clone().into();
         fixture.organizations[i].config = json!({
             "organizationId": fixture.organizations[i].organization_id,
             "pmsId": fixture.providers[i].pms_id,
-            "fields": {"region": "eu"}});
+            "fields": {"region": "eu"}})
+        .into();
     }
     let before = fixture.clone();
     let sandbox = serve(fixture.clone(), Arc::new(untouched)).await;

@@ -490,7 +490,8 @@ async fn sigterm_restores_as_ctrl_c_does() {
     fixture.providers[0].config = lupl_spec::Spec::workspace()
         .schema_example("ProviderConfiguration")
         .cloned()
-        .expect("acme");
+        .expect("acme")
+        .into();
     let org = fixture
         .organizations
         .iter_mut()
@@ -498,7 +499,8 @@ async fn sigterm_restores_as_ctrl_c_does() {
         .expect("org");
     org.config = serde_json::json!({
         "organizationId": ORG, "pmsId": PMS, "fields": {"region": "eu", "firmCode": "ACM001"}
-    });
+    })
+    .into();
     let sandbox = serve(fixture, double).await;
     let before = held(sandbox.base_url()).await;
     assert!(!before.iter().any(|b| b == "null"), "{before:?}");

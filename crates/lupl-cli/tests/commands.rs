@@ -164,7 +164,7 @@ async fn handlers_run_against_an_in_process_sandbox() {
         .as_array_mut()
         .expect("fields")
         .push(json!({"key": "code", "label": "Code", "type": "string"}));
-    fixture.providers[0].config = acme.clone();
+    fixture.providers[0].config = acme.clone().into();
     let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");
     let dir = tempfile::tempdir().expect("dir");
     let config = dir.path().join("acme.json");

@@ -74,7 +74,7 @@ async fn set_many_types_csv_values_by_the_providers_field_types() {
         json!({"key": "code", "label": "Code", "type": "string"}),
     ]);
     let mut fixture = lupl_model::Fixture::builtin();
-    fixture.providers[0].config = provider;
+    fixture.providers[0].config = provider.into();
     let ids = fixture.add_organizations("tok-acme", 2);
     let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");
     let input = input_file(
@@ -212,7 +212,7 @@ async fn set_many_stops_at_refused_credentials_and_resumes_with_good_ones() {
 #[tokio::test]
 async fn set_many_learns_a_lower_server_quota_and_says_so_once() {
     let mut fixture = lupl_model::Fixture::builtin();
-    fixture.providers[0].config = acme();
+    fixture.providers[0].config = acme().into();
     fixture.rate_limit = lupl_model::Quota::new(4, 1);
     let ids = fixture.add_organizations("tok-acme", 10);
     let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");

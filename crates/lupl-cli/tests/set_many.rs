@@ -283,7 +283,8 @@ fn interrupted_and_killed_runs_resume_without_repeating_or_losing_a_row() {
     fixture.providers[0].config = lupl_spec::Spec::workspace()
         .schema_example("ProviderConfiguration")
         .cloned()
-        .expect("acme");
+        .expect("acme")
+        .into();
     fixture.rate_limit.requests = 1_000_000;
     let input = input(dir.path(), &mut fixture);
     let (url, gate, _runtime) = start_server(fixture, input.flaky.clone());

@@ -346,7 +346,7 @@ async fn results_never_replace_the_token_or_config_file() {
 async fn rows_the_api_could_not_take_exit_4() {
     let dir = tempfile::tempdir().expect("dir");
     let mut fixture = lupl_model::Fixture::builtin();
-    fixture.providers[0].config = acme();
+    fixture.providers[0].config = acme().into();
     let ids = fixture.add_organizations("tok-acme", 3);
     let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");
     let provider = sandbox.base_url().to_owned();
@@ -417,7 +417,7 @@ async fn an_interrupt_does_not_wait_for_the_rate_limit() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let dir = tempfile::tempdir().expect("dir");
     let mut fixture = lupl_model::Fixture::builtin();
-    fixture.providers[0].config = acme();
+    fixture.providers[0].config = acme().into();
     let ids = fixture.add_organizations("tok-acme", 10);
     let stored = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = std::sync::mpsc::channel::<()>();

@@ -157,7 +157,7 @@ proptest! {
         let body = json!({"organizationId": ORG, "pmsId": PMS, "fields": fields});
         let offline = OrganizationDocument::new(if whole_body { body.clone() } else { fields });
         let mut fixture = Fixture::builtin();
-        fixture.providers[0].config = provider.clone();
+        fixture.providers[0].config = provider.clone().into();
         let model = Model::new(fixture);
         prop_assert_eq!(
             keys(&offline.problems(&provider)),

@@ -1,6 +1,7 @@
 //! Step 4 of CONTRACT.md's order of checks: binding the query parameter or
 //! the top level of the JSON body, as ASP.NET Core's model binding does.
 
+use crate::json_text::JsonText;
 use crate::rules::Errors;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -101,8 +102,8 @@ pub const SET_ORGANIZATION_CONFIG: (&[Member], &str) = (
 pub struct Bound {
     /// Uuid members.
     pub ids: Vec<(&'static str, Uuid)>,
-    /// Object members.
-    pub objects: Vec<(&'static str, Map<String, Value>)>,
+    /// Object members, with the text they were sent as.
+    pub objects: Vec<(&'static str, Map<String, Value>, JsonText)>,
 }
 
 impl Bound {
@@ -119,8 +120,18 @@ impl Bound {
     pub fn object(&self, name: &str) -> Map<String, Value> {
         self.objects
             .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, o)| o.clone())
+            .find(|(n, ..)| *n == name)
+            .map(|(_, o, _)| o.clone())
+            .unwrap_or_default()
+    }
+
+    /// The object member `name` as sent, digits kept (present once
+    /// binding succeeded).
+    pub fn object_text(&self, name: &str) -> JsonText {
+        self.objects
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .map(|(_, _, text)| text.clone())
             .unwrap_or_default()
     }
 }
@@ -154,6 +165,9 @@ pub fn body(body: &[u8], members: &[Member], type_name: &str) -> Result<Bound, E
             return Err(errors);
         }
     };
+    // The members' text as sent (the body is valid JSON: this parses too).
+    let texts: std::collections::HashMap<String, &serde_json::value::RawValue> =
+        serde_json::from_slice(body).unwrap_or_default();
     let mut bound = Bound::default();
     for &member in members {
         let name = member.name();
@@ -169,7 +183,13 @@ pub fn body(body: &[u8], members: &[Member], type_name: &str) -> Result<Bound, E
                 format!("$.{name}"),
                 format!("The JSON value could not be converted to System.Guid. Path: $.{name}."),
             ),
-            (Member::Object(..), Some(Value::Object(o))) => bound.objects.push((name, o.clone())),
+            (Member::Object(..), Some(Value::Object(o))) => {
+                let text = texts
+                    .get(name)
+                    .and_then(|raw| JsonText::parse(raw.get()).ok())
+                    .unwrap_or_else(|| Value::Object(o.clone()).into());
+                bound.objects.push((name, o.clone(), text));
+            }
             (Member::Object(_, t), Some(_)) => add(
                 &mut errors,
                 format!("$.{name}"),

@@ -3,6 +3,7 @@
 //! with optional configurations, and the rate limit. The `--state` file of
 //! the sandbox uses the same format.
 
+use crate::json_text::JsonText;
 use lupl_spec::Quota;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -88,9 +89,9 @@ pub struct Provider {
     pub pms_id: Uuid,
     /// The owner's email.
     pub owner: String,
-    /// The stored configuration, or `null`.
+    /// The stored configuration, or `null`, with the digits it was sent with.
     #[serde(default)]
-    pub config: Value,
+    pub config: JsonText,
 }
 
 /// A customer organization.
@@ -99,9 +100,10 @@ pub struct Provider {
 pub struct Organization {
     /// The organization ID.
     pub organization_id: Uuid,
-    /// The stored `{"organizationId", "pmsId", "fields"}`, or `null`.
+    /// The stored `{"organizationId", "pmsId", "fields"}`, or `null`, with
+    /// the digits it was sent with.
     #[serde(default)]
-    pub config: Value,
+    pub config: JsonText,
 }
 
 /// The fixture's JSON form of its [`Quota`]: `{"requests": N,
@@ -207,24 +209,25 @@ impl Fixture {
                 Provider {
                     pms_id: acme_pms,
                     owner: "dev@acme.example".into(),
-                    config: Value::Null,
+                    config: JsonText::null(),
                 },
                 Provider {
                     pms_id: other_pms,
                     owner: "dev@other.example".into(),
-                    config: other_config,
+                    config: other_config.into(),
                 },
             ],
             organizations: vec![
                 Organization {
                     organization_id: acme_org,
-                    config: Value::Null,
+                    config: JsonText::null(),
                 },
                 Organization {
                     organization_id: other_org,
                     config: serde_json::json!({
                         "organizationId": other_org, "pmsId": other_pms,
-                        "fields": {"apiKey": "k-123"}}),
+                        "fields": {"apiKey": "k-123"}})
+                    .into(),
                 },
             ],
             rate_limit: Quota::default(),
@@ -267,7 +270,7 @@ impl Fixture {
         self.organizations
             .extend(ids.iter().map(|&organization_id| Organization {
                 organization_id,
-                config: Value::Null,
+                config: JsonText::null(),
             }));
         if let Some(user) = self.users.iter_mut().find(|u| u.token == token) {
             user.manages.extend(&ids);

@@ -21,6 +21,7 @@ pub mod fixture;
 pub mod gateway;
 pub mod http_server;
 pub mod journal;
+mod json_text;
 mod model;
 pub mod offline;
 mod persist;
@@ -34,6 +35,7 @@ pub mod window;
 pub use faults::{Fault, FaultError, FaultTable};
 pub use fixture::{ApiClient, Fixture, FixtureError};
 pub use journal::Journal;
+pub use json_text::JsonText;
 /// The per-token quota of a [`Fixture`] and of `--quota`: the one quota
 /// type of the workspace, [`lupl_spec::Quota`].
 ///

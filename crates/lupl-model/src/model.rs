@@ -3,6 +3,7 @@
 
 use crate::binding;
 use crate::fixture::{Fixture, Organization, Provider};
+use crate::json_text::JsonText;
 use crate::rules::{self, Errors};
 use lupl_spec::Quota;
 use serde_json::{Value, json};
@@ -84,6 +85,15 @@ impl ModelResponse {
         }
     }
 
+    /// 200 with a stored configuration as it was sent (`null` if none).
+    fn stored(config: Option<&JsonText>) -> Self {
+        Self {
+            status: 200,
+            headers: vec![("Content-Type".into(), JSON.into())],
+            body: config.map_or(b"null".to_vec(), |c| c.text().as_bytes().to_vec()),
+        }
+    }
+
     fn empty(status: u16) -> Self {
         Self {
             status,
@@ -122,16 +132,16 @@ pub enum Change {
     Provider {
         /// The provider.
         pms_id: Uuid,
-        /// Its configuration.
-        config: Value,
+        /// Its configuration, as sent.
+        config: JsonText,
     },
     /// An organization's configuration (`{"organizationId", "pmsId",
     /// "fields"}`).
     Organization {
         /// The organization.
         organization_id: Uuid,
-        /// Its configuration.
-        config: Value,
+        /// Its configuration, its `fields` as sent.
+        config: JsonText,
     },
 }
 
@@ -143,8 +153,8 @@ struct State {
     users: HashMap<String, String>,
     managers: HashMap<String, HashSet<Uuid>>,
     owners: HashMap<Uuid, String>,
-    provider_configs: HashMap<Uuid, Value>,
-    org_configs: HashMap<Uuid, Value>,
+    provider_configs: HashMap<Uuid, JsonText>,
+    org_configs: HashMap<Uuid, JsonText>,
     /// Per token: when each counted request passed step 1, oldest first.
     windows: HashMap<String, crate::window::SlidingWindow>,
     last_now: Option<Instant>,
@@ -344,8 +354,7 @@ impl Model {
         state
             .provider_configs
             .get(&pms_id)
-            .cloned()
-            .unwrap_or(Value::Null)
+            .map_or(Value::Null, |c| c.value().clone())
     }
 
     /// What is stored for an organization (`null` when nothing, or unknown).
@@ -354,8 +363,7 @@ impl Model {
         state
             .org_configs
             .get(&organization_id)
-            .cloned()
-            .unwrap_or(Value::Null)
+            .map_or(Value::Null, |c| c.value().clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -442,12 +450,7 @@ impl Model {
                 if state.owners.get(&pms_id) != Some(&user) {
                     return ModelResponse::json(403, &json!({}));
                 }
-                let config = state
-                    .provider_configs
-                    .get(&pms_id)
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                ModelResponse::json(200, &config)
+                ModelResponse::stored(state.provider_configs.get(&pms_id))
             }
             Operation::GetOrganization => {
                 let org_id = match binding::query_uuid(request.query.as_deref(), "organizationId") {
@@ -457,12 +460,7 @@ impl Model {
                 if !manages(&state, &user, org_id) {
                     return ModelResponse::json(403, &json!({}));
                 }
-                let config = state
-                    .org_configs
-                    .get(&org_id)
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                ModelResponse::json(200, &config)
+                ModelResponse::stored(state.org_configs.get(&org_id))
             }
             Operation::SetProvider => {
                 let (members, type_name) = binding::SET_PROVIDER_CONFIG;
@@ -474,7 +472,7 @@ impl Model {
                 if state.owners.get(&pms_id) != Some(&user) {
                     return ModelResponse::json(403, &json!({}));
                 }
-                let config = Value::Object(bound.object("config"));
+                let config = bound.object_text("config");
                 let errors = rules::provider_configuration(&config);
                 if !errors.is_empty() {
                     return bad_request(trace, &errors);
@@ -493,6 +491,7 @@ impl Model {
                 }
                 let pms_id = bound.id("pmsId");
                 let fields = bound.object("fields");
+                let fields_text = bound.object_text("fields");
                 // OrganizationConfiguration rules: the provider must exist and
                 // have a configuration; then the fields are checked against it.
                 let provider = state.provider_configs.get(&pms_id).filter(|c| !c.is_null());
@@ -508,7 +507,14 @@ impl Model {
                 if !errors.is_empty() {
                     return bad_request(trace, &errors);
                 }
-                let stored = json!({"organizationId": org_id, "pmsId": pms_id, "fields": fields});
+                // Stored as the API stores it, `fields` with its digits.
+                let stored = JsonText::parse(&format!(
+                    r#"{{"organizationId":"{org_id}","pmsId":"{pms_id}","fields":{}}}"#,
+                    fields_text.text()
+                ))
+                .unwrap_or_else(|_| {
+                    json!({"organizationId": org_id, "pmsId": pms_id, "fields": fields}).into()
+                });
                 self.write(
                     &mut state,
                     trace,
@@ -620,7 +626,7 @@ fn snapshot(state: &State) -> Fixture {
                     .provider_configs
                     .get(&p.pms_id)
                     .cloned()
-                    .unwrap_or(Value::Null),
+                    .unwrap_or_default(),
                 ..p.clone()
             })
             .collect(),
@@ -632,7 +638,7 @@ fn snapshot(state: &State) -> Fixture {
                     .org_configs
                     .get(&o.organization_id)
                     .cloned()
-                    .unwrap_or(Value::Null),
+                    .unwrap_or_default(),
                 ..o.clone()
             })
             .collect(),

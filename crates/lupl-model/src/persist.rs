@@ -16,9 +16,9 @@
 //! file is kept at mode 0600.
 
 use crate::fixture::{Fixture, FixtureError};
+use crate::json_text::JsonText;
 use crate::model::Change;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -34,12 +34,64 @@ struct Snapshot {
     fixture: Fixture,
 }
 
-/// A line after the first.
-#[derive(Serialize, Deserialize)]
-#[serde(untagged, deny_unknown_fields)]
+/// A line after the first, as written.
 enum Entry {
-    Provider { provider: Uuid, config: Value },
-    Organization { organization: Uuid, config: Value },
+    Provider {
+        provider: Uuid,
+        config: JsonText,
+    },
+    Organization {
+        organization: Uuid,
+        config: JsonText,
+    },
+}
+
+/// A line after the first: `{"provider": id, "config": …}` or
+/// `{"organization": id, "config": …}`. A struct, not an untagged enum:
+/// an untagged enum buffers its input, and the configuration's text
+/// (digits kept) can only be read from the file itself.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    provider: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    organization: Option<Uuid>,
+    config: JsonText,
+}
+
+impl Line {
+    fn of(entry: &Entry) -> Self {
+        match entry {
+            Entry::Provider { provider, config } => Line {
+                provider: Some(*provider),
+                organization: None,
+                config: config.clone(),
+            },
+            Entry::Organization {
+                organization,
+                config,
+            } => Line {
+                provider: None,
+                organization: Some(*organization),
+                config: config.clone(),
+            },
+        }
+    }
+
+    fn entry(self) -> Result<Entry, String> {
+        match (self.provider, self.organization) {
+            (Some(provider), None) => Ok(Entry::Provider {
+                provider,
+                config: self.config,
+            }),
+            (None, Some(organization)) => Ok(Entry::Organization {
+                organization,
+                config: self.config,
+            }),
+            _ => Err("a line names one provider or one organization".into()),
+        }
+    }
 }
 
 /// A fixture with where each record sits, so that an entry applies in
@@ -234,7 +286,7 @@ impl StateFile {
                 config: config.clone(),
             },
         };
-        let mut line = serde_json::to_vec(&entry)
+        let mut line = serde_json::to_vec(&Line::of(&entry))
             .map_err(|e| io_error(&self.path)(std::io::Error::other(e)))?;
         line.push(b'\n');
         let mut written = self.lock();
@@ -345,9 +397,12 @@ fn load(path: &Path, text: &str) -> Result<Indexed, FixtureError> {
     let mut state = Indexed::new(snapshot.fixture);
     for (i, line) in lines {
         let complete = line.ends_with('\n');
-        match serde_json::from_str::<Entry>(line) {
+        match serde_json::from_str::<Line>(line) {
             Ok(entry) => state
-                .apply(entry)
+                .apply(entry.entry().map_err(|message| FixtureError::Invalid {
+                    path: format!("{shown}:{}", i + 1),
+                    message,
+                })?)
                 .map_err(|message| FixtureError::Invalid {
                     path: format!("{shown}:{}", i + 1),
                     message: format!("{message} (this line was not written by lupl-sandbox)"),

@@ -52,7 +52,7 @@ fn a_state_link_names_its_target() {
     let (file, _) = open(&link).expect("opens through the link");
     file.append(&Change::Organization {
         organization_id: ORG.parse().expect("uuid"),
-        config: json!({"organizationId": ORG, "pmsId": PMS, "fields": {"region": "eu"}}),
+        config: json!({"organizationId": ORG, "pmsId": PMS, "fields": {"region": "eu"}}).into(),
     })
     .expect("appends");
     // The lock is the target's: a second opener by either name is refused.

@@ -120,8 +120,7 @@ pub fn provider_of(model: &Model, pms: &str) -> Value {
         .providers
         .iter()
         .find(|p| p.pms_id.to_string() == pms)
-        .map(|p| p.config.clone())
-        .unwrap_or(Value::Null)
+        .map_or(Value::Null, |p| p.config.value().clone())
 }
 
 /// The fields a provider configuration declares: key → field.

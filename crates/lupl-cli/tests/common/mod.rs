@@ -101,7 +101,7 @@ pub fn set_many_args<'a>(input: &'a std::path::Path, extra: &[&'a str]) -> Vec<&
 /// `count` more organizations.
 pub async fn bulk_sandbox(count: usize) -> (Sandbox, Vec<String>) {
     let mut fixture = lupl_model::Fixture::builtin();
-    fixture.providers[0].config = acme();
+    fixture.providers[0].config = acme().into();
     let ids = fixture.add_organizations("tok-acme", count);
     let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");
     (sandbox, ids.iter().map(|i| i.to_string()).collect())
