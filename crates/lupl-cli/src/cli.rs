@@ -35,6 +35,9 @@ pub const FILE_ROLES: &[(&str, Role)] = &[
     ("admin_token_file", Role::Input),
     ("journal", Role::Output),
     ("results", Role::Output),
+    ("backup", Role::Output),
+    ("ids", Role::Input),
+    ("out", Role::Output),
     // The sandbox reads its state file and appends to it.
     ("state", Role::Output),
 ];
@@ -197,6 +200,49 @@ pub enum OrgCommand {
     /// Configure many organizations from a CSV or JSON Lines file.
     #[command(after_help = SET_MANY_HELP)]
     SetMany(SetManyArgs),
+    /// Read many organizations' configurations into JSON Lines or CSV, the
+    /// form set-many takes back.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
+}
+
+const EXPORT_HELP: &str =
+    "The ids: one per line, a CSV with an organizationId column (or --column),
+or JSON Lines. The output: JSON Lines ({\"organizationId\", \"pmsId\",
+\"fields\"}, \"fields\": null for an organization without a configuration),
+or CSV (--pms-id: the provider's declared fields as columns). Either is
+set-many's input as it stands. --resume reads only what the output lacks.
+
+Examples:
+  lupl org export --ids orgs.txt --out before.jsonl
+  lupl org export --ids orgs.csv --out before.csv --pms-id 4efafdc0-2783-4af6-9cac-d2b2be27a080
+  lupl org set-many --file before.jsonl --pms-id 4efafdc0-…   # put them back";
+
+/// `lupl org export`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// The organizations: one id per line, a CSV, or JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    pub ids: PathBuf,
+    /// The column (CSV) or member (JSON Lines) holding the ids.
+    #[arg(long, default_value = "organizationId")]
+    pub column: String,
+    /// Where the configurations go: .jsonl/.ndjson or .csv.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The output's format, when its extension does not say (JSON Lines
+    /// by default).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// The provider whose declared fields are a CSV's columns.
+    #[arg(long)]
+    pub pms_id: Option<Uuid>,
+    /// Continue an export: organizations already in --out are not read.
+    #[arg(long)]
+    pub resume: bool,
+    /// Requests in flight at most (the rate limit still applies).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
 }
 
 const SET_MANY_HELP: &str =
@@ -213,7 +259,14 @@ every row was stored.
 Examples:
   lupl org set-many --file orgs.csv --pms-id 4efafdc0-2783-4af6-9cac-d2b2be27a080
   lupl org set-many --file orgs.csv --pms-id 4efafdc0-… --dry-run --provider-config acme.json
-  lupl org set-many --file orgs.jsonl --pms-id 4efafdc0-… --resume";
+  lupl org set-many --file orgs.jsonl --pms-id 4efafdc0-… --resume
+  lupl org set-many --file orgs.csv --pms-id 4efafdc0-… --backup before.jsonl --fail-fast
+  lupl org set-many --file before.jsonl --pms-id 4efafdc0-…   # roll back
+
+With --backup, each organization's configuration is read and kept just
+before it is changed; the file is what set-many takes back. An
+organization that had no configuration (null) cannot be put back (the API
+has no delete): rolling back reports such rows before anything is sent.";
 
 /// `lupl org set-many`'s arguments.
 #[derive(clap::Args, Debug)]
@@ -251,4 +304,16 @@ pub struct SetManyArgs {
     /// The result file [default: FILE.results.csv].
     #[arg(long)]
     pub results: Option<PathBuf>,
+    /// Keep each organization's configuration, read just before it is
+    /// changed, in this JSON Lines file (a new file, or the one of the run
+    /// --resume continues); roll back with `set-many --file FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub backup: Option<PathBuf>,
+    /// Stop taking rows once N rows have failed (exit 1; the rest are left
+    /// for --resume).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_failures: Option<u64>,
+    /// Stop taking rows at the first failed row (--max-failures 1).
+    #[arg(long, conflicts_with = "max_failures")]
+    pub fail_fast: bool,
 }

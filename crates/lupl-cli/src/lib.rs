@@ -15,6 +15,7 @@
 //! Settings (flags, `LUPL_*`, profiles) are `lupl-auth`'s
 //! [`lupl_auth::SettingsArgs`], shared with the conformance runner.
 
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod context;

@@ -125,3 +125,17 @@ pub(crate) fn stored_json<T: serde::Serialize>(
         Err(e) => Err(e.into()),
     }
 }
+
+/// A rate for people: whole numbers from 10 up, one decimal below.
+///
+/// ```
+/// assert_eq!(lupl_cli::output::rate(2924.3, "rows"), "2924 rows/s");
+/// assert_eq!(lupl_cli::output::rate(5.5512, "rows"), "5.6 rows/s");
+/// ```
+pub fn rate(per_second: f64, what: &str) -> String {
+    if per_second >= 10.0 {
+        format!("{per_second:.0} {what}/s")
+    } else {
+        format!("{per_second:.1} {what}/s")
+    }
+}

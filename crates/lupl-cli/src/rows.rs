@@ -37,6 +37,9 @@ pub struct Row {
     pub organization_id: Uuid,
     /// Its fields, typed.
     pub fields: Map<String, Value>,
+    /// The provider a JSON Lines row names (a backup's rows do): it must
+    /// be the run's `--pms-id`.
+    pub pms_id: Option<Uuid>,
 }
 
 /// A row that cannot be sent as written.
@@ -273,6 +276,7 @@ fn csv_rows(path: &Path, text: &str, types: &HashMap<String, String>) -> Result<
         }
         if !bad {
             out.rows.push(Row {
+                pms_id: None,
                 line,
                 organization_id,
                 fields,
@@ -325,12 +329,31 @@ fn jsonl_rows(text: &str) -> Rows {
                 continue;
             }
         };
+        let pms_id = match object.get("pmsId") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if organization(s).is_ok() => organization(s).ok(),
+            Some(_) => {
+                out.problems.push(problem(
+                    "pmsId",
+                    Some(organization_id),
+                    "pmsId, when given, is a uuid string".into(),
+                ));
+                continue;
+            }
+        };
         match object.get("fields") {
             Some(Value::Object(fields)) => out.rows.push(Row {
                 line,
                 organization_id,
                 fields: fields.clone(),
+                pms_id,
             }),
+            // A backup's row of an organization that had no configuration.
+            Some(Value::Null) => out.problems.push(problem(
+                "fields",
+                Some(organization_id),
+                crate::backup::WAS_NULL.into(),
+            )),
             _ => out.problems.push(problem(
                 "fields",
                 Some(organization_id),

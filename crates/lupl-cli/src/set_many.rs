@@ -54,6 +54,12 @@ pub struct Plan {
     /// 429 after the client's own waits) is sent again in the same run.
     /// Every write is a whole replacement, so sending it again is safe.
     pub retries: u32,
+    /// Where each organization's configuration is kept before it is
+    /// changed (`--backup`).
+    pub backup: Option<std::sync::Arc<crate::backup::Backup>>,
+    /// Stop taking rows once this many have failed (`--max-failures`,
+    /// `--fail-fast`).
+    pub max_failures: Option<usize>,
 }
 
 /// How a run ended.
@@ -83,6 +89,8 @@ pub struct Summary {
     pub results: String,
     /// True when the run was interrupted.
     pub interrupted: bool,
+    /// True when `--max-failures` stopped the run.
+    pub stopped_early: bool,
 }
 
 impl Summary {
@@ -176,8 +184,26 @@ impl Meter {
         let bar = (mode == Progress::Bar).then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} rows  {per_sec}  ETA {eta}  {msg}",
+                "{bar:30} {pos}/{len} rows  {rate}  ETA {left}  {msg}",
             ) {
+                // Rounded rates, and no ETA before there is a pace to go by.
+                let style = style
+                    .with_key(
+                        "rate",
+                        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = w.write_str(&crate::output::rate(s.per_sec(), "rows"));
+                        },
+                    )
+                    .with_key(
+                        "left",
+                        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = if s.pos() == 0 || s.elapsed().as_secs_f64() < 1.0 {
+                                w.write_str("…")
+                            } else {
+                                write!(w, "{}s", s.eta().as_secs())
+                            };
+                        },
+                    );
                 bar.set_style(style);
             }
             bar
@@ -215,8 +241,11 @@ impl Meter {
                 let rate = self.done as f64 / secs;
                 let eta = (self.total - self.done) as f64 / rate.max(1e-9);
                 eprintln!(
-                    "lupl: {}/{} rows ({} ok, {failed} failed), {rate:.1} rows/s, ETA {eta:.0}s",
-                    self.done, self.total, self.ok
+                    "lupl: {}/{} rows ({} ok, {failed} failed), {}, ETA {eta:.0}s",
+                    self.done,
+                    self.total,
+                    self.ok,
+                    crate::output::rate(rate, "rows")
                 );
             }
             _ => {}
@@ -249,6 +278,7 @@ pub fn check_paths(
     inputs: Files,
     file: &Path,
     provider_config: Option<&Path>,
+    backup: Option<&Path>,
     plan: &Plan,
 ) -> Result<(), Failure> {
     inputs
@@ -256,6 +286,7 @@ pub fn check_paths(
         .input("--provider-config", provider_config)
         .output("--results", Some(&plan.results))
         .output("--journal", Some(&plan.journal))
+        .output("--backup", backup)
         .check()
         .map_err(|e| Failure::usage(e.to_string()))?;
     // The result file is written at the end: find out now if it cannot be
@@ -339,9 +370,21 @@ pub async fn run(
         .into_iter()
         .map(|(row, digest)| (row, digest, 0))
         .collect();
-    let mut in_flight: JoinSet<(Row, String, u32, Outcome)> = JoinSet::new();
+    let mut in_flight: JoinSet<(Row, String, u32, Outcome, bool)> = JoinSet::new();
     let mut stopping = false;
     let mut auth_failure: Option<String> = None;
+    let mut backup_failure: Option<String> = None;
+    let mut too_many_failures = false;
+    // Rows failed so far, the file's unusable rows first.
+    let mut failures = invalid_rows;
+    if plan.max_failures.is_some_and(|max| failures >= max) {
+        meter.say(&format!(
+            "lupl: stopping: {failures} row(s) of the file cannot be sent (--max-failures {})",
+            plan.max_failures.unwrap_or_default()
+        ));
+        too_many_failures = true;
+        stopping = true;
+    }
     let mut network_failure: Option<String> = None;
     // Network pauses in a row, and until when the current one lasts.
     let mut network_rounds: u32 = 0;
@@ -361,13 +404,34 @@ pub async fn run(
             summary.sent += 1;
             let client = client.clone();
             let pms_id = plan.pms_id;
+            let backup = plan.backup.clone();
             in_flight.spawn(async move {
+                // The old configuration is kept before the new one is sent.
+                if let Some(backup) = backup.filter(|b| !b.has(row.organization_id)) {
+                    let read = client
+                        .get_organization_config()
+                        .organization_id(row.organization_id)
+                        .send()
+                        .await;
+                    let kept = match read {
+                        Ok(config) => backup.keep(row.organization_id, config.as_ref()),
+                        Err(e) => return (row, digest, attempt, outcome_of(Err(e)), false),
+                    };
+                    if let Err(message) = kept {
+                        let outcome = Outcome {
+                            status: Status::NotSent,
+                            error_keys: Vec::new(),
+                            message,
+                        };
+                        return (row, digest, attempt, outcome, true);
+                    }
+                }
                 let body = SetOrganizationConfigRequest::builder()
                     .organization_id(row.organization_id)
                     .pms_id(pms_id)
                     .fields(OrganizationFields(row.fields.clone()));
                 let result = client.set_organization_config().body(body).send().await;
-                (row, digest, attempt, outcome_of(result))
+                (row, digest, attempt, outcome_of(result), false)
             });
         }
         if in_flight.is_empty() && (stopping || queue.is_empty()) {
@@ -379,8 +443,14 @@ pub async fn run(
             }
             joined = in_flight.join_next(), if !in_flight.is_empty() => {
                 let Some(joined) = joined else { continue };
-                let (row, digest, attempt, outcome) = joined
+                let (row, digest, attempt, outcome, backup_failed) = joined
                     .map_err(|e| Failure::usage(format!("a request task failed: {e}")))?;
+                if backup_failed && backup_failure.is_none() {
+                    // Nothing more is changed without its old value kept.
+                    meter.say(&format!("lupl: stopping: {}", outcome.message));
+                    backup_failure = Some(outcome.message.clone());
+                    stopping = true;
+                }
                 let (line, organization_id) = (row.line, row.organization_id);
                 journal.append(&Entry::Done { line, organization_id, digest: digest.clone(), outcome: outcome.clone() })?;
                 if outcome.status != Status::Network {
@@ -411,6 +481,17 @@ pub async fn run(
                     continue;
                 }
                 meter.record(outcome.is_ok());
+                if !outcome.is_ok() {
+                    failures += 1;
+                    if plan.max_failures.is_some_and(|max| failures >= max) && !stopping {
+                        meter.say(&format!(
+                            "lupl: stopping: {failures} row(s) failed (--max-failures {}); the rest are left for --resume",
+                            plan.max_failures.unwrap_or_default()
+                        ));
+                        too_many_failures = true;
+                        stopping = true;
+                    }
+                }
                 if outcome.is_auth_failure() && !stopping {
                     meter.say(&format!("lupl: stopping: {}", outcome.message));
                     auth_failure = Some(outcome.message.clone());
@@ -442,6 +523,9 @@ pub async fn run(
     }
     meter.finish();
     journal.sync()?;
+    if let Some(backup) = &plan.backup {
+        backup.sync()?;
+    }
 
     for (_, outcome) in results.values() {
         match outcome {
@@ -456,6 +540,13 @@ pub async fn run(
         }
     }
     write_results(&plan.results, &results)?;
+    summary.stopped_early = too_many_failures;
+    if let Some(message) = backup_failure {
+        return Err(Failure::usage(format!(
+            "{message}; {} row(s) not run: free the space or fix the file, then pass --resume",
+            summary.not_run
+        )));
+    }
     if let Some(message) = auth_failure {
         return Err(Failure::auth(format!(
             "{message}; {} row(s) not run: fix the credentials and pass --resume",

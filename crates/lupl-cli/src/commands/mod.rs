@@ -5,7 +5,8 @@
 //!
 //! One file per command group: `provider` (get, set, validate), `org`
 //! (get, set, validate, and the `--field` pairs), `org_set_many` (`org
-//! set-many` and its signal handling), `schema`, `token`.
+//! set-many` and its signal handling), `org_export` (`org export`),
+//! `schema`, `token`.
 //!
 //! ```no_run
 //! use clap::Parser;
@@ -19,12 +20,14 @@
 //! ```
 
 mod org;
+mod org_export;
 mod org_set_many;
 mod provider;
 mod schema;
 mod token;
 
 pub use org::{field_args, typed_fields};
+pub use org_export::{export, ids};
 pub use org_set_many::{interrupts, set_many};
 
 use crate::cli::{Cli, Command, OrgCommand, ProviderCommand};
@@ -81,5 +84,6 @@ pub async fn run(cli: &Cli, ctx: &Context) -> Result<Done, Failure> {
             provider_config,
         }) => org::validate(file, provider_config),
         Command::Org(OrgCommand::SetMany(args)) => set_many(ctx, args, interrupts()?).await,
+        Command::Org(OrgCommand::Export(args)) => export(ctx, args, interrupts()?).await,
     }
 }

@@ -51,12 +51,20 @@ pub async fn set_many(
         } else {
             Progress::Lines
         },
+        backup: None,
+        max_failures: if args.fail_fast {
+            Some(1)
+        } else {
+            args.max_failures
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+        },
     };
     if !args.dry_run {
         set_many::check_paths(
             ctx.settings.input_files(&|n| (ctx.env)(n)),
             &args.file,
             args.provider_config.as_deref(),
+            args.backup.as_deref(),
             &plan,
         )?;
     }
@@ -74,7 +82,41 @@ pub async fn set_many(
         &args.pms_id,
     )
     .await?;
-    let rows = rows::parse(&args.file, &text, format, &provider)?;
+    let mut rows = rows::parse(&args.file, &text, format, &provider)?;
+    // A backup's rows name the provider they were configured for.
+    let (ours, theirs): (Vec<_>, Vec<_>) = std::mem::take(&mut rows.rows)
+        .into_iter()
+        .partition(|r| r.pms_id.is_none_or(|p| p == args.pms_id));
+    rows.rows = ours;
+    for row in theirs {
+        rows.problems.push(rows::RowProblem {
+            line: row.line,
+            organization_id: Some(row.organization_id),
+            key: "pmsId".into(),
+            message: format!(
+                "was configured for provider {}, not --pms-id {}; roll these rows back with --pms-id {}",
+                row.pms_id.unwrap_or_default(),
+                args.pms_id,
+                row.pms_id.unwrap_or_default()
+            ),
+        });
+    }
+    // Said before anything is sent: these rows cannot be put back.
+    let unrestorable: Vec<String> = rows
+        .problems
+        .iter()
+        .filter(|p| p.message == crate::backup::WAS_NULL)
+        .filter_map(|p| p.organization_id.map(|o| o.to_string()))
+        .collect();
+    if !unrestorable.is_empty() && !args.dry_run {
+        let shown: Vec<&str> = unrestorable.iter().take(5).map(String::as_str).collect();
+        eprintln!(
+            "lupl: {} organization(s) had no configuration (null) before the change: the API cannot store null, so they cannot be put back and stay as they are now ({}{}); see the result file",
+            unrestorable.len(),
+            shown.join(", "),
+            if unrestorable.len() > 5 { ", …" } else { "" }
+        );
+    }
     if args.dry_run {
         let problems = set_many::dry_run(args.pms_id, &rows, &provider);
         let lines: Vec<String> = problems
@@ -108,6 +150,16 @@ pub async fn set_many(
     let Some(client) = client else {
         return Err(Failure::usage("no client"));
     };
+    let plan = Plan {
+        backup: match &args.backup {
+            Some(path) => Some(std::sync::Arc::new(crate::backup::Backup::open(
+                path,
+                args.resume,
+            )?)),
+            None => None,
+        },
+        ..plan
+    };
     let summary = set_many::run(
         &client.client,
         &plan,
@@ -116,7 +168,12 @@ pub async fn set_many(
         Some(&client.limiter),
     )
     .await?;
-    let note = if summary.interrupted || summary.not_run > 0 {
+    let note = if summary.stopped_early {
+        Some(format!(
+            "lupl: stopped after {} failed row(s); {} row(s) not run: fix them (see {}) and continue with the same command and --resume",
+            summary.failed, summary.not_run, summary.results
+        ))
+    } else if summary.interrupted || summary.not_run > 0 {
         Some(format!(
             "lupl: {} row(s) not run; continue with the same command and --resume",
             summary.not_run

@@ -1,0 +1,167 @@
+//! `set-many --backup FILE` and `org export`: each organization's
+//! configuration as it was, one JSON Lines row per organization, in the
+//! form `set-many` takes back (`{"organizationId", "pmsId", "fields"}`), so
+//! rolling a change back is `set-many --file FILE`.
+//!
+//! The API has no delete: an organization that had no configuration
+//! (`null`) cannot be put back. Its row says so (`"fields": null`), and
+//! `set-many` reports such rows before it sends anything.
+//!
+//! Each row is written (one write, handed to the OS) before the change it
+//! backs up is sent, so a killed run never changed a configuration it did
+//! not keep. An organization already in the file is not read again: on
+//! `--resume` (or a retry) its current configuration may be the new one.
+
+use crate::failure::Failure;
+use lupl_api::types::OrganizationConfiguration;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use uuid::Uuid;
+
+/// The message of a row whose configuration was `null`.
+pub const WAS_NULL: &str = "had no configuration (null) before the change; the API cannot store null, so it cannot be put back and is left as it is";
+
+/// The row of one organization's configuration as read.
+///
+/// ```
+/// let id = uuid::Uuid::nil();
+/// let row = lupl_cli::backup::row(id, None);
+/// assert_eq!(row, serde_json::json!({"organizationId": id, "fields": null}));
+/// ```
+pub fn row(organization_id: Uuid, config: Option<&OrganizationConfiguration>) -> Value {
+    match config {
+        Some(config) => json!({
+            "organizationId": organization_id,
+            "pmsId": config.pms_id,
+            "fields": config.fields,
+        }),
+        None => json!({"organizationId": organization_id, "fields": null}),
+    }
+}
+
+struct Written {
+    file: File,
+    kept: HashSet<Uuid>,
+}
+
+/// An open backup file, appended to as rows are read.
+pub struct Backup {
+    path: PathBuf,
+    written: Mutex<Written>,
+}
+
+impl std::fmt::Debug for Backup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backup").field("path", &self.path).finish()
+    }
+}
+
+impl Backup {
+    /// Opens `path`: a new file (mode 0600: configurations hold the
+    /// customers' keys) or, with `resume`, the file of the run being
+    /// continued, whose organizations are not read again. Without
+    /// `resume` an existing file is refused: it may be the only copy of
+    /// what an earlier change replaced.
+    pub fn open(path: &Path, resume: bool) -> Result<Self, Failure> {
+        let shown = path.display();
+        let io = |e: std::io::Error| Failure::usage(format!("cannot write {shown}: {e}"));
+        let mut options = OpenOptions::new();
+        options.read(true).write(true);
+        if resume {
+            options.create(true).truncate(false);
+        } else {
+            options.create_new(true);
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Failure::usage(format!(
+                    "{shown} exists: it may hold the only copy of an earlier change's old values; pass --resume to continue that run, or name another backup file"
+                ))
+            } else {
+                io(e)
+            }
+        })?;
+        let mut text = String::new();
+        file.read_to_string(&mut text)
+            .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+        // A line torn by a kill was never followed by its write: drop it.
+        let whole = text.rfind('\n').map_or(0, |i| i + 1);
+        let mut kept = HashSet::new();
+        for line in text[..whole].lines().filter(|l| !l.trim().is_empty()) {
+            let id = serde_json::from_str::<Value>(line)
+                .ok()
+                .and_then(|v| v["organizationId"].as_str().and_then(|s| s.parse().ok()))
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "{shown} is not a backup of `lupl org set-many` (a line without organizationId)"
+                    ))
+                })?;
+            kept.insert(id);
+        }
+        file.set_len(whole as u64).map_err(io)?;
+        file.seek(SeekFrom::End(0)).map_err(io)?;
+        Ok(Self {
+            path: path.to_owned(),
+            written: Mutex::new(Written { file, kept }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Written> {
+        self.written.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// True when the organization's old configuration is already kept.
+    pub fn has(&self, organization_id: Uuid) -> bool {
+        self.lock().kept.contains(&organization_id)
+    }
+
+    /// How many organizations the file holds.
+    pub fn len(&self) -> usize {
+        self.lock().kept.len()
+    }
+
+    /// True when it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Keeps an organization's configuration as read (one line, one
+    /// write), unless it is kept already.
+    pub fn keep(
+        &self,
+        organization_id: Uuid,
+        config: Option<&OrganizationConfiguration>,
+    ) -> Result<(), String> {
+        let mut written = self.lock();
+        if written.kept.contains(&organization_id) {
+            return Ok(());
+        }
+        let mut line = row(organization_id, config).to_string().into_bytes();
+        line.push(b'\n');
+        written
+            .file
+            .write_all(&line)
+            .map_err(|e| format!("cannot write the backup {}: {e}", self.path.display()))?;
+        written.kept.insert(organization_id);
+        Ok(())
+    }
+
+    /// Flushes the file to disk.
+    pub fn sync(&self) -> Result<(), Failure> {
+        self.lock()
+            .file
+            .sync_data()
+            .map_err(|e| Failure::usage(format!("cannot sync {}: {e}", self.path.display())))
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}

@@ -1,0 +1,194 @@
+//! `set-many --backup` then a rollback, over 1,000 organizations: every
+//! configuration afterwards equals the one before, and the organizations
+//! that had none (`null`) are reported before the rollback sends anything,
+//! never silently left changed. `--max-failures` and `--fail-fast` stop a
+//! run early, resumably.
+
+mod common;
+
+use common::{PMS, bulk_sandbox, file, input_file, lupl, set_many_args, stderr};
+use lupl_model::Change;
+use serde_json::{Value, json};
+
+fn results(path: &std::path::Path) -> Vec<(String, String, String)> {
+    let mut reader = csv::Reader::from_path(path).expect("result file");
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("record");
+            (r[1].to_owned(), r[2].to_owned(), r[4].to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bad_change_is_rolled_back_and_null_rows_are_reported() {
+    let (sandbox, ids) = bulk_sandbox(1000).await;
+    let pms: uuid::Uuid = PMS.parse().expect("uuid");
+    // Before: 990 configured organizations, each its own; 10 with none.
+    let null_rows: Vec<&String> = ids.iter().step_by(100).collect();
+    for (i, id) in ids.iter().enumerate() {
+        if null_rows.contains(&id) {
+            continue;
+        }
+        let organization_id: uuid::Uuid = id.parse().expect("uuid");
+        let region = ["us", "eu", "apac"][i % 3];
+        sandbox.model().apply(&Change::Organization {
+            organization_id,
+            config: json!({"organizationId": organization_id, "pmsId": pms,
+                "fields": {"region": region, "firmCode": format!("ACM{:03}", i % 1000)}})
+            .into(),
+        });
+    }
+    let before: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            sandbox
+                .model()
+                .organization_config(id.parse().expect("uuid"))
+        })
+        .collect();
+
+    // The bad change: every organization to region "us", nothing else.
+    let mut text = String::from("organizationId,region\n");
+    for id in &ids {
+        text.push_str(&format!("{id},us\n"));
+    }
+    let change = input_file("bad-change.csv", &text);
+    let backup = file("bad-change.backup.jsonl", "");
+    std::fs::remove_file(&backup).expect("the backup is made by the run");
+    let backup_arg = backup.to_str().expect("path");
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &set_many_args(
+            &change,
+            &["--backup", backup_arg, "--rate-limit", "1000000/1"],
+        ),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(ids.iter().all(|id| {
+        sandbox
+            .model()
+            .organization_config(id.parse().expect("uuid"))["fields"]
+            == json!({"region": "us"})
+    }));
+    let kept = std::fs::read_to_string(&backup).expect("backup");
+    assert_eq!(kept.lines().count(), 1000, "one row per organization");
+
+    // A second run may not overwrite the backup.
+    let again = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &set_many_args(&change, &["--backup", backup_arg]),
+    );
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(stderr(&again).contains("exists"), "{}", stderr(&again));
+
+    // The rollback: the backup is set-many's input as it stands.
+    let rollback_results = file("rollback.results.csv", "");
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &set_many_args(
+            &backup,
+            &[
+                "--results",
+                rollback_results.to_str().expect("path"),
+                "--rate-limit",
+                "1000000/1",
+            ],
+        ),
+    );
+    let said = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "ten rows cannot be restored: {said}"
+    );
+    let warning = said
+        .lines()
+        .position(|l| l.contains("10 organization(s) had no configuration (null)"))
+        .expect("the null rows are named");
+    assert!(
+        said.lines()
+            .position(|l| l.contains("rows") && l.contains('/'))
+            .is_none_or(|progress| warning < progress),
+        "said before the run: {said}"
+    );
+    for (id, was) in ids.iter().zip(&before) {
+        let now = sandbox
+            .model()
+            .organization_config(id.parse().expect("uuid"));
+        if was.is_null() {
+            assert_eq!(now["fields"], json!({"region": "us"}), "left as it is");
+        } else {
+            assert_eq!(&now, was, "{id} restored");
+        }
+    }
+    let table = results(&rollback_results);
+    let unrestored: Vec<&(String, String, String)> = table
+        .iter()
+        .filter(|(_, status, _)| status != "200")
+        .collect();
+    assert_eq!(unrestored.len(), 10);
+    for (id, status, message) in unrestored {
+        assert!(null_rows.contains(&id), "{id}");
+        assert_eq!(status, "invalid");
+        assert!(message.contains("null"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn max_failures_stops_taking_rows_and_resume_finishes() {
+    let (sandbox, ids) = bulk_sandbox(60).await;
+    let mut text = String::from("organizationId,region\n");
+    for (i, id) in ids.iter().enumerate() {
+        let region = if i % 10 == 0 { "mars" } else { "eu" };
+        text.push_str(&format!("{id},{region}\n"));
+    }
+    let input = input_file("max-failures.csv", &text);
+    let results_path = file("max-failures.results.csv", "");
+    let results_arg = results_path.to_str().expect("path");
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &set_many_args(
+            &input,
+            &[
+                "--results",
+                results_arg,
+                "--max-failures",
+                "2",
+                "--concurrency",
+                "1",
+            ],
+        ),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--resume"), "{}", stderr(&out));
+    let table = results(&results_path);
+    let failed = table.iter().filter(|(_, s, _)| s == "400").count();
+    let not_run = table.iter().filter(|(_, s, _)| s == "not run").count();
+    assert_eq!(failed, 2, "stopped at the second refusal");
+    assert!(not_run > 0, "rows were left");
+    // --fail-fast stops at the first; --resume then finishes the rest.
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &set_many_args(
+            &input,
+            &["--results", results_arg, "--resume", "--fail-fast"],
+        ),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &set_many_args(&input, &["--results", results_arg, "--resume"]),
+    );
+    assert_eq!(out.status.code(), Some(1), "six rows are refused");
+    let table = results(&results_path);
+    assert_eq!(table.iter().filter(|(_, s, _)| s == "200").count(), 54);
+    assert_eq!(table.iter().filter(|(_, s, _)| s == "400").count(), 6);
+}
