@@ -33,6 +33,7 @@ pub struct ClientBuilder {
     http: Option<lupl_api::reqwest::Client>,
     responses: Option<ResponseCache>,
     on_limit_learned: Option<LimitLearned>,
+    observer: Option<Arc<dyn crate::observe::Observer>>,
 }
 
 /// Who is told when the limiter learns a lower quota.
@@ -94,6 +95,7 @@ impl ClientBuilder {
             http: None,
             responses: None,
             on_limit_learned: None,
+            observer: None,
         }
     }
 
@@ -130,6 +132,30 @@ impl ClientBuilder {
     /// ```
     pub fn on_limit_learned(mut self, f: impl Fn(Quota) + Send + Sync + 'static) -> Self {
         self.on_limit_learned = Some(LimitLearned(Arc::new(f)));
+        self
+    }
+
+    /// Tells `observer` about every request the client sends (each
+    /// attempt) and every answer, body included (`lupl --debug`).
+    ///
+    /// ```
+    /// # use lupl_api::reqwest::{self, StatusCode, header::HeaderMap};
+    /// #[derive(Debug)]
+    /// struct Print;
+    /// impl lupl_auth::Observer for Print {
+    ///     fn sent(&self, r: &reqwest::Request) { eprintln!("> {} {}", r.method(), r.url().path()) }
+    ///     fn answered(&self, s: StatusCode, _: &HeaderMap, _: &[u8]) { eprintln!("< {s}") }
+    ///     fn failed(&self, e: &reqwest::Error) { eprintln!("! {}", e.without_url()) }
+    /// }
+    /// let builder = lupl_auth::ClientBuilder::new(
+    ///     lupl_api::Environment::Stage,
+    ///     lupl_auth::Credentials::Static("tok".to_owned().into()),
+    /// )
+    /// .observer(std::sync::Arc::new(Print));
+    /// # drop(builder);
+    /// ```
+    pub fn observer(mut self, observer: Arc<dyn crate::observe::Observer>) -> Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -328,6 +354,9 @@ impl ClientBuilder {
         );
         if let Some(cache) = self.responses {
             middleware = middleware.with_cache(cache);
+        }
+        if let Some(observer) = self.observer {
+            middleware = middleware.with_observer(observer);
         }
         let middleware = Arc::new(middleware);
         let state = ClientState::with_middleware(middleware.clone());

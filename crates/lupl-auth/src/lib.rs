@@ -42,6 +42,7 @@ mod config;
 mod error;
 mod limiter;
 mod middleware;
+mod observe;
 /// The config file's profiles, as [`resolve`] reads them.
 ///
 /// ```
@@ -82,6 +83,7 @@ pub use limiter::{RateLimiter, Stopped};
 /// ```
 pub use lupl_spec::{Quota, QuotaError};
 pub use middleware::AuthMiddleware;
+pub use observe::Observer;
 pub use response_cache::ResponseCache;
 pub use retry::RetryPolicy;
 pub use secrecy::{ExposeSecret, SecretString};

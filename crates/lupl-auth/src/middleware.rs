@@ -42,6 +42,7 @@ pub struct AuthMiddleware {
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
     cache: Option<ResponseCache>,
+    observer: Option<Arc<dyn crate::observe::Observer>>,
 }
 
 impl fmt::Debug for AuthMiddleware {
@@ -89,7 +90,14 @@ impl AuthMiddleware {
             retry,
             clock,
             cache: None,
+            observer: None,
         }
+    }
+
+    /// Tells `observer` about every attempt and its answer.
+    pub fn with_observer(mut self, observer: Arc<dyn crate::observe::Observer>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Answers GETs from `cache` while fresh, and keeps their 200s in it.
@@ -195,7 +203,19 @@ impl AuthMiddleware {
             let sent_header = req.headers().get(header::AUTHORIZATION).cloned();
             span.record("attempt", attempt + 1);
             span.record("wait_ms", waited.as_millis() as u64);
-            let result = http.execute(req).await;
+            let result = match &self.observer {
+                None => http.execute(req).await,
+                Some(observer) => {
+                    observer.sent(&req);
+                    match http.execute(req).await {
+                        Ok(response) => crate::observe::answered(observer.as_ref(), response).await,
+                        Err(e) => {
+                            observer.failed(&e);
+                            Err(e)
+                        }
+                    }
+                }
+            };
             let can_retry = attempt < self.retry.max_retries;
             let response = match result {
                 Ok(r) => r,

@@ -37,11 +37,26 @@ pub fn answer(services: &Services, request: &ModelRequest, loopback: bool) -> Mo
             "the admin API answers loopback clients, or others with the --admin-token-file token",
         );
     }
-    let rest = request.path[PREFIX.len()..].trim_end_matches('/');
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    // Segments as sent: `faults/` names an empty id, not the collection.
+    let rest = &request.path[PREFIX.len()..];
+    let segments: Vec<&str> = rest.strip_prefix('/').unwrap_or(rest).split('/').collect();
     let method = request.method.as_str();
     match (method, segments.as_slice()) {
-        ("GET", ["faults"]) => reply(200, &json!({ "faults": services.faults.list() })),
+        ("GET", ["faults"]) => {
+            // Token matchers are bearer tokens: shown masked.
+            let faults: Vec<Value> = services
+                .faults
+                .list()
+                .into_iter()
+                .map(|mut f| {
+                    if let Some(token) = &f.fault.token {
+                        f.fault.token = Some(lupl_safety::secrets::mask(token));
+                    }
+                    serde_json::to_value(f).unwrap_or(Value::Null)
+                })
+                .collect();
+            reply(200, &json!({ "faults": faults }))
+        }
         ("POST", ["faults"]) => match serde_json::from_slice::<Fault>(&request.body) {
             Ok(fault) => match services.faults.install(fault) {
                 Ok(id) => reply(201, &json!({ "id": id })),
@@ -67,10 +82,25 @@ pub fn answer(services: &Services, request: &ModelRequest, loopback: bool) -> Mo
             Err(e) => error(500, &format!("the reset could not be saved: {e}")),
         },
         ("POST", ["tokens", "expire"]) => {
-            // An optional `{"email": …}` limits it to one user's tokens.
-            let email = serde_json::from_slice::<Value>(&request.body)
-                .ok()
-                .and_then(|v| v.get("email").and_then(Value::as_str).map(str::to_owned));
+            // No body: every token; `{"email": …}`: one user's. Anything
+            // else is refused rather than read as "every token".
+            let email = if request.body.iter().all(u8::is_ascii_whitespace) {
+                None
+            } else {
+                match serde_json::from_slice::<Value>(&request.body) {
+                    Ok(Value::Object(o))
+                        if o.len() == 1 && o.get("email").is_some_and(Value::is_string) =>
+                    {
+                        o.get("email").and_then(Value::as_str).map(str::to_owned)
+                    }
+                    _ => {
+                        return error(
+                            400,
+                            r#"give no body (every token) or {"email": "<a user's email>"}"#,
+                        );
+                    }
+                }
+            };
             let expired = services
                 .model
                 .expire_tokens(email.as_deref(), Instant::now());

@@ -105,7 +105,7 @@ impl Effect {
     /// A short name, for the journal and the access log.
     pub fn name(self) -> String {
         match self {
-            Effect::Api => "delay".into(),
+            Effect::Api => "none".into(),
             Effect::Status(s, _) => format!("status {s}"),
             Effect::Drop => "drop".into(),
             Effect::Reset => "reset".into(),
@@ -239,11 +239,8 @@ impl Ids {
                 ids.organization_id = ids.organization_id.or(id);
             }
         };
-        if let Some(query) = &request.query {
-            for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-                take(&name, &value);
-            }
-        }
+        // The body first: a write's ids are its body's, as the model reads
+        // them; a read's are its query's.
         if let Ok(serde_json::Value::Object(body)) =
             serde_json::from_slice::<serde_json::Value>(&request.body)
         {
@@ -251,6 +248,11 @@ impl Ids {
                 if let Some(value) = value.as_str() {
                     take(name, value);
                 }
+            }
+        }
+        if let Some(query) = &request.query {
+            for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+                take(&name, &value);
             }
         }
         ids

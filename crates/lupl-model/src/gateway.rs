@@ -77,16 +77,43 @@ impl Gateway {
         let at_ms = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        let token_request = request.path.eq_ignore_ascii_case(TOKEN_PATH);
+        let token_request = is_token_path(&request.path);
         let identity = match request.bearer_token() {
             Some(token) if !token_request => services.model.identity(token),
             _ => None,
         };
         let fault = services.faults.meet(&request);
+        let mut entry = Entry {
+            seq: 0,
+            at_ms,
+            method: request.method.clone(),
+            url: journal_url(&request, token_request),
+            identity: identity.clone(),
+            status: None,
+            fault: fault.as_ref().map(describe),
+            fault_id: fault.as_ref().map(|f| f.id),
+            ms: 0,
+            // Anything sent to the token endpoint may carry a client
+            // secret: never kept.
+            body: if token_request {
+                String::new()
+            } else {
+                String::from_utf8_lossy(&request.body).into_owned()
+            },
+            truncated: false,
+        };
         if let Some(fault) = &fault {
             let delay = fault.fault.delay();
             if !delay.is_zero() {
+                // A client that gives up during the delay drops this
+                // future: the guard journals the request all the same.
+                let mut gone = Gone {
+                    services,
+                    entry: Some(entry.clone()),
+                    started,
+                };
                 tokio::time::sleep(delay).await;
+                gone.entry = None;
             }
         }
         let api = |request: &ModelRequest| {
@@ -122,50 +149,96 @@ impl Gateway {
             Outcome::Drop | Outcome::Reset => None,
         };
         let ms = started.elapsed().as_millis() as u64;
-        let fault_name = fault.as_ref().map(describe);
         if services.logs_access() {
             log_line(
                 &request,
                 status,
                 identity.as_deref(),
                 ms,
-                fault_name.as_deref(),
+                entry.fault.as_deref(),
             );
         }
-        services.journal.record(Entry {
-            seq: 0,
-            at_ms,
-            method: request.method.clone(),
-            url: match &request.query {
-                Some(q) => format!("{}?{q}", request.path),
-                None => request.path.clone(),
-            },
-            identity,
-            status,
-            fault: fault_name,
-            fault_id: fault.as_ref().map(|f| f.id),
-            ms,
-            // Token requests carry client secrets: never kept.
-            body: if token_request {
-                String::new()
-            } else {
-                String::from_utf8_lossy(&request.body).into_owned()
-            },
-            truncated: false,
-        });
+        entry.status = status;
+        entry.ms = ms;
+        services.journal.record(entry);
         outcome
     }
 }
 
+/// Journals a request whose client went away during a fault's delay.
+struct Gone<'a> {
+    services: &'a Services,
+    entry: Option<Entry>,
+    started: Instant,
+}
+
+impl Drop for Gone<'_> {
+    fn drop(&mut self) {
+        if let Some(mut entry) = self.entry.take() {
+            entry.ms = self.started.elapsed().as_millis() as u64;
+            if let Some(fault) = &mut entry.fault {
+                fault.push_str("; the client went away before the answer");
+            }
+            self.services.journal.record(entry);
+        }
+    }
+}
+
+/// The token endpoint's path, in any case, with or without a trailing `/`
+/// or doubled slashes (whatever a client sends there may hold a secret).
+pub fn is_token_path(path: &str) -> bool {
+    let squeezed: String = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("/");
+    squeezed.eq_ignore_ascii_case(&TOKEN_PATH[1..])
+        || path.to_ascii_lowercase().starts_with("/oauth/token")
+}
+
+/// The URL as journaled: the path, and the query with the values of
+/// members that may be secrets (`client_secret`, `*token*`, `password`)
+/// masked; no query at all for the token endpoint.
+fn journal_url(request: &ModelRequest, token_request: bool) -> String {
+    let Some(query) = request.query.as_deref().filter(|_| !token_request) else {
+        return request.path.clone();
+    };
+    let secret = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        ["secret", "token", "password", "key"]
+            .iter()
+            .any(|s| name.contains(s))
+    };
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if secret(&url_decoded(name)) => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", request.path, masked.join("&"))
+}
+
+fn url_decoded(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
 fn describe(fault: &Installed) -> String {
-    let mut name = fault.fault.effect().name();
-    if fault.fault.effect() != Effect::Api && fault.fault.delay_ms.is_some() {
-        name.push_str(" after a delay");
+    let f = &fault.fault;
+    let mut parts = Vec::new();
+    if f.effect() != Effect::Api {
+        parts.push(f.effect().name());
     }
-    if fault.fault.trickle_ms.is_some() {
-        name.push_str(", trickled");
+    if f.delay_ms.is_some() {
+        parts.push("delay".to_owned());
     }
-    name
+    if f.trickle_ms.is_some() {
+        parts.push("trickle".to_owned());
+    }
+    parts.join(", ")
 }
 
 /// One access-log line: method, path, status, identity, time, fault.
@@ -217,6 +290,8 @@ fn status_answer(status: u16, retry_after: Option<u64>) -> ModelResponse {
         ),
     };
     let mut headers = vec![("Content-Type".to_owned(), content_type.to_owned())];
+    // A 429 says when to come back, as the API's own always does.
+    let retry_after = retry_after.or((status == 429).then_some(1));
     if let Some(seconds) = retry_after {
         headers.push(("Retry-After".into(), seconds.to_string()));
     }

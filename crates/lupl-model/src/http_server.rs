@@ -248,7 +248,8 @@ pub async fn serve_gateway(
             } else {
                 None
             };
-            let loopback = peer.ip().is_loopback();
+            // An IPv4 client of an IPv6 listener is `::ffff:127.0.0.1`.
+            let loopback = peer.ip().to_canonical().is_loopback();
             let twin = reset.clone();
             let service = service_fn(move |req| {
                 let gateway = gateway.clone();

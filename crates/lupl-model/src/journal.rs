@@ -10,9 +10,9 @@ use std::sync::Mutex;
 
 /// The most entries the journal keeps.
 pub const MAX_ENTRIES: usize = 10_000;
-/// The most body bytes the journal keeps in all (64 MiB).
+/// The most bytes the journal keeps in all, bodies and URLs (64 MiB).
 pub const MAX_BYTES: usize = 64 << 20;
-/// The most bytes of one request's body the journal keeps (64 KiB).
+/// The most bytes of one request's body, or URL, the journal keeps (64 KiB).
 pub const MAX_BODY: usize = 64 << 10;
 
 /// One request as the sandbox saw and answered it.
@@ -40,9 +40,19 @@ pub struct Entry {
     /// The body (UTF-8, invalid bytes replaced; `/oauth/token` bodies are
     /// never kept: they hold secrets).
     pub body: String,
-    /// Whether `body` was cut at [`MAX_BODY`] bytes.
+    /// Whether `body` or `url` was cut at [`MAX_BODY`] bytes.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+}
+
+/// What an entry holds, as the bound counts it.
+fn size(entry: &Entry) -> usize {
+    entry.body.len()
+        + entry.url.len()
+        + entry.method.len()
+        + entry.identity.as_ref().map_or(0, String::len)
+        + entry.fault.as_ref().map_or(0, String::len)
+        + 64
 }
 
 #[derive(Debug, Default)]
@@ -76,16 +86,26 @@ impl Journal {
             entry.body.truncate(cut);
             entry.truncated = true;
         }
+        for text in [&mut entry.url, &mut entry.method] {
+            if text.len() > MAX_BODY {
+                let mut cut = MAX_BODY;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                text.truncate(cut);
+                entry.truncated = true;
+            }
+        }
         let mut entries = self.lock();
         entries.seq += 1;
         entry.seq = entries.seq;
-        entries.bytes += entry.body.len();
+        entries.bytes += size(&entry);
         entries.list.push_back(entry);
         while entries.list.len() > MAX_ENTRIES || entries.bytes > MAX_BYTES {
             let Some(old) = entries.list.pop_front() else {
                 break;
             };
-            entries.bytes -= old.body.len();
+            entries.bytes -= size(&old);
             entries.evicted += 1;
         }
     }

@@ -270,10 +270,23 @@ impl Model {
     /// configurations), as a fresh model of it would be; the quota stays,
     /// counted requests are forgotten, issued tokens stay valid.
     pub fn reset(&self, fixture: Fixture) {
+        let _ = self.reset_with(fixture, || Ok(()));
+    }
+
+    /// [`Model::reset`], after `save` (the state file's rewrite) succeeded,
+    /// both under the state's lock: no write lands between the two, so a
+    /// write answered 200 is in both or in neither.
+    pub fn reset_with(
+        &self,
+        fixture: Fixture,
+        save: impl FnOnce() -> Result<(), String>,
+    ) -> Result<(), String> {
         let mut state = self.lock();
+        save()?;
         let issued = std::mem::take(&mut state.issued);
         *state = State::new(fixture);
         state.issued = issued;
+        Ok(())
     }
 
     /// Issues a token for the user `email`, valid for `ttl` from `now`
@@ -282,6 +295,11 @@ impl Model {
     pub fn issue_token(&self, email: &str, ttl: Duration, now: Instant) -> Option<String> {
         let mut state = self.lock();
         state.base.users.iter().find(|u| u.email == email)?;
+        // Tokens expired an hour ago are forgotten (then simply unknown).
+        let forget_before = now.checked_sub(Duration::from_secs(3600));
+        if let Some(before) = forget_before {
+            state.issued.retain(|_, t| t.expires > before);
+        }
         let token = format!("sbx-{}", Uuid::new_v4().simple());
         let expires = now
             .checked_add(ttl)

@@ -396,6 +396,10 @@ fn load(path: &Path, text: &str) -> Result<Indexed, FixtureError> {
     snapshot.fixture.check(&shown)?;
     let mut state = Indexed::new(snapshot.fixture);
     for (i, line) in lines {
+        // A blank line (an editor's last newline) holds nothing.
+        if line.trim().is_empty() {
+            continue;
+        }
         let complete = line.ends_with('\n');
         match serde_json::from_str::<Line>(line) {
             Ok(entry) => state

@@ -81,10 +81,17 @@ pub fn parse_ttl(text: &str) -> Result<Duration, String> {
             ));
         }
     };
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("'{text}': give seconds, or a number with s, m, h or d (e.g. 15m)"))?;
+    let n: u64 = match digits.parse() {
+        Ok(n) => n,
+        Err(_) if !digits.is_empty() => return Err(format!("'{text}': at most 365 days")),
+        Err(_) => {
+            return Err(format!(
+                "'{text}': give seconds, or a number with s, m, h or d (e.g. 15m)"
+            ));
+        }
+    };
     match n.checked_mul(scale) {
+        Some(0) => Err(format!("'{text}': at least 1s (a token must live)")),
         Some(secs) if secs <= 365 * 86_400 => Ok(Duration::from_secs(secs)),
         _ => Err(format!("'{text}': at most 365 days")),
     }
@@ -239,6 +246,8 @@ pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
         banner.push_str("  access log: one line per request below (--quiet to silence)\n");
     }
     banner.push_str("Press Ctrl-C to stop.\n");
+    // A fixture's emails and tokens are the user's text: no escapes.
+    let banner = lupl_safety::text::for_terminal(&banner, true);
     // Whoever started us may stop reading stdout (a test, `| head`); that is
     // no reason to stop serving, so write errors are ignored.
     let mut stdout = std::io::stdout();

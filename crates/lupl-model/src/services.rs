@@ -84,15 +84,17 @@ impl Services {
     }
 
     /// The fixture's state again: configurations, faults, journal and
-    /// revocations; with a state file, the file too (written first, so a
-    /// reset that cannot be saved changes nothing).
+    /// revocations; with a state file, the file too (written first, under
+    /// the model's lock, so a reset that cannot be saved changes nothing
+    /// and no write falls between the file and the model).
     pub fn reset(&self) -> Result<(), String> {
-        if let Some(state) = &self.state {
-            state
-                .reset(self.reset_to.clone())
-                .map_err(|e| e.to_string())?;
-        }
-        self.model.reset(self.reset_to.clone());
+        self.model
+            .reset_with(self.reset_to.clone(), || match &self.state {
+                Some(state) => state
+                    .reset(self.reset_to.clone())
+                    .map_err(|e| e.to_string()),
+                None => Ok(()),
+            })?;
         self.faults.clear();
         self.journal.clear();
         self.issuer.restore();

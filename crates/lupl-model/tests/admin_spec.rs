@@ -77,6 +77,7 @@ async fn every_documented_operation_answers_a_documented_status() {
                 reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let body = match operation["operationId"].as_str() {
                 Some("addFault") => json!({"status": 503}),
+                Some("expireTokens") => json!({"email": "dev@acme.example"}),
                 Some("requestToken") => json!({"grant_type": "client_credentials",
                     "client_id": "acme-client", "client_secret": "acme-secret",
                     "audience": lupl_model::fixture::DEFAULT_AUDIENCE}),

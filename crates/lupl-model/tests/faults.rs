@@ -206,10 +206,7 @@ async fn a_delayed_or_trickled_write_is_answered_and_stored() {
         acme()
     );
     let names: Vec<Option<String>> = sandbox.requests().into_iter().map(|e| e.fault).collect();
-    assert_eq!(
-        names,
-        [Some("delay".into()), Some("delay, trickled".into())]
-    );
+    assert_eq!(names, [Some("delay".into()), Some("trickle".into())]);
 }
 
 #[tokio::test]
@@ -414,4 +411,106 @@ fn the_journal_is_bounded() {
     journal.record(entry("é".repeat(lupl_model::journal::MAX_BODY)));
     let last = journal.entries().pop().expect("kept");
     assert!(last.truncated && last.body.len() <= lupl_model::journal::MAX_BODY);
+}
+
+#[tokio::test]
+async fn admin_inputs_that_look_like_others_are_refused() {
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    admin(
+        &sandbox,
+        "POST",
+        "/faults",
+        Some(json!({"status": 500, "token": "tok-acme"})),
+    )
+    .await;
+    // An empty id is not "every fault".
+    assert_eq!(admin(&sandbox, "DELETE", "/faults/", None).await.0, 404);
+    assert_eq!(sandbox.faults().len(), 1);
+    // The listing masks a token matcher.
+    let (_, listed) = admin(&sandbox, "GET", "/faults", None).await;
+    assert!(!listed.to_string().contains("tok-acme"), "{listed}");
+    // A body that is not {"email": …} does not expire every token.
+    for body in [
+        json!({"Email": "dev@acme.example"}),
+        json!({"email": ["x"]}),
+        json!([]),
+    ] {
+        let (status, _) = admin(&sandbox, "POST", "/tokens/expire", Some(body.clone())).await;
+        assert_eq!(status, 400, "{body}");
+    }
+    let (status, expired) = admin(
+        &sandbox,
+        "POST",
+        "/tokens/expire",
+        Some(json!({"email": "dev@acme.example"})),
+    )
+    .await;
+    assert_eq!((status, expired["expired"].as_u64()), (200, Some(0)));
+}
+
+#[tokio::test]
+async fn nothing_sent_toward_the_token_endpoint_is_journaled_with_its_secret() {
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "acme-client"),
+        ("client_secret", "acme-secret"),
+        ("audience", lupl_model::fixture::DEFAULT_AUDIENCE),
+    ];
+    for path in [
+        "/oauth/token/",
+        "/oauth//token",
+        "/OAUTH/TOKEN",
+        "/oauth/token%2F",
+    ] {
+        http()
+            .post(format!(
+                "{}{path}?client_secret=acme-secret",
+                sandbox.base_url()
+            ))
+            .form(&form)
+            .send()
+            .await
+            .expect("answered");
+    }
+    // A secret in another path's query is masked too.
+    http()
+        .get(format!(
+            "{}{PROVIDER}?pmsId={ACME_PMS}&access_token=acme-secret",
+            sandbox.base_url()
+        ))
+        .send()
+        .await
+        .expect("answered");
+    let journal = serde_json::to_string(&sandbox.requests()).expect("json");
+    assert!(!journal.contains("acme-secret"), "{journal}");
+    assert_eq!(sandbox.requests().len(), 5);
+}
+
+#[test]
+fn long_urls_count_against_the_journals_bound() {
+    let journal = lupl_model::Journal::default();
+    for _ in 0..2_000 {
+        journal.record(lupl_model::journal::Entry {
+            seq: 0,
+            at_ms: 0,
+            method: "GET".into(),
+            url: format!("/x?{}", "a".repeat(200_000)),
+            identity: None,
+            status: Some(404),
+            fault: None,
+            fault_id: None,
+            ms: 0,
+            body: String::new(),
+            truncated: false,
+        });
+    }
+    let kept = journal.entries();
+    let bytes: usize = kept.iter().map(|e| e.url.len()).sum();
+    assert!(bytes <= lupl_model::journal::MAX_BYTES, "{bytes}");
+    assert!(
+        kept.iter()
+            .all(|e| e.truncated && e.url.len() <= lupl_model::journal::MAX_BODY)
+    );
+    assert!(journal.evicted() > 0);
 }

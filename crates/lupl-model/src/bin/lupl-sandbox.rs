@@ -28,7 +28,10 @@ fn main() -> ExitCode {
     match runtime.block_on(lupl_model::run_sandbox(&args.sandbox)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("lupl-sandbox: {e}");
+            eprintln!(
+                "lupl-sandbox: {}",
+                lupl_safety::text::for_terminal(&e, true)
+            );
             ExitCode::from(2)
         }
     }
