@@ -176,7 +176,7 @@ impl RetryAfter {
 #[non_exhaustive]
 pub enum Error {
     /// 400: the request was not valid. `errors` holds every problem by key.
-    #[error("400 Bad Request: {}", summarize(errors))]
+    #[error("400 Bad Request: {}{}", summarize(errors), trace_id.as_deref().map(|t| format!(" (traceId {t})")).unwrap_or_default())]
     BadRequest {
         /// Messages by key.
         errors: ValidationErrors,

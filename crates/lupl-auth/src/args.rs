@@ -26,38 +26,73 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SettingsArgs {
     /// Environment: stage (default) or production (needs --base-url).
-    #[arg(long, global = true, env = "LUPL_ENV")]
+    #[arg(long, global = true, help_heading = "Global options", env = "LUPL_ENV")]
     pub env: Option<String>,
     /// An explicit API base URL (plain http only for loopback).
-    #[arg(long, global = true, env = "LUPL_BASE_URL")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "LUPL_BASE_URL"
+    )]
     pub base_url: Option<String>,
     /// A profile of the config file (default: the one named like --env,
     /// else the file's `default`).
-    #[arg(long, global = true, env = "LUPL_PROFILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "LUPL_PROFILE"
+    )]
     pub profile: Option<String>,
     /// The config file [default: ~/.config/lupl/config.toml].
-    #[arg(long, global = true, env = "LUPL_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "LUPL_CONFIG"
+    )]
     pub config: Option<PathBuf>,
     /// Auth0 client id (as LUPL_CLIENT_ID).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub client_id: Option<String>,
     /// A file holding the Auth0 client secret (`-`: stdin; mode 0600).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FILE"
+    )]
     pub client_secret_file: Option<PathBuf>,
     /// Auth0 domain (as LUPL_AUTH_DOMAIN).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub auth_domain: Option<String>,
     /// Auth0 token URL, instead of --auth-domain (as LUPL_TOKEN_URL).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "URL"
+    )]
     pub token_url: Option<String>,
     /// Auth0 audience (as LUPL_AUDIENCE).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub audience: Option<String>,
     /// A file holding a bearer token (`-`: stdin; mode 0600), instead of Auth0.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FILE"
+    )]
     pub token_file: Option<PathBuf>,
     /// Requests per window, as N/SECONDS [default: 1000/60, Lupl's policy].
-    #[arg(long, global = true, env = "LUPL_RATE_LIMIT")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "LUPL_RATE_LIMIT"
+    )]
     pub rate_limit: Option<String>,
 }
 

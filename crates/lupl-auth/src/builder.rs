@@ -145,7 +145,7 @@ impl ClientBuilder {
     /// impl lupl_auth::Observer for Print {
     ///     fn sent(&self, r: &reqwest::Request) { eprintln!("> {} {}", r.method(), r.url().path()) }
     ///     fn answered(&self, s: StatusCode, _: &HeaderMap, _: &[u8]) { eprintln!("< {s}") }
-    ///     fn failed(&self, e: &reqwest::Error) { eprintln!("! {}", e.without_url()) }
+    ///     fn failed(&self, e: &reqwest::Error) { eprintln!("! {e}") }
     /// }
     /// let builder = lupl_auth::ClientBuilder::new(
     ///     lupl_api::Environment::Stage,

@@ -37,6 +37,7 @@ pub const FILE_ROLES: &[(&str, Role)] = &[
     ("results", Role::Output),
     ("backup", Role::Output),
     ("ids", Role::Input),
+    ("input", Role::Input),
     ("out", Role::Output),
     // The sandbox reads its state file and appends to it.
     ("state", Role::Output),
@@ -50,11 +51,15 @@ pub struct Cli {
     #[command(flatten)]
     pub settings: SettingsArgs,
     /// Output format (JSON when stdout is not a terminal).
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, value_enum, help_heading = "Global options")]
     pub output: Option<Output>,
     /// Trace requests on stderr (-v: one line per request, -vv: more).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
+    /// Print each request as a curl command line (the token as
+    /// $LUPL_TOKEN) and each answer (status, traceId, body) on stderr.
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub debug: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -78,6 +83,10 @@ pub enum Command {
     /// An organization's PMS configuration.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Send any request with the configured environment, credentials,
+    /// rate limit and retries; print the answer.
+    #[command(after_help = API_HELP)]
+    Api(ApiArgs),
     /// Print a fresh access token (for curl or Postman).
     #[command(
         after_help = "Example:\n  curl -H \"Authorization: Bearer $(lupl token)\" \\\n      \"https://stage.api.lupl.com/api/1.0/pms/providerconfig?pmsId=…\""
@@ -100,9 +109,44 @@ pub enum Command {
         after_help = "Example:\n  lupl completions bash > ~/.local/share/bash-completion/completions/lupl"
     )]
     Completions {
-        /// bash, zsh or fish.
+        /// The shell.
+        #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+const API_HELP: &str = "The path is from / on the environment's base URL (a full URL is refused:
+the token goes nowhere else). -f/-F fields make a JSON object body, or for
+GET, HEAD and DELETE the query. Exit codes: 0 for 2xx, 1 for a 4xx, 3 for
+401, 4 for a 3xx, 429 or 5xx or no answer.
+
+Examples:
+  lupl api GET '/api/1.0/pms/providerconfig?pmsId=4efafdc0-2783-4af6-9cac-d2b2be27a080'
+  lupl api GET /api/1.0/pms/organizationconfig -f organizationId=3fa85f64-5717-4562-b3fc-2c963f66afa6
+  lupl api POST /api/1.0/pms/providerconfig --input body.json --include
+  lupl --debug api GET /api/1.0/pms/providerconfig -f pmsId=4efafdc0-…";
+
+/// `lupl api`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct ApiArgs {
+    /// GET, POST, PUT, PATCH, DELETE, … (any case).
+    #[arg(value_parser = crate::commands::method)]
+    pub method: lupl_api::reqwest::Method,
+    /// The path and query, from `/`.
+    pub path: String,
+    /// A string member of the JSON body (GET, HEAD, DELETE: a query
+    /// parameter).
+    #[arg(short = 'f', long = "raw-field", value_name = "KEY=VALUE")]
+    pub raw_fields: Vec<String>,
+    /// A typed member: true, false, null, a number or JSON, else a string.
+    #[arg(short = 'F', long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+    /// The body from a file (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["raw_fields", "fields"])]
+    pub input: Option<PathBuf>,
+    /// Print the status line and the headers before the body.
+    #[arg(short = 'i', long)]
+    pub include: bool,
 }
 
 /// Which file's schema `lupl schema` prints.

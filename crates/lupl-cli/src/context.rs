@@ -32,6 +32,7 @@ pub type Env = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 ///     settings: cli.settings.clone(),
 ///     env: Box::new(|name| (name == "LUPL_TOKEN").then(|| "t".to_owned())),
 ///     output: Output::Json,
+///     debug: false,
 /// };
 /// assert_eq!(ctx.render(&serde_json::json!({"a": 1})), r#"{"a":1}"#);
 /// # Ok::<(), clap::Error>(())
@@ -43,6 +44,8 @@ pub struct Context {
     pub env: Env,
     /// The output format.
     pub output: Output,
+    /// Print each request as a curl line and each answer (`--debug`).
+    pub debug: bool,
 }
 
 impl std::fmt::Debug for Context {
@@ -66,6 +69,7 @@ impl Context {
             } else {
                 Output::Json
             }),
+            debug: cli.debug,
         }
     }
 
@@ -78,7 +82,11 @@ impl Context {
     pub fn client_parts(&self) -> Result<lupl_auth::Built, Failure> {
         let resolved = self.settings.resolve_with(&*self.env)?;
         let configured = resolved.rate_limit;
-        Ok(ClientBuilder::from_settings(resolved.settings)
+        let mut builder = ClientBuilder::from_settings(resolved.settings);
+        if self.debug {
+            builder = builder.observer(std::sync::Arc::new(crate::debug::CurlLines));
+        }
+        Ok(builder
             .rate_limit(configured)
             // No response cache: no command reads one resource twice (a
             // run reads the provider once, and each row at most once to

@@ -60,6 +60,9 @@ pub struct Plan {
     /// Stop taking rows once this many have failed (`--max-failures`,
     /// `--fail-fast`).
     pub max_failures: Option<usize>,
+    /// The provider's configuration: a refused value's message says what
+    /// it allows.
+    pub provider: Option<std::sync::Arc<Value>>,
 }
 
 /// How a run ended.
@@ -405,6 +408,7 @@ pub async fn run(
             let client = client.clone();
             let pms_id = plan.pms_id;
             let backup = plan.backup.clone();
+            let provider = plan.provider.clone();
             in_flight.spawn(async move {
                 // The old configuration is kept before the new one is sent.
                 if let Some(backup) = backup.filter(|b| !b.has(row.organization_id)) {
@@ -431,7 +435,20 @@ pub async fn run(
                     .pms_id(pms_id)
                     .fields(OrganizationFields(row.fields.clone()));
                 let result = client.set_organization_config().body(body).send().await;
-                (row, digest, attempt, outcome_of(result), false)
+                let mut outcome = outcome_of(result);
+                if let (Status::Http(400), Some(provider)) = (&outcome.status, &provider) {
+                    let hints: Vec<String> = outcome
+                        .error_keys
+                        .iter()
+                        .filter_map(|k| {
+                            crate::hints::allowed(provider, k).map(|h| format!("{k}: {h}"))
+                        })
+                        .collect();
+                    if !hints.is_empty() {
+                        outcome.message = format!("{} ({})", outcome.message, hints.join("; "));
+                    }
+                }
+                (row, digest, attempt, outcome, false)
             });
         }
         if in_flight.is_empty() && (stopping || queue.is_empty()) {
@@ -623,7 +640,7 @@ pub fn dry_run(pms_id: Uuid, rows: &Rows, provider: &Value) -> BTreeMap<usize, V
             body(pms_id, row).to_string().as_bytes(),
             provider,
         );
-        for (key, messages) in errors {
+        for (key, messages) in crate::hints::explain_all(provider, errors) {
             out.entry(row.line).or_default().push(RowProblem {
                 line: row.line,
                 organization_id: Some(row.organization_id),

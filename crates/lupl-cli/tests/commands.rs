@@ -72,6 +72,7 @@ fn context(cli: &Cli, env: &[(&str, &str)]) -> Context {
         settings: cli.settings.clone(),
         env: Box::new(move |name| env.get(name).cloned()),
         output: lupl_cli::cli::Output::Json,
+        debug: cli.debug,
     }
 }
 

@@ -19,6 +19,7 @@
 //! # }
 //! ```
 
+mod api;
 mod org;
 mod org_export;
 mod org_set_many;
@@ -26,6 +27,7 @@ mod provider;
 mod schema;
 mod token;
 
+pub use api::{api, method};
 pub use org::{field_args, typed_fields};
 pub use org_export::{export, ids};
 pub use org_set_many::{interrupts, set_many};
@@ -56,6 +58,7 @@ pub async fn run(cli: &Cli, ctx: &Context) -> Result<Done, Failure> {
         }
         Command::Schema { of } => schema::schema(*of),
         Command::Token => token::token(ctx).await,
+        Command::Api(args) => api(ctx, args).await,
         Command::Provider(ProviderCommand::Get { pms_id }) => provider::get(ctx, pms_id).await,
         Command::Provider(ProviderCommand::Set { pms_id, file }) => {
             provider::set(ctx, pms_id, file).await

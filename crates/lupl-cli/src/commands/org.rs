@@ -25,7 +25,7 @@ pub(super) fn validate(file: &Path, provider_config: &Path) -> Result<Done, Fail
     let provider = valid_provider_file(provider_config)?.doc;
     let text = documents::read(file)?;
     let doc = OrganizationDocument::new(documents::parse_json(file, &text)?);
-    let errors = doc.problems(provider.config());
+    let errors = crate::hints::explain_all(provider.config(), doc.problems(provider.config()));
     documents::refuse_if_any(file, &text, &errors, doc.prefix())?;
     Ok(Done::note(format!("{}: valid", file.display())))
 }
@@ -99,6 +99,7 @@ pub(super) async fn set(
 ) -> Result<Done, Failure> {
     let pairs = field_args(fields)?;
     let client = ctx.client()?;
+    let mut declared: Option<Value> = None;
     let (map, source) = match file {
         Some(f) => {
             let text = documents::read(f)?;
@@ -113,7 +114,9 @@ pub(super) async fn set(
         }
         None => {
             let provider = provider_of(provider_config, Some(&client), pms_id).await?;
-            (typed_fields(&pairs, &provider)?, None)
+            let fields = typed_fields(&pairs, &provider)?;
+            declared = Some(provider);
+            (fields, None)
         }
     };
     let body = SetOrganizationConfigRequest::builder()
@@ -125,9 +128,24 @@ pub(super) async fn set(
         .body(body)
         .send()
         .await
-        .map_err(|e| match &source {
-            Some((f, text, prefix)) => documents::refused_by_server(f, text, prefix, e),
-            None => e.into(),
+        .map_err(|e| match (&source, &declared, e) {
+            (Some((f, text, prefix)), _, e) => documents::refused_by_server(f, text, prefix, e),
+            // The refused --field values, with what the provider allows.
+            (None, Some(provider), lupl_api::Error::BadRequest { errors, trace_id }) => {
+                let errors = crate::hints::explain_all(provider, errors.into_iter().collect());
+                let lines: Vec<String> = errors
+                    .iter()
+                    .map(|(key, messages)| format!("{key}: {}", messages.join(" ")))
+                    .collect();
+                Failure::refused(format!(
+                    "400 Bad Request: {}{}",
+                    lines.join("; "),
+                    trace_id
+                        .map(|t| format!(" (traceId {t})"))
+                        .unwrap_or_default()
+                ))
+            }
+            (None, _, e) => e.into(),
         })?;
     Ok(Done::note(format!(
         "stored the configuration of organization {organization_id}"

@@ -52,6 +52,7 @@ pub async fn set_many(
             Progress::Lines
         },
         backup: None,
+        provider: None,
         max_failures: if args.fail_fast {
             Some(1)
         } else {
@@ -83,6 +84,9 @@ pub async fn set_many(
     )
     .await?;
     let mut rows = rows::parse(&args.file, &text, format, &provider)?;
+    for problem in &mut rows.problems {
+        problem.message = crate::hints::explain(&provider, &problem.key, &problem.message);
+    }
     // A backup's rows name the provider they were configured for.
     let (ours, theirs): (Vec<_>, Vec<_>) = std::mem::take(&mut rows.rows)
         .into_iter()
@@ -151,6 +155,7 @@ pub async fn set_many(
         return Err(Failure::usage("no client"));
     };
     let plan = Plan {
+        provider: Some(std::sync::Arc::new(provider.clone())),
         backup: match &args.backup {
             Some(path) => Some(std::sync::Arc::new(crate::backup::Backup::open(
                 path,

@@ -36,7 +36,9 @@ pub(super) struct ProviderFile {
 pub(super) fn valid_provider_file(path: &Path) -> Result<ProviderFile, Failure> {
     let text = documents::read(path)?;
     let doc = ProviderDocument::new(documents::parse_json(path, &text)?);
-    documents::refuse_if_any(path, &text, &doc.problems(), doc.prefix())?;
+    // A mistyped field's placeholders are not three more errors to fix.
+    let problems = crate::hints::without_echoes(doc.config(), doc.problems(), "config.");
+    documents::refuse_if_any(path, &text, &problems, doc.prefix())?;
     Ok(ProviderFile { text, doc })
 }
 
