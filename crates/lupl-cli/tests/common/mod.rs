@@ -100,7 +100,14 @@ pub fn set_many_args<'a>(input: &'a std::path::Path, extra: &[&'a str]) -> Vec<&
 /// A sandbox where ACME's provider is configured and `tok-acme` manages
 /// `count` more organizations.
 pub async fn bulk_sandbox(count: usize) -> (Sandbox, Vec<String>) {
+    bulk_sandbox_at(count, lupl_model::Quota::default()).await
+}
+
+/// [`bulk_sandbox`] with this per-token quota (Lupl's 1000/60 would make
+/// a run of thousands of requests wait for the window, as it should).
+pub async fn bulk_sandbox_at(count: usize, quota: lupl_model::Quota) -> (Sandbox, Vec<String>) {
     let mut fixture = lupl_model::Fixture::builtin();
+    fixture.rate_limit = quota;
     fixture.providers[0].config = acme().into();
     let ids = fixture.add_organizations("tok-acme", count);
     let sandbox = Sandbox::start_with(fixture).await.expect("sandbox");
