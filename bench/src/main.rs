@@ -53,6 +53,19 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         concurrency: u16,
     },
+    /// `lupl org export` of ROWS configured organizations, then `lupl org
+    /// set-many` of the export, at a PER_SECOND/1 s quota.
+    ExportSetMany {
+        /// Organizations.
+        #[arg(long, default_value_t = 10_000)]
+        rows: usize,
+        /// The quota per second (Lupl's 1000/min, scaled to seconds).
+        #[arg(long, default_value_t = 100)]
+        per_second: u32,
+        /// `lupl`'s --concurrency.
+        #[arg(long, default_value_t = 8)]
+        concurrency: u16,
+    },
     /// `lupl org set-many` against a server whose quota is lower than the
     /// documented one, with the default rate limit (learned) and told.
     Learning {
@@ -120,6 +133,11 @@ fn main() -> ExitCode {
                 per_second,
                 concurrency,
             } => set_many::run(rows, per_second, concurrency).await,
+            Command::ExportSetMany {
+                rows,
+                per_second,
+                concurrency,
+            } => set_many::export_then_set_many(rows, per_second, concurrency).await,
             Command::State { seconds } => state::run(seconds).await,
             Command::Learning {
                 rows,

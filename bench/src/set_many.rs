@@ -225,6 +225,129 @@ pub async fn run(rows: usize, per_second: u32, concurrency: u16) -> anyhow::Resu
     Ok(())
 }
 
+/// `lupl-bench export-set-many`: `lupl org export` of `rows` configured
+/// organizations, then `lupl org set-many` of that export (a rollback),
+/// against the model at `per_second`/1 s (Lupl's 1000/min scaled down),
+/// beside the policy's pace for the same requests.
+pub async fn export_then_set_many(
+    rows: usize,
+    per_second: u32,
+    concurrency: u16,
+) -> anyhow::Result<()> {
+    let quota = Quota::new(per_second, 1);
+    let (mut fixture, ids) = acme_with(rows, quota)?;
+    let pms: lupl_api::uuid::Uuid = PMS.parse()?;
+    let ours: std::collections::HashSet<_> = ids.iter().copied().collect();
+    for (i, org) in fixture.organizations.iter_mut().enumerate() {
+        if ours.contains(&org.organization_id) {
+            let region = ["us", "eu", "apac"][i % 3];
+            org.config = serde_json::json!({
+                "organizationId": org.organization_id, "pmsId": pms,
+                "fields": {"region": region, "firmCode": format!("ACM{:03}", i % 1000)}
+            })
+            .into();
+        }
+    }
+    let model = Model::new(fixture);
+    let statuses: Arc<Mutex<BTreeMap<u16, u64>>> = Arc::default();
+    let seen = statuses.clone();
+    let handler: Handler = Arc::new(move |req| {
+        let response = model.handle(req);
+        if let Ok(mut s) = seen.lock() {
+            *s.entry(response.status).or_default() += 1;
+        }
+        response
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let server = tokio::spawn(serve(listener, handler));
+    let dir = std::env::temp_dir().join(format!("lupl-bench-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let list = dir.join("ids.txt");
+    let text: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    std::fs::write(&list, text.join("\n"))?;
+    let out = dir.join("before.jsonl");
+    let rate = quota.to_string();
+    let lupl = |args: Vec<std::ffi::OsString>| -> anyhow::Result<tokio::process::Command> {
+        let mut command = tokio::process::Command::new(sibling("lupl")?);
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &dir)
+            .env("LUPL_BASE_URL", &url)
+            .env("LUPL_TOKEN", "tok-acme")
+            .args(args)
+            .args([
+                "--rate-limit",
+                &rate,
+                "--concurrency",
+                &concurrency.to_string(),
+            ]);
+        Ok(command)
+    };
+    let mut phases = Vec::new();
+    for args in [
+        vec![
+            "org".into(),
+            "export".into(),
+            "--ids".into(),
+            list.clone().into_os_string(),
+            "--out".into(),
+            out.clone().into_os_string(),
+        ],
+        vec![
+            "org".into(),
+            "set-many".into(),
+            "--pms-id".into(),
+            PMS.into(),
+            "--file".into(),
+            out.clone().into_os_string(),
+        ],
+    ] {
+        let before = statuses.lock().map(|s| s.clone()).unwrap_or_default();
+        let start = Instant::now();
+        let output = lupl(args)?.output().await?;
+        let elapsed = start.elapsed();
+        if !output.status.success() {
+            bail!(
+                "lupl exited {:?}: {}",
+                output.status.code(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let after = statuses.lock().map(|s| s.clone()).unwrap_or_default();
+        let delta =
+            |s: u16| after.get(&s).copied().unwrap_or(0) - before.get(&s).copied().unwrap_or(0);
+        phases.push((elapsed, delta(200), delta(429)));
+    }
+    server.abort();
+    println!(
+        "`lupl org export` of {rows} configured organizations, then `lupl org set-many` of the export, at {per_second}/1 s (Lupl's 1000/min scaled down), concurrency {concurrency}\n"
+    );
+    println!("| phase | requests | time (s) | policy's pace (s) | ÷ pace | 429 |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut total = (0.0, 0.0, 0);
+    for ((elapsed, ok, throttled), name) in phases.iter().zip(["export", "set-many (rollback)"]) {
+        let pace = *ok as f64 / f64::from(per_second);
+        let secs = elapsed.as_secs_f64();
+        total = (total.0 + secs, total.1 + pace, total.2 + throttled);
+        println!(
+            "| {name} | {ok} | {secs:.2} | {pace:.1} | {:.4} | {throttled} |",
+            secs / pace
+        );
+    }
+    println!(
+        "| both | {} | {:.2} | {:.1} | **{:.4}** | **{}** |",
+        phases.iter().map(|p| p.1).sum::<u64>(),
+        total.0,
+        total.1,
+        total.0 / total.1,
+        total.2
+    );
+    Ok(())
+}
+
 /// How the server's quota changes in a [`changing`] scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
