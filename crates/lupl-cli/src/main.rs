@@ -19,13 +19,24 @@ fn init_tracing(verbose: u8) {
         2 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
+    use tracing_subscriber::prelude::*;
     // -v: one line per request when its span closes (operation, method,
-    // path, attempt, status, wait). Headers are never recorded.
+    // path, attempt, status, wait). Headers are never recorded. Only the
+    // toolkit's own crates speak below warnings: -vv is about requests,
+    // not the HTTP stack's connection pool.
+    let ours = tracing_subscriber::filter::Targets::new()
+        .with_default(tracing::Level::WARN)
+        .with_target("lupl_auth", level)
+        .with_target("lupl_api", level)
+        .with_target("lupl_cli", level)
+        .with_target("lupl", level);
     tracing_subscriber::fmt()
         .with_writer(|| lupl_cli::terminal::ScrubbedStderr)
         .with_max_level(level)
         .with_span_events(FmtSpan::CLOSE)
         .with_target(false)
+        .finish()
+        .with(ours)
         .init();
 }
 

@@ -209,3 +209,20 @@ async fn debug_curl_lines_reproduce_the_answers() {
     assert_eq!(again["errors"], shown["errors"]);
     assert_eq!(again["status"], 400);
 }
+
+#[tokio::test]
+async fn very_verbose_traces_requests_not_the_connection_pool() {
+    let sandbox = sandbox_with_a_new_operation().await;
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &["-vv", "provider", "get", "--pms-id", PMS],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains("lupl.request"), "{said}");
+    for noise in ["pool", "hyper", "connecting to", "reqwest::connect"] {
+        assert!(!said.contains(noise), "{noise}: {said}");
+    }
+    assert!(!said.contains("tok-acme"), "{said}");
+}
