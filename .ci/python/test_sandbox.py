@@ -15,12 +15,8 @@ import uuid
 
 import httpx
 from lupl_client import AuthenticatedClient
-from lupl_client.api.default import (
-    get_organization_config,
-    get_provider_config,
-    set_organization_config,
-    set_provider_config,
-)
+from lupl_client.api.organizations import get_organization_config, set_organization_config
+from lupl_client.api.providers import get_provider_config, set_provider_config
 from lupl_client.models import SetOrganizationConfigRequest, SetProviderConfigRequest
 
 BASE = sys.argv.pop(1)

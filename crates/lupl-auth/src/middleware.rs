@@ -94,7 +94,34 @@ impl AuthMiddleware {
         }
     }
 
-    /// Tells `observer` about every attempt and its answer.
+    /// Tells `observer` about every attempt and its answer (what
+    /// [`crate::ClientBuilder::observer`] attaches).
+    ///
+    /// ```
+    /// use lupl_api::reqwest::{self, StatusCode, header::HeaderMap};
+    /// use lupl_auth::{AuthMiddleware, Credentials, Quota, RateLimiter, RetryPolicy};
+    /// use lupl_auth::{SecretString, SystemClock, TokenSource};
+    /// use std::sync::Arc;
+    /// #[derive(Debug)]
+    /// struct Statuses;
+    /// impl lupl_auth::Observer for Statuses {
+    ///     fn sent(&self, _: &reqwest::Request) {}
+    ///     fn answered(&self, status: StatusCode, _: &HeaderMap, _: &[u8]) { eprintln!("{status}") }
+    ///     fn failed(&self, _: &reqwest::Error) {}
+    /// }
+    /// let clock = Arc::new(SystemClock);
+    /// let tokens = Arc::new(TokenSource::new(
+    ///     Credentials::Static(SecretString::from("tok-acme")),
+    ///     lupl_api::Environment::http_client()?,
+    ///     clock.clone(),
+    ///     None,
+    /// ));
+    /// let limiter = Arc::new(RateLimiter::new(Quota::default(), clock.clone()));
+    /// let middleware = AuthMiddleware::new(lupl_api::Environment::Stage, tokens, limiter, RetryPolicy::default(), clock)
+    ///     .with_observer(Arc::new(Statuses));
+    /// # drop(middleware);
+    /// # Ok::<(), lupl_api::Error>(())
+    /// ```
     pub fn with_observer(mut self, observer: Arc<dyn crate::observe::Observer>) -> Self {
         self.observer = Some(observer);
         self
