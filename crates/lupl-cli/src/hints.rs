@@ -76,7 +76,7 @@ pub fn without_echoes(config: &Value, mut errors: Errors, prefix: &str) -> Error
         .filter_map(|(_, f)| f["key"].as_str())
         .collect();
     for name in mistyped {
-        let echo = format!("The placeholder '{{{name}}}' does not name a declared field.");
+        let echo = lupl_model::rules::undeclared_placeholder(name);
         errors.retain(|_, messages| {
             messages.retain(|m| *m != echo);
             !messages.is_empty()

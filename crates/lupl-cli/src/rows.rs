@@ -42,6 +42,19 @@ pub struct Row {
     pub pms_id: Option<Uuid>,
 }
 
+/// Why a row cannot be sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// Its content breaks a rule, or cannot be read or typed.
+    #[default]
+    Invalid,
+    /// A backup's row of an organization that had no configuration: the
+    /// API cannot store `null`, so it cannot be put back.
+    WasNull,
+    /// A backup's row of another provider than the run's `--pms-id`.
+    OtherProvider,
+}
+
 /// A row that cannot be sent as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowProblem {
@@ -54,6 +67,8 @@ pub struct RowProblem {
     pub key: String,
     /// What is wrong.
     pub message: String,
+    /// Why it cannot be sent.
+    pub kind: ProblemKind,
 }
 
 /// A file's rows: the good ones and the ones that cannot be sent.
@@ -233,6 +248,7 @@ fn csv_rows(path: &Path, text: &str, types: &HashMap<String, String>) -> Result<
                     organization_id: None,
                     key: String::new(),
                     message: e.to_string(),
+                    kind: ProblemKind::Invalid,
                 });
                 continue;
             }
@@ -247,6 +263,7 @@ fn csv_rows(path: &Path, text: &str, types: &HashMap<String, String>) -> Result<
                     organization_id: None,
                     key: "organizationId".into(),
                     message,
+                    kind: ProblemKind::Invalid,
                 });
                 continue;
             }
@@ -270,6 +287,7 @@ fn csv_rows(path: &Path, text: &str, types: &HashMap<String, String>) -> Result<
                         organization_id: Some(organization_id),
                         key: format!("fields.{key}"),
                         message,
+                        kind: ProblemKind::Invalid,
                     });
                 }
             }
@@ -298,6 +316,7 @@ fn jsonl_rows(text: &str) -> Rows {
             organization_id,
             key: key.to_owned(),
             message,
+            kind: ProblemKind::Invalid,
         };
         let object = match crate::documents::parse_strict(raw) {
             Ok(Value::Object(o)) => o,
@@ -349,11 +368,14 @@ fn jsonl_rows(text: &str) -> Rows {
                 pms_id,
             }),
             // A backup's row of an organization that had no configuration.
-            Some(Value::Null) => out.problems.push(problem(
-                "fields",
-                Some(organization_id),
-                crate::backup::WAS_NULL.into(),
-            )),
+            Some(Value::Null) => out.problems.push(RowProblem {
+                kind: ProblemKind::WasNull,
+                ..problem(
+                    "fields",
+                    Some(organization_id),
+                    crate::backup::WAS_NULL.into(),
+                )
+            }),
             _ => out.problems.push(problem(
                 "fields",
                 Some(organization_id),

@@ -317,6 +317,12 @@ pub async fn run(
         ..Summary::default()
     };
 
+    let rows_problems_lines: std::collections::BTreeSet<usize> = rows
+        .problems
+        .iter()
+        .filter(|p| p.kind != crate::rows::ProblemKind::Invalid)
+        .map(|p| p.line)
+        .collect();
     // Rows that cannot be sent are answered here, once.
     let mut by_line: BTreeMap<usize, Vec<&RowProblem>> = BTreeMap::new();
     for p in &rows.problems {
@@ -378,8 +384,11 @@ pub async fn run(
     let mut auth_failure: Option<String> = None;
     let mut backup_failure: Option<String> = None;
     let mut too_many_failures = false;
-    // Rows failed so far, the file's unusable rows first.
-    let mut failures = invalid_rows;
+    // Rows failed so far: the file's unusable rows first, but not a
+    // backup's rows that cannot be put back (named before the run, they
+    // are no reason to stop a rollback).
+    let unrestorable: std::collections::BTreeSet<usize> = rows_problems_lines;
+    let mut failures = invalid_rows.saturating_sub(unrestorable.len());
     if plan.max_failures.is_some_and(|max| failures >= max) {
         meter.say(&format!(
             "lupl: stopping: {failures} row(s) of the file cannot be sent (--max-failures {})",
@@ -646,6 +655,7 @@ pub fn dry_run(pms_id: Uuid, rows: &Rows, provider: &Value) -> BTreeMap<usize, V
                 organization_id: Some(row.organization_id),
                 key,
                 message: messages.join(" "),
+                kind: crate::rows::ProblemKind::Invalid,
             });
         }
     }

@@ -124,10 +124,10 @@ fn curl_lines(stderr: &str) -> Vec<String> {
         .collect()
 }
 
-fn run_in_shell(line: &str) -> String {
+fn run_in_shell(line: &str, token: &str) -> String {
     let out = std::process::Command::new("sh")
         .args(["-c", line])
-        .env("LUPL_TOKEN", "tok-acme")
+        .env("LUPL_TOKEN", token)
         .output()
         .expect("sh runs (and curl is installed: the --debug test needs it)");
     assert!(
@@ -142,11 +142,14 @@ fn run_in_shell(line: &str) -> String {
 async fn debug_curl_lines_reproduce_the_answers() {
     let sandbox = sandbox_with_a_new_operation().await;
     let url = Some(sandbox.base_url());
-    // A write, then a read: each line, pasted into a shell, is answered
-    // as lupl was.
+    // A write: pasted after the stored value changed back, its line
+    // stores the same configuration again (quotes and accents included).
+    let other_org: uuid::Uuid = "c0ffee00-1234-4abc-9def-0123456789ab"
+        .parse()
+        .expect("uuid");
     let out = command(
         url,
-        Some("tok-acme"),
+        Some("tok-other"),
         &[
             "--debug",
             "org",
@@ -156,19 +159,24 @@ async fn debug_curl_lines_reproduce_the_answers() {
             "--pms-id",
             "9b1c3a52-6f0e-4d7b-8a4e-2f5d1c7e9a10",
             "--field",
-            "apiKey=k-9",
+            "apiKey=k 'quoted' \"é\"",
         ],
     )
-    .env("LUPL_TOKEN", "tok-other")
     .output()
     .expect("runs");
-    // tok-other does not manage it as tok-acme: the answer is 403 for
-    // tok-acme too, whoever pastes it; what matters is the same answer.
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let said = stderr(&out);
     assert!(!said.contains("tok-other"), "{said}");
-    let lines = curl_lines(&said);
-    assert!(!lines.is_empty(), "{said}");
-    assert!(lines.iter().any(|l| l.contains("--data-raw")), "{said}");
+    let stored = sandbox.model().organization_config(other_org);
+    let write = curl_lines(&said)
+        .into_iter()
+        .find(|l| l.contains("--data-raw"))
+        .expect("the write's line");
+    sandbox.reset();
+    assert_ne!(sandbox.model().organization_config(other_org), stored);
+    let answer: Value = serde_json::from_str(&run_in_shell(&write, "tok-other")).expect("json");
+    assert_eq!(answer, json!({}));
+    assert_eq!(sandbox.model().organization_config(other_org), stored);
 
     let out = command(
         url,
@@ -183,7 +191,7 @@ async fn debug_curl_lines_reproduce_the_answers() {
     assert!(said.lines().any(|l| l.starts_with("lupl: < 200")), "{said}");
     let lines = curl_lines(&said);
     assert_eq!(lines.len(), 1, "{said}");
-    let again: Value = serde_json::from_str(&run_in_shell(&lines[0])).expect("json");
+    let again: Value = serde_json::from_str(&run_in_shell(&lines[0], "tok-acme")).expect("json");
     let shown: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(again, shown);
 
@@ -204,7 +212,7 @@ async fn debug_curl_lines_reproduce_the_answers() {
     .expect("runs");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let lines = curl_lines(&stderr(&out));
-    let again: Value = serde_json::from_str(&run_in_shell(&lines[0])).expect("json");
+    let again: Value = serde_json::from_str(&run_in_shell(&lines[0], "tok-acme")).expect("json");
     let shown: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(again["errors"], shown["errors"]);
     assert_eq!(again["status"], 400);

@@ -179,10 +179,27 @@ async fn max_failures_stops_taking_rows_and_resume_finishes() {
         Some("tok-acme"),
         &set_many_args(
             &input,
-            &["--results", results_arg, "--resume", "--fail-fast"],
+            &[
+                "--results",
+                results_arg,
+                "--resume",
+                "--fail-fast",
+                "--concurrency",
+                "1",
+            ],
         ),
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let table = results(&results_path);
+    assert_eq!(
+        table.iter().filter(|(_, s, _)| s == "400").count(),
+        3,
+        "one more refusal, then it stopped"
+    );
+    assert!(
+        table.iter().any(|(_, s, _)| s == "not run"),
+        "rows were left"
+    );
     let out = lupl(
         Some(sandbox.base_url()),
         Some("tok-acme"),

@@ -78,6 +78,8 @@ impl Gateway {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         let token_request = is_token_path(&request.path);
+        let secret_bearing =
+            token_request || request.path.to_ascii_lowercase().starts_with("/oauth");
         let identity = match request.bearer_token() {
             Some(token) if !token_request => services.model.identity(token),
             _ => None,
@@ -87,7 +89,7 @@ impl Gateway {
             seq: 0,
             at_ms,
             method: request.method.clone(),
-            url: journal_url(&request, token_request),
+            url: journal_url(&request, secret_bearing),
             identity: identity.clone(),
             status: None,
             fault: fault.as_ref().map(describe),
@@ -95,7 +97,7 @@ impl Gateway {
             ms: 0,
             // Anything sent to the token endpoint may carry a client
             // secret: never kept.
-            body: if token_request {
+            body: if secret_bearing {
                 String::new()
             } else {
                 String::from_utf8_lossy(&request.body).into_owned()
@@ -185,7 +187,14 @@ impl Drop for Gone<'_> {
 }
 
 /// The token endpoint's path, in any case, with or without a trailing `/`
-/// or doubled slashes (whatever a client sends there may hold a secret).
+/// or doubled slashes. (Whatever is sent under `/oauth` may hold a secret
+/// and is never journaled with its body or query.)
+///
+/// ```
+/// use lupl_model::gateway::is_token_path;
+/// assert!(is_token_path("/oauth/token") && is_token_path("/OAuth//token/"));
+/// assert!(!is_token_path("/oauth/tokens"));
+/// ```
 pub fn is_token_path(path: &str) -> bool {
     let squeezed: String = path
         .split('/')
@@ -193,7 +202,6 @@ pub fn is_token_path(path: &str) -> bool {
         .collect::<Vec<_>>()
         .join("/");
     squeezed.eq_ignore_ascii_case(&TOKEN_PATH[1..])
-        || path.to_ascii_lowercase().starts_with("/oauth/token")
 }
 
 /// The URL as journaled: the path, and the query with the values of

@@ -108,16 +108,24 @@ fn is_field_key(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// The message of a `{placeholder}` that names no declared field.
+///
+/// ```
+/// assert_eq!(
+///     lupl_model::rules::undeclared_placeholder("region"),
+///     "The placeholder '{region}' does not name a declared field."
+/// );
+/// ```
+pub fn undeclared_placeholder(name: &str) -> String {
+    format!("The placeholder '{{{name}}}' does not name a declared field.")
+}
+
 /// CONTRACT.md: "Every `{placeholder}` … names a declared field → the member
 /// that holds it."
 fn check_placeholders(errors: &mut Errors, key: &str, text: &str, declared: &BTreeSet<&str>) {
     for name in placeholders(text) {
         if !declared.contains(name) {
-            add(
-                errors,
-                key,
-                format!("The placeholder '{{{name}}}' does not name a declared field."),
-            );
+            add(errors, key, undeclared_placeholder(name));
         }
     }
 }

@@ -192,3 +192,31 @@ async fn a_revoked_client_gets_nothing_and_its_tokens_end() {
     let (status, _) = token(&sandbox, &credentials("acme-secret", DEFAULT_AUDIENCE)).await;
     assert_eq!(status, 200);
 }
+
+/// `--token-ttl`: a token lives its lifetime and not a moment more (the
+/// model's clock is passed in: no waiting).
+#[test]
+fn an_issued_token_expires_after_its_ttl() {
+    use std::time::{Duration, Instant};
+    let model = lupl_model::Model::new(lupl_model::Fixture::builtin());
+    let now = Instant::now();
+    let token = model
+        .issue_token("dev@acme.example", Duration::from_secs(60), now)
+        .expect("a user's token");
+    let read = common::get(&format!("{PROVIDER}?pmsId={ACME_PMS}"), Some(&token));
+    assert_eq!(
+        model.handle_at(&read, now + Duration::from_secs(59)).status,
+        200
+    );
+    let late = model.handle_at(&read, now + Duration::from_secs(60));
+    assert_eq!(late.status, 401);
+    assert!(
+        late.header_value("www-authenticate")
+            .is_some_and(|c| c.contains("invalid_token"))
+    );
+    assert!(
+        model
+            .issue_token("nobody@acme.example", Duration::from_secs(60), now)
+            .is_none()
+    );
+}

@@ -171,7 +171,8 @@ pub async fn api(ctx: &Context, args: &ApiArgs) -> Result<Done, Failure> {
     // An answer that echoes a secret shows it masked, as every output does.
     let shown_body = lupl_safety::secrets::scrub(&shown_body).into_owned();
     let text = if args.include {
-        format!("{head}\n{shown_body}")
+        // A header can echo a secret too.
+        format!("{}\n{shown_body}", lupl_safety::secrets::scrub(&head))
     } else {
         shown_body
     };

@@ -150,8 +150,10 @@ pub async fn export(
                             nulls.push(id);
                         }
                         match sink.keep(id, config.as_ref()) {
-                            Ok(true) => exported += 1,
-                            Ok(false) => failed.push((id, "not representable in this CSV (another provider, or a value that is not text, a number or a boolean): export to JSON Lines".to_owned())),
+                            Ok(Kept::Written) => exported += 1,
+                            // Counted under "null", not as exported.
+                            Ok(Kept::NullLeftOut) => {}
+                            Ok(Kept::NotRepresentable) => failed.push((id, "not representable in this CSV (another provider, or a value that is not text, a number or a boolean): export to JSON Lines".to_owned())),
                             Err(e) => return Err(Failure::usage(e)),
                         }
                     }
@@ -194,7 +196,7 @@ pub async fn export(
         "skipped": skipped,
         "null": nulls.len(),
         "failed": failed.len(),
-        "notRun": ids.len() - skipped - exported - failed.len(),
+        "notRun": ids.len().saturating_sub(skipped + done),
         "out": args.out.display().to_string(),
     });
     let code = if interrupted {
@@ -222,6 +224,16 @@ pub async fn export(
     })
 }
 
+/// What became of one organization's configuration.
+enum Kept {
+    /// A row was written.
+    Written,
+    /// It was `null`, which a CSV cannot say: no row.
+    NullLeftOut,
+    /// A CSV cannot hold it: no row.
+    NotRepresentable,
+}
+
 /// Where exported rows go.
 enum Sink {
     Jsonl(Backup),
@@ -236,14 +248,14 @@ impl Sink {
         }
     }
 
-    /// Writes a row; `Ok(false)` when the CSV cannot hold it.
+    /// Writes a row, if the output can hold it.
     fn keep(
         &mut self,
         id: Uuid,
         config: Option<&OrganizationConfiguration>,
-    ) -> Result<bool, String> {
+    ) -> Result<Kept, String> {
         match self {
-            Sink::Jsonl(b) => b.keep(id, config).map(|()| true),
+            Sink::Jsonl(b) => b.keep(id, config).map(|()| Kept::Written),
             Sink::Csv(c) => c.keep(id, config),
         }
     }
@@ -321,14 +333,14 @@ impl CsvSink {
         &mut self,
         id: Uuid,
         config: Option<&OrganizationConfiguration>,
-    ) -> Result<bool, String> {
+    ) -> Result<Kept, String> {
         // A CSV cannot say null: such organizations are counted, not kept.
         let Some(config) = config else {
-            return Ok(true);
+            return Ok(Kept::NullLeftOut);
         };
         if config.pms_id != self.pms_id || config.fields.0.keys().any(|k| !self.columns.contains(k))
         {
-            return Ok(false);
+            return Ok(Kept::NotRepresentable);
         }
         let mut cells = vec![id.to_string()];
         for key in &self.columns {
@@ -338,7 +350,7 @@ impl CsvSink {
                 Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
                 // An empty string or a nested value does not come back
                 // the same through a CSV cell.
-                Some(_) => return Ok(false),
+                Some(_) => return Ok(Kept::NotRepresentable),
             });
         }
         let mut line = csv_line(&cells);
@@ -347,7 +359,7 @@ impl CsvSink {
             .write_all(line.as_bytes())
             .map_err(|e| format!("cannot write the export: {e}"))?;
         self.kept.insert(id);
-        Ok(true)
+        Ok(Kept::Written)
     }
 }
 

@@ -94,6 +94,7 @@ pub async fn set_many(
     rows.rows = ours;
     for row in theirs {
         rows.problems.push(rows::RowProblem {
+            kind: rows::ProblemKind::OtherProvider,
             line: row.line,
             organization_id: Some(row.organization_id),
             key: "pmsId".into(),
@@ -109,7 +110,7 @@ pub async fn set_many(
     let unrestorable: Vec<String> = rows
         .problems
         .iter()
-        .filter(|p| p.message == crate::backup::WAS_NULL)
+        .filter(|p| p.kind == rows::ProblemKind::WasNull)
         .filter_map(|p| p.organization_id.map(|o| o.to_string()))
         .collect();
     if !unrestorable.is_empty() && !args.dry_run {
