@@ -69,6 +69,13 @@ impl Backup {
     pub fn open(path: &Path, resume: bool) -> Result<Self, Failure> {
         let shown = path.display();
         let io = |e: std::io::Error| Failure::usage(format!("cannot write {shown}: {e}"));
+        // A link could make the backup another file of the run (the
+        // journal): only the file itself is taken.
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Failure::usage(format!(
+                "{shown} is a symbolic link: name the backup file itself"
+            )));
+        }
         let mut options = OpenOptions::new();
         options.read(true).write(true);
         if resume {
@@ -87,11 +94,33 @@ impl Backup {
                 io(e)
             }
         })?;
+        if !file.metadata().map_err(io)?.is_file() {
+            return Err(Failure::usage(format!(
+                "{shown} is not a regular file: name a file for the backup"
+            )));
+        }
+        // One run at a time per backup: two would interleave their lines
+        // and each read the other's new values as old ones.
+        file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => Failure::usage(format!(
+                "another run is using {shown} (it holds the file locked); wait for it to finish"
+            )),
+            std::fs::TryLockError::Error(e) => io(e),
+        })?;
         let mut text = String::new();
         file.read_to_string(&mut text)
             .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
         // A line torn by a kill was never followed by its write: drop it.
-        let whole = text.rfind('\n').map_or(0, |i| i + 1);
+        // A whole last line without its newline (an editor's save) stays.
+        let mut whole = text.rfind('\n').map_or(0, |i| i + 1);
+        let last = &text[whole..];
+        if !last.trim().is_empty()
+            && serde_json::from_str::<Value>(last).is_ok_and(|v| v["organizationId"].is_string())
+        {
+            file.write_all(b"\n").map_err(io)?;
+            text.push('\n');
+            whole = text.len();
+        }
         let mut kept = HashSet::new();
         for line in text[..whole].lines().filter(|l| !l.trim().is_empty()) {
             let id = serde_json::from_str::<Value>(line)
@@ -107,7 +136,8 @@ impl Backup {
         file.set_len(whole as u64).map_err(io)?;
         file.seek(SeekFrom::End(0)).map_err(io)?;
         Ok(Self {
-            path: path.to_owned(),
+            // The full path: the journal ties its run to this file.
+            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
             written: Mutex::new(Written { file, kept }),
         })
     }

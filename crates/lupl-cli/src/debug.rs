@@ -12,9 +12,33 @@ pub struct CurlLines;
 /// The most body bytes shown per request or answer.
 const SHOWN: usize = 4096;
 
-/// `text` inside single quotes for a POSIX shell.
-fn quoted(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
+/// `text` inside single quotes for a POSIX shell, on one line: text with
+/// control characters (a pretty-printed body's newlines) goes through
+/// `printf '%b'`, which gives them back.
+///
+/// ```
+/// assert_eq!(lupl_cli::debug::quoted("it's"), r"'it'\''s'");
+/// assert_eq!(lupl_cli::debug::quoted("a\nb"), r#""$(printf '%b' 'a\0012b')""#);
+/// ```
+pub fn quoted(text: &str) -> String {
+    let single = |t: &str| format!("'{}'", t.replace('\'', r"'\''"));
+    if !text.chars().any(char::is_control) {
+        return single(text);
+    }
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => escaped.push_str(r"\\"),
+            // `\0NNN`: one byte in octal, each byte of the character.
+            c if c.is_control() => {
+                for byte in c.to_string().bytes() {
+                    escaped.push_str(&format!("\\0{byte:03o}"));
+                }
+            }
+            c => escaped.push(c),
+        }
+    }
+    format!("\"$(printf '%b' {})\"", single(&escaped))
 }
 
 /// The curl command that sends `request` again. The bearer token is
@@ -29,11 +53,13 @@ fn quoted(text: &str) -> String {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn curl(request: &reqwest::Request) -> String {
-    let mut line = format!(
-        "curl -sS -X {} {}",
-        request.method(),
-        quoted(request.url().as_str())
-    );
+    // HEAD: `-I`, or curl waits for a body that never comes.
+    let method = if request.method() == reqwest::Method::HEAD {
+        "-I".to_owned()
+    } else {
+        format!("-X {}", request.method())
+    };
+    let mut line = format!("curl -sS {method} {}", quoted(request.url().as_str()));
     for (name, value) in request.headers() {
         match name.as_str() {
             "authorization" => line.push_str(r#" -H "Authorization: Bearer $LUPL_TOKEN""#),

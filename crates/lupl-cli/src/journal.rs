@@ -32,6 +32,9 @@ pub enum Entry {
         format: String,
         /// The provider every row names.
         pms_id: Uuid,
+        /// The `--backup` file of the run (its full path), if it keeps one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backup: Option<String>,
     },
     /// A row's request is about to be sent.
     #[serde(rename_all = "camelCase")]
@@ -224,6 +227,18 @@ impl Journal {
         pms_id: Uuid,
         resume: bool,
     ) -> Result<(Self, HashMap<Uuid, Earlier>), Failure> {
+        Self::open_with(path, pms_id, resume, None)
+    }
+
+    /// [`Journal::open`] for a run that keeps old values in `backup` (its
+    /// full path): a run is continued only with the backup it started
+    /// with, so no change of the run goes without its old value.
+    pub fn open_with(
+        path: &Path,
+        pms_id: Uuid,
+        resume: bool,
+        backup: Option<&str>,
+    ) -> Result<(Self, HashMap<Uuid, Earlier>), Failure> {
         let shown = path.display();
         let mut options = OpenOptions::new();
         options.create(true).read(true).write(true).truncate(false);
@@ -250,7 +265,7 @@ impl Journal {
                     "{shown} holds an earlier run: pass --resume to continue it, or remove it to start over"
                 )));
             }
-            keep = read(path, &text, pms_id, &mut earlier)?;
+            keep = read(path, &text, pms_id, backup, &mut earlier)?;
         }
         // Drop a line torn by a kill in the middle of a write.
         file.set_len(keep as u64).map_err(io)?;
@@ -263,6 +278,7 @@ impl Journal {
             journal.append(&Entry::Start {
                 format: FORMAT.into(),
                 pms_id,
+                backup: backup.map(str::to_owned),
             })?;
         }
         Ok((journal, earlier))
@@ -292,6 +308,7 @@ fn read(
     path: &Path,
     text: &str,
     pms_id: Uuid,
+    backup: Option<&str>,
     earlier: &mut HashMap<Uuid, Earlier>,
 ) -> Result<usize, Failure> {
     let whole = text.rfind('\n').map_or(0, |i| i + 1);
@@ -304,12 +321,32 @@ fn read(
             ))
         })?;
         match entry {
-            Entry::Start { format, pms_id: p } => {
+            Entry::Start {
+                format,
+                pms_id: p,
+                backup: kept,
+            } => {
                 if format != FORMAT || p != pms_id {
                     return Err(Failure::usage(format!(
                         "{} is a journal for provider {p} ({format}), not {pms_id}; pass another --journal",
                         path.display()
                     )));
+                }
+                match (kept.as_deref(), backup) {
+                    (Some(kept), Some(given)) if kept == given => {}
+                    (None, None) => {}
+                    (Some(kept), _) => {
+                        return Err(Failure::usage(format!(
+                            "the run in {} keeps old values in {kept}: pass --backup {kept} to continue it (every change of a run has its old value in one file)",
+                            path.display()
+                        )));
+                    }
+                    (None, Some(_)) => {
+                        return Err(Failure::usage(format!(
+                            "the run in {} started without --backup: what it changed has no old value kept; continue it without --backup, or remove the journal to start a run that keeps them",
+                            path.display()
+                        )));
+                    }
                 }
             }
             Entry::Sent {

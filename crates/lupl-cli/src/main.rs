@@ -79,7 +79,8 @@ fn main() -> ExitCode {
             ExitCode::from(done.code)
         }
         Err(f) => {
-            eprintln!("lupl: {}", for_terminal(&f.message, true));
+            // One line: a server's multi-line body included.
+            eprintln!("lupl: {}", for_terminal(&f.message, false));
             ExitCode::from(f.code)
         }
     }

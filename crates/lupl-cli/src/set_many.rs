@@ -309,7 +309,13 @@ pub async fn run(
     mut interrupts: lupl_safety::signals::Interrupts,
     limiter: Option<&lupl_auth::RateLimiter>,
 ) -> Result<Summary, Failure> {
-    let (mut journal, earlier) = Journal::open(&plan.journal, plan.pms_id, plan.resume)?;
+    let backup_path = plan.backup.as_ref().map(|b| b.path().display().to_string());
+    let (mut journal, earlier) = Journal::open_with(
+        &plan.journal,
+        plan.pms_id,
+        plan.resume,
+        backup_path.as_deref(),
+    )?;
     let mut results: Results = BTreeMap::new();
     let mut summary = Summary {
         rows: rows.len(),

@@ -234,3 +234,48 @@ async fn very_verbose_traces_requests_not_the_connection_pool() {
     }
     assert!(!said.contains("tok-acme"), "{said}");
 }
+
+#[tokio::test]
+async fn a_pretty_printed_body_pastes_as_it_was_sent() {
+    let sandbox = sandbox_with_a_new_operation().await;
+    let body = "{\n  \"name\": \"it's \\\"quoted\\\" \u{e9}\",\n\t\"n\": 1\n}\n";
+    let input = common::file("pretty.json", body);
+    let out = command(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &[
+            "--debug",
+            "api",
+            "POST",
+            FUTURE,
+            "--input",
+            input.to_str().expect("path"),
+        ],
+    )
+    .output()
+    .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines = curl_lines(&stderr(&out));
+    assert_eq!(lines.len(), 1, "{}", stderr(&out));
+    let again: Value = serde_json::from_str(&run_in_shell(&lines[0], "tok-acme")).expect("json");
+    assert_eq!(again, json!({"name": "it's \"quoted\" \u{e9}", "n": 1}));
+    // A key given twice is refused, not silently the last.
+    let out = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &["api", "POST", FUTURE, "-f", "k=a", "-f", "k=b"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn a_head_request_is_curl_i() {
+    let request = lupl_api::reqwest::Request::new(
+        lupl_api::reqwest::Method::HEAD,
+        "http://127.0.0.1:8080/x".parse().expect("url"),
+    );
+    assert_eq!(
+        lupl_cli::debug::curl(&request),
+        "curl -sS -I 'http://127.0.0.1:8080/x'"
+    );
+}

@@ -210,3 +210,81 @@ async fn max_failures_stops_taking_rows_and_resume_finishes() {
     assert_eq!(table.iter().filter(|(_, s, _)| s == "200").count(), 54);
     assert_eq!(table.iter().filter(|(_, s, _)| s == "400").count(), 6);
 }
+
+#[test]
+fn a_backup_is_one_runs_file() {
+    use lupl_cli::backup::Backup;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("kept.jsonl");
+    let a = Backup::open(&path, false).expect("a new backup");
+    // A second run on the same file is refused while the first holds it.
+    let err = Backup::open(&path, true).expect_err("in use");
+    assert!(err.to_string().contains("another run"), "{err}");
+    drop(a);
+    // A whole last line saved without its newline is kept on --resume.
+    let id = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+    std::fs::write(
+        &path,
+        format!("{{\"organizationId\":\"{id}\",\"fields\":null}}"),
+    )
+    .expect("w");
+    let resumed = Backup::open(&path, true).expect("resume");
+    assert!(resumed.has(id.parse().expect("uuid")));
+    drop(resumed);
+    assert!(
+        std::fs::read_to_string(&path)
+            .expect("r")
+            .ends_with("null}\n")
+    );
+    // A link is refused: it could name another file of the run.
+    let link = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(dir.path().join("journal"), &link).expect("link");
+    let err = Backup::open(&link, true).expect_err("a link");
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert!(
+        !dir.path().join("journal").exists(),
+        "nothing made through the link"
+    );
+}
+
+#[tokio::test]
+async fn a_run_is_continued_only_with_its_own_backup() {
+    let (sandbox, ids) = bulk_sandbox(5).await;
+    let mut text = String::from("organizationId,region\n");
+    for id in &ids {
+        text.push_str(&format!("{id},eu\n"));
+    }
+    let input = input_file("tied.csv", &text);
+    let backup = file("tied.backup.jsonl", "");
+    std::fs::remove_file(&backup).expect("made by the run");
+    let other = file("tied.other.jsonl", "");
+    std::fs::remove_file(&other).expect("made by the run");
+    let url = Some(sandbox.base_url());
+    let out = lupl(
+        url,
+        Some("tok-acme"),
+        &set_many_args(&input, &["--backup", backup.to_str().expect("p")]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = lupl(url, Some("tok-acme"), &set_many_args(&input, &["--resume"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("pass --backup"), "{}", stderr(&out));
+    let out = lupl(
+        url,
+        Some("tok-acme"),
+        &set_many_args(
+            &input,
+            &["--resume", "--backup", other.to_str().expect("p")],
+        ),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = lupl(
+        url,
+        Some("tok-acme"),
+        &set_many_args(
+            &input,
+            &["--resume", "--backup", backup.to_str().expect("p")],
+        ),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

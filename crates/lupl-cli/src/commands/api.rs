@@ -10,6 +10,7 @@ use crate::output::Done;
 use lupl_api::reqwest::{self, Method, header};
 use lupl_api::{Environment, Middleware};
 use serde_json::{Map, Value};
+use std::io::{IsTerminal, Write};
 
 /// The operation id the middleware sees for `lupl api` requests.
 const OPERATION: &str = "lupl.api";
@@ -53,7 +54,11 @@ fn pairs(args: &ApiArgs) -> Result<Map<String, Value>, Failure> {
         } else {
             Value::String(value.to_owned())
         };
-        out.insert(key.to_owned(), value);
+        // A second value for a key would silently win (an
+        // organizationId, say): refused instead.
+        if out.insert(key.to_owned(), value).is_some() {
+            return Err(Failure::usage(format!("{key}: given twice")));
+        }
     }
     Ok(out)
 }
@@ -129,13 +134,15 @@ pub async fn api(ctx: &Context, args: &ApiArgs) -> Result<Done, Failure> {
         .execute(&http, request, OPERATION)
         .await
         .map_err(|e| {
-            Failure::new(
-                exit::NETWORK,
-                format!(
-                    "no answer from {base}: {}",
-                    lupl_api::causes(&e.without_url())
-                ),
-            )
+            let builder = e.is_builder();
+            let cause = lupl_api::causes(&e.without_url());
+            if builder {
+                // Never sent: the request itself cannot be made (a path too
+                // long for a URI, say).
+                Failure::usage(format!("cannot send that request: {cause}"))
+            } else {
+                Failure::new(exit::NETWORK, format!("no answer from {base}: {cause}"))
+            }
         })?;
     let status = response.status();
     let mut head = format!("{:?} {status}\n", response.version());
@@ -164,9 +171,25 @@ pub async fn api(ctx: &Context, args: &ApiArgs) -> Result<Done, Failure> {
             .unwrap_or_default();
         format!("lupl: {} {status}{trace}", args.method)
     });
-    let shown_body = match &json {
-        Some(value) => ctx.render(value),
-        None => String::from_utf8_lossy(&bytes).into_owned(),
+    let shown_body = match (&json, std::str::from_utf8(&bytes)) {
+        (Some(value), _) => ctx.render(value),
+        // Text as it came, but a terminal never gets a server's escapes.
+        (None, Ok(text)) if std::io::stdout().is_terminal() => {
+            lupl_safety::text::for_terminal(text, true)
+        }
+        (None, Ok(text)) => text.to_owned(),
+        // Bytes that are not text go out as they came, to a pipe or file.
+        (None, Err(_)) if !args.include && !std::io::stdout().is_terminal() => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&lupl_safety::secrets::scrub_bytes(&bytes))
+                .and_then(|()| out.flush())
+                .map_err(|e| Failure::usage(format!("cannot write the answer: {e}")))?;
+            String::new()
+        }
+        (None, Err(_)) => format!(
+            "({} bytes that are not text; redirect stdout to a file to keep them)",
+            bytes.len()
+        ),
     };
     // An answer that echoes a secret shows it masked, as every output does.
     let shown_body = lupl_safety::secrets::scrub(&shown_body).into_owned();

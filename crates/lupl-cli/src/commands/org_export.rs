@@ -25,8 +25,10 @@ use uuid::Uuid;
 /// lines and `#` comments skipped). Duplicates are read once.
 pub fn ids(path: &Path, text: &str, column: &str) -> Result<Vec<Uuid>, Failure> {
     let bad = |line: usize, raw: &str| {
+        let shown: String = raw.chars().take(60).collect();
+        let more = if raw.chars().count() > 60 { "…" } else { "" };
         Failure::refused(format!(
-            "{}:{line}: {raw:?} is not an organization id",
+            "{}:{line}: {shown:?}{more} is not an organization id",
             path.display()
         ))
     };
@@ -39,9 +41,9 @@ pub fn ids(path: &Path, text: &str, column: &str) -> Result<Vec<Uuid>, Failure> 
             let mut reader = csv::Reader::from_reader(text.as_bytes());
             let header = reader
                 .headers()
-                .map_err(|e| Failure::refused(format!("{}: {e}", path.display())))?;
+                .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
             let at = header.iter().position(|h| h == column).ok_or_else(|| {
-                Failure::refused(format!(
+                Failure::usage(format!(
                     "{}: no column {column:?} (the columns are {}); name it with --column",
                     path.display(),
                     header.iter().collect::<Vec<_>>().join(", ")
@@ -98,6 +100,13 @@ pub async fn export(
         .output("--out", Some(&args.out))
         .check()
         .map_err(|e| Failure::usage(e.to_string()))?;
+    // Appended to and read back on --resume: a regular file only.
+    if std::fs::metadata(&args.out).is_ok_and(|m| !m.is_file()) {
+        return Err(Failure::usage(format!(
+            "--out {}: not a regular file; name a file",
+            args.out.display()
+        )));
+    }
     let text = documents::read(&args.ids)?;
     let ids = ids(&args.ids, &text, &args.column)?;
     let client = ctx.client_parts()?;
