@@ -3,7 +3,7 @@
 
 use crate::cache::TokenCache;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{ConfigError, Settings};
+use crate::config::Settings;
 use crate::limiter::RateLimiter;
 use crate::middleware::AuthMiddleware;
 use crate::response_cache::ResponseCache;
@@ -159,16 +159,26 @@ impl ClientBuilder {
         self
     }
 
-    /// A builder from the `LUPL_*` environment variables.
+    /// A builder from the `LUPL_*` environment variables. Its error is
+    /// [`lupl_api::Error`], as [`ClientBuilder::build`]'s, so one `?` or
+    /// one `and_then` goes from the environment to a client; the
+    /// [`ConfigError`](crate::ConfigError) naming the variable to set is its source.
     ///
     /// ```
-    /// match lupl_auth::ClientBuilder::from_env() {
-    ///     Ok(builder) => println!("talking to {}", builder.environment()),
-    ///     Err(e) => eprintln!("{e}"), // names the variable to set
+    /// let client = lupl_auth::ClientBuilder::from_env().and_then(|b| b.build());
+    /// match client {
+    ///     Ok(client) => println!("talking to {}", client.base_url()),
+    ///     Err(lupl_api::Error::Configuration(e)) => {
+    ///         let setting = e.downcast_ref::<lupl_auth::ConfigError>();
+    ///         eprintln!("{e} ({setting:?})"); // names the variable to set
+    ///     }
+    ///     Err(e) => eprintln!("{e}"),
     /// }
     /// ```
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Settings::from_env().map(Self::from_settings)
+    pub fn from_env() -> Result<Self, lupl_api::Error> {
+        Settings::from_env()
+            .map(Self::from_settings)
+            .map_err(|e| lupl_api::Error::Configuration(Box::new(e)))
     }
 
     /// A builder from settings.

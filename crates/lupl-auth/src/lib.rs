@@ -26,7 +26,7 @@
 //!   401 re-authentication (the server did not process it).
 //! - [`Settings`]: the `LUPL_*` environment variables; [`resolve`] settles
 //!   them from flags, the environment and a [`profile`] of the config file,
-//!   for every tool alike ([`SettingsArgs`] with the `cli` feature).
+//!   for every tool alike (`SettingsArgs`, with the `cli` feature).
 //!
 //! Secrets (client secret, access and refresh tokens) are `secrecy` types:
 //! `Debug`, errors and logs never show them, and the `Authorization` header
