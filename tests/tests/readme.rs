@@ -1,5 +1,5 @@
 //! The README's "Using the client" program is the example CI builds
-//! (`crates/lupl-auth/examples/read_modify_write.rs`, between its
+//! (`crates/lupl/examples/read_modify_write.rs`, between its
 //! `README:begin` and `README:end` lines), and it stays at most 15 lines.
 
 fn read(path: &str) -> String {
@@ -19,7 +19,7 @@ fn using_the_client_is_the_compiled_example() {
         .nth(1)
         .and_then(|rest| rest.split("```").next())
         .expect("the section starts with a Rust block");
-    let example = read("crates/lupl-auth/examples/read_modify_write.rs");
+    let example = read("crates/lupl/examples/read_modify_write.rs");
     let compiled = example
         .split("// README:begin\n")
         .nth(1)
