@@ -9,6 +9,7 @@
 
 use lupl_api::types::{
     OAuth2Authentication, ProviderConfiguration, ProviderEndpoints, ProviderField,
+    ProviderFieldType,
 };
 
 /// The configuration, as the vendor document shows it.
@@ -16,13 +17,13 @@ pub fn acme() -> Result<ProviderConfiguration, lupl_api::Error> {
     let region = ProviderField::builder()
         .key("region")
         .label("Region")
-        .type_("select")
+        .type_(ProviderFieldType::Select)
         .required(true)
         .options(vec!["us".to_owned(), "eu".to_owned(), "apac".to_owned()]);
     let firm_code = ProviderField::builder()
         .key("firmCode")
         .label("Firm code")
-        .type_("string")
+        .type_(ProviderFieldType::String)
         .required(false)
         .pattern("^[A-Z]{3}[0-9]{3}$".to_owned());
     let authentication = OAuth2Authentication::builder()
@@ -48,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let broken: Result<ProviderField, _> = ProviderField::builder()
         .key("9lives")
         .label("Lives")
-        .type_("number")
+        .type_(ProviderFieldType::Number)
         .try_into();
     if let Err(e) = broken {
         eprintln!("refused as expected: {e}");

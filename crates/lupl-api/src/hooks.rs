@@ -44,9 +44,9 @@ impl From<crate::generated::progenitor::types::error::ConversionError> for Error
     /// A builder's value broke a constraint of the spec.
     ///
     /// ```
-    /// use lupl_api::types::ProviderField;
+    /// use lupl_api::types::{ProviderField, ProviderFieldType};
     /// fn field() -> Result<ProviderField, lupl_api::Error> {
-    ///     Ok(ProviderField::builder().key("9lives").label("Lives").type_("number").try_into()?)
+    ///     Ok(ProviderField::builder().key("9lives").label("Lives").type_(ProviderFieldType::Number).try_into()?)
     /// }
     /// let err = field().unwrap_err();
     /// assert!(err.to_string().contains("key"), "{err}");

@@ -44,10 +44,14 @@ mod state;
 mod generated;
 
 pub use client::Client;
-pub use environment::{is_loopback, parse_base_url, Environment, STAGE_BASE_URL};
-pub use error::{
-    causes, end_call_with, BoxError, EnvironmentError, Error, RetryAfter, ValidationErrors,
-};
+pub use environment::{Environment, STAGE_BASE_URL};
+// For lupl-auth's middleware and the toolkit's own tools, not for users:
+// kept out of the documentation.
+#[doc(hidden)]
+pub use environment::{is_loopback, parse_base_url};
+#[doc(hidden)]
+pub use error::{causes, end_call_with};
+pub use error::{BoxError, EnvironmentError, Error, RetryAfter, ValidationErrors};
 pub use generated::operations;
 pub use state::{ClientState, Middleware, MiddlewareFuture};
 
@@ -55,11 +59,11 @@ pub use state::{ClientState, Middleware, MiddlewareFuture};
 /// check the spec's constraints and name the member that breaks one.
 ///
 /// ```
-/// use lupl_api::types::{ProviderEndpoints, ProviderField};
+/// use lupl_api::types::{ProviderEndpoints, ProviderField, ProviderFieldType};
 /// let field: ProviderField = ProviderField::builder()
 ///     .key("region")
 ///     .label("Region")
-///     .type_("select")
+///     .type_(ProviderFieldType::Select)
 ///     .required(true)
 ///     .options(vec!["us".to_owned(), "eu".to_owned()])
 ///     .try_into()?;

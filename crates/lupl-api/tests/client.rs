@@ -3,7 +3,7 @@
 
 use lupl_api::types::{
     OrganizationFields, ProviderAuthentication, ProviderConfiguration, ProviderField,
-    SetOrganizationConfigRequest, SetProviderConfigRequest,
+    ProviderFieldType, SetOrganizationConfigRequest, SetProviderConfigRequest,
 };
 use lupl_api::{
     BoxError, Client, ClientState, Environment, Error, Middleware, MiddlewareFuture, RetryAfter,
@@ -375,7 +375,7 @@ fn question_mark_works_across_environment_and_builder_errors() {
         Ok(ProviderField::builder()
             .key(key)
             .label("Region")
-            .type_("string")
+            .type_(ProviderFieldType::String)
             .try_into()?)
     }
     assert!(matches!(
