@@ -61,3 +61,33 @@ fn the_sandbox_example_is_the_test_that_runs_it() {
         "README and tests/tests/sandbox_example.rs differ"
     );
 }
+
+/// The Rust block after `heading` in the README is the part of `example`
+/// between its `README:begin` and `README:end` lines.
+fn block_is_example(heading: &str, example: &str) {
+    let readme = read("README.md");
+    let section = readme
+        .split(heading)
+        .nth(1)
+        .unwrap_or_else(|| panic!("README has {heading:?}"));
+    let shown = section
+        .split("```rust\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a Rust block follows");
+    let compiled = read(example);
+    let marked = compiled
+        .split("// README:begin\n")
+        .nth(1)
+        .and_then(|rest| rest.split("// README:end").next())
+        .expect("the example marks the README's part");
+    assert_eq!(shown, marked, "README and {example} differ");
+}
+
+#[test]
+fn the_organization_example_is_the_compiled_one() {
+    block_is_example(
+        "### An organization, and the answers to handle",
+        "crates/lupl/examples/organization.rs",
+    );
+}

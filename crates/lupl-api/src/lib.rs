@@ -81,4 +81,7 @@ pub mod types {
 }
 
 pub use reqwest;
+/// The JSON types the generated ones hold (`OrganizationFields` is a
+/// `serde_json::Map`; unknown members are `serde_json::Value`s).
+pub use serde_json;
 pub use uuid;
