@@ -26,6 +26,7 @@ pub mod hints;
 pub mod journal;
 pub mod locate;
 pub mod output;
+pub mod progress;
 pub mod rows;
 pub mod set_many;
 pub mod terminal;

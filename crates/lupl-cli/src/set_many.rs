@@ -19,21 +19,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-/// How progress is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// A bar with rate and ETA (stderr is a terminal).
-    Bar,
-    /// A plain line per 1 % of the rows, at most one a second, and one at
-    /// the end.
-    Lines,
-    /// Nothing.
-    Quiet,
-}
+use crate::progress::Meter;
+pub use crate::progress::Progress;
 
 /// What `set-many` was asked to do.
 #[derive(Debug, Clone)]
@@ -170,107 +161,6 @@ fn outcome_of(result: Result<(), Error>) -> Outcome {
     }
 }
 
-/// Shows progress: counts, rate and ETA.
-struct Meter {
-    mode: Progress,
-    bar: Option<indicatif::ProgressBar>,
-    total: usize,
-    done: usize,
-    ok: usize,
-    started: Instant,
-    last_line: Option<Instant>,
-    step: usize,
-}
-
-impl Meter {
-    fn new(mode: Progress, total: usize) -> Self {
-        let bar = (mode == Progress::Bar).then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} rows  {rate}  ETA {left}  {msg}",
-            ) {
-                // Rounded rates, and no ETA before there is a pace to go by.
-                let style = style
-                    .with_key(
-                        "rate",
-                        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                            let _ = w.write_str(&crate::output::rate(s.per_sec(), "rows"));
-                        },
-                    )
-                    .with_key(
-                        "left",
-                        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                            let _ = if s.pos() == 0 || s.elapsed().as_secs_f64() < 1.0 {
-                                w.write_str("…")
-                            } else {
-                                write!(w, "{}s", s.eta().as_secs())
-                            };
-                        },
-                    );
-                bar.set_style(style);
-            }
-            bar
-        });
-        Self {
-            mode,
-            bar,
-            total,
-            done: 0,
-            ok: 0,
-            started: Instant::now(),
-            last_line: None,
-            step: (total / 100).max(1),
-        }
-    }
-
-    fn record(&mut self, ok: bool) {
-        self.done += 1;
-        self.ok += usize::from(ok);
-        let failed = self.done - self.ok;
-        match self.mode {
-            Progress::Bar => {
-                if let Some(bar) = &self.bar {
-                    bar.inc(1);
-                    bar.set_message(format!("{failed} failed"));
-                }
-            }
-            Progress::Lines
-                if self.done == self.total
-                    || (self.done.is_multiple_of(self.step)
-                        && self.last_line.is_none_or(|t| t.elapsed().as_secs() >= 1)) =>
-            {
-                self.last_line = Some(Instant::now());
-                let secs = self.started.elapsed().as_secs_f64().max(1e-9);
-                let rate = self.done as f64 / secs;
-                let eta = (self.total - self.done) as f64 / rate.max(1e-9);
-                eprintln!(
-                    "lupl: {}/{} rows ({} ok, {failed} failed), {}, ETA {eta:.0}s",
-                    self.done,
-                    self.total,
-                    self.ok,
-                    crate::output::rate(rate, "rows")
-                );
-            }
-            _ => {}
-        }
-    }
-
-    /// A line on stderr; server text in it cannot drive the terminal.
-    fn say(&self, message: &str) {
-        let message = lupl_safety::text::for_terminal(message, true);
-        match &self.bar {
-            Some(bar) => bar.println(message),
-            None => eprintln!("{message}"),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 /// Refuses, before anything is read or sent, output paths that would
 /// overwrite an input (the rows file, the provider's configuration, the
 /// settings' files in `inputs`) or each other, or that are not regular
@@ -323,7 +213,9 @@ pub async fn run(
         ..Summary::default()
     };
 
-    let rows_problems_lines: std::collections::BTreeSet<usize> = rows
+    // A backup's rows that cannot be put back are named before the run:
+    // no reason to stop a rollback (--max-failures).
+    let unrestorable: std::collections::BTreeSet<usize> = rows
         .problems
         .iter()
         .filter(|p| p.kind != crate::rows::ProblemKind::Invalid)
@@ -377,7 +269,7 @@ pub async fn run(
         .values()
         .filter(|(_, o)| o.as_ref().is_some_and(|o| o.status == Status::Invalid))
         .count();
-    let mut meter = Meter::new(plan.progress, pending.len() + invalid_rows);
+    let mut meter = Meter::new(plan.progress, pending.len() + invalid_rows, "rows");
     for _ in 0..invalid_rows {
         meter.record(false);
     }
@@ -390,10 +282,7 @@ pub async fn run(
     let mut auth_failure: Option<String> = None;
     let mut backup_failure: Option<String> = None;
     let mut too_many_failures = false;
-    // Rows failed so far: the file's unusable rows first, but not a
-    // backup's rows that cannot be put back (named before the run, they
-    // are no reason to stop a rollback).
-    let unrestorable: std::collections::BTreeSet<usize> = rows_problems_lines;
+    // Rows failed so far: the file's unusable rows first.
     let mut failures = invalid_rows.saturating_sub(unrestorable.len());
     if plan.max_failures.is_some_and(|max| failures >= max) {
         meter.say(&format!(

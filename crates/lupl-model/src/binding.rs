@@ -32,6 +32,19 @@ pub fn parse_guid(text: &str) -> Option<Uuid> {
     Uuid::parse_str(&canonical).ok()
 }
 
+/// One `application/x-www-form-urlencoded` value decoded (`+` a space,
+/// `%XX` a byte), as the query binding and the token endpoint read them.
+///
+/// ```
+/// assert_eq!(lupl_model::binding::form_decoded("client%5Fsecret+x"), "client_secret x");
+/// assert_eq!(lupl_model::binding::form_decoded("s3cret=="), "s3cret==");
+/// ```
+pub fn form_decoded(text: &str) -> String {
+    percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 fn add(errors: &mut Errors, key: impl Into<String>, message: impl Into<String>) {
     errors.entry(key.into()).or_default().push(message.into());
 }

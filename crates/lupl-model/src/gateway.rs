@@ -125,26 +125,22 @@ impl Gateway {
                 (self.handler)(request)
             }
         };
+        // A trickle applies to whatever answer there is.
+        let trickle = fault.as_ref().and_then(|f| f.fault.trickle());
         let outcome = match fault.as_ref().map(|f| f.fault.effect()) {
-            None | Some(Effect::Api) => Outcome::Answer(api(&request), None),
+            None | Some(Effect::Api) => Outcome::Answer(api(&request), trickle),
             Some(Effect::Status(status, retry_after)) => {
-                Outcome::Answer(status_answer(status, retry_after), None)
+                Outcome::Answer(status_answer(status, retry_after), trickle)
             }
             Some(Effect::Drop) => Outcome::Drop,
             Some(Effect::Reset) => Outcome::Reset,
-            Some(Effect::Malformed) => Outcome::Answer(malformed(), None),
+            Some(Effect::Malformed) => Outcome::Answer(malformed(), trickle),
             Some(Effect::ExpireToken) => {
                 if let Some(token) = request.bearer_token() {
                     services.model.expire_token(token, Instant::now());
                 }
-                Outcome::Answer(api(&request), None)
+                Outcome::Answer(api(&request), trickle)
             }
-        };
-        let outcome = match (outcome, fault.as_ref().and_then(|f| f.fault.trickle())) {
-            (Outcome::Answer(response, None), Some(pause)) => {
-                Outcome::Answer(response, Some(pause))
-            }
-            (outcome, _) => outcome,
         };
         let status = match &outcome {
             Outcome::Answer(response, _) => Some(response.status),
@@ -220,18 +216,11 @@ fn journal_url(request: &ModelRequest, token_request: bool) -> String {
     let masked: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if secret(&url_decoded(name)) => format!("{name}=***"),
+            Some((name, _)) if secret(&crate::binding::form_decoded(name)) => format!("{name}=***"),
             _ => pair.to_owned(),
         })
         .collect();
     format!("{}?{}", request.path, masked.join("&"))
-}
-
-fn url_decoded(text: &str) -> String {
-    url::form_urlencoded::parse(format!("x={text}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 fn describe(fault: &Installed) -> String {

@@ -170,15 +170,18 @@ pub async fn run_sandbox(args: &SandboxArgs) -> Result<(), String> {
         None => Vec::new(),
     };
     let admin_token = match &args.admin_token_file {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .map_err(|e| format!("--admin-token-file {}: {e}", path.display()))?
-                .trim()
-                .to_owned(),
-        )
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| format!("--admin-token-file {}: the file is empty", path.display()))
-        .map(Some)?,
+        Some(path) => {
+            let shown = path.display();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--admin-token-file {shown}: {e}"))?;
+            let token = text.trim();
+            if token.is_empty() {
+                return Err(format!("--admin-token-file {shown}: the file is empty"));
+            }
+            // Masked wherever it could be printed, as every secret is.
+            lupl_safety::secrets::register(token);
+            Some(token.to_owned())
+        }
         None => None,
     };
     let mut model = Model::new(fixture.clone());

@@ -209,11 +209,9 @@ fn basic_credentials(request: &ModelRequest) -> Option<(String, String)> {
         .ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    Some((unescape(id), unescape(secret)))
+    // RFC 6749 §2.3.1: both are form-encoded before they are joined.
+    Some((
+        crate::binding::form_decoded(id),
+        crate::binding::form_decoded(secret),
+    ))
 }

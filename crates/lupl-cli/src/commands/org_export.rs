@@ -9,13 +9,14 @@ use crate::context::Context;
 use crate::documents;
 use crate::failure::{Failure, exit};
 use crate::output::Done;
+use crate::progress::{Meter, Progress};
 use crate::rows::Format;
 use lupl_api::Error;
 use lupl_api::types::OrganizationConfiguration;
 use lupl_safety::signals::Interrupts;
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -126,12 +127,16 @@ pub async fn export(
     let todo: Vec<Uuid> = ids.iter().copied().filter(|id| !sink.has(*id)).collect();
     let skipped = ids.len() - todo.len();
     let total = todo.len();
-    let mut last_line: Option<std::time::Instant> = None;
+    let mode = if std::io::stderr().is_terminal() {
+        Progress::Bar
+    } else {
+        Progress::Lines
+    };
+    let mut meter = Meter::new(mode, total, "organizations");
     let mut queue = todo.into_iter();
     let mut in_flight: JoinSet<(Uuid, Read)> = JoinSet::new();
     let (mut exported, mut nulls, mut failed) = (0usize, Vec::new(), Vec::new());
     let (mut done, mut interrupted, mut signals_open) = (0usize, false, true);
-    let started = std::time::Instant::now();
     loop {
         while !interrupted && in_flight.len() < usize::from(args.concurrency) {
             let Some(id) = queue.next() else { break };
@@ -153,6 +158,7 @@ pub async fn export(
                 let Some(joined) = joined else { continue };
                 let (id, read) = joined.map_err(|e| Failure::usage(format!("a request task failed: {e}")))?;
                 done += 1;
+                let failures = failed.len();
                 match read {
                     Read::Config(config) => {
                         if config.is_none() {
@@ -173,14 +179,7 @@ pub async fn export(
                         failed.push((id, lupl_safety::text::for_terminal(&e.to_string(), false)));
                     }
                 }
-                // A line per 1 % at most once a second, and one at the end.
-                let due = done.is_multiple_of((total / 100).max(1))
-                    && last_line.is_none_or(|t| t.elapsed().as_secs() >= 1);
-                if done == total || due {
-                    last_line = Some(std::time::Instant::now());
-                    let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
-                    eprintln!("lupl: {done}/{total} organizations read, {}", crate::output::rate(rate, "organizations"));
-                }
+                meter.record(failed.len() == failures);
             }
             signal = interrupts.recv(), if signals_open => {
                 match signal {
@@ -189,12 +188,13 @@ pub async fn export(
                     Some(_) => {
                         interrupted = true;
                         client.limiter.stop_waiting();
-                        eprintln!("lupl: interrupted: finishing the reads in flight; continue with --resume");
+                        meter.say("lupl: interrupted: finishing the reads in flight; continue with --resume");
                     }
                 }
             }
         }
     }
+    meter.finish();
     sink.finish()?;
     for (id, why) in &failed {
         eprintln!("lupl: {id}: {why}");
