@@ -59,6 +59,28 @@ fn rows_file(
     Ok(input)
 }
 
+/// Statuses answered, by code.
+type Statuses = Arc<Mutex<BTreeMap<u16, u64>>>;
+
+/// The model on loopback behind the sandbox's front end, counting the
+/// statuses it answers (the 429s a client waits out included).
+async fn counting_server(
+    model: Model,
+) -> anyhow::Result<(String, Statuses, tokio::task::JoinHandle<()>)> {
+    let statuses: Statuses = Arc::default();
+    let seen = statuses.clone();
+    let handler: Handler = Arc::new(move |req| {
+        let response = model.handle(req);
+        if let Ok(mut s) = seen.lock() {
+            *s.entry(response.status).or_default() += 1;
+        }
+        response
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    Ok((url, statuses, tokio::spawn(serve(listener, handler))))
+}
+
 struct Run {
     elapsed: Duration,
     statuses: BTreeMap<u16, u64>,
@@ -80,19 +102,7 @@ async fn one_run_at(
     rate: Option<&str>,
 ) -> anyhow::Result<Run> {
     let (fixture, ids) = acme_with(rows, quota)?;
-    let model = Model::new(fixture);
-    let statuses: Arc<Mutex<BTreeMap<u16, u64>>> = Arc::default();
-    let seen = statuses.clone();
-    let handler: Handler = Arc::new(move |req| {
-        let response = model.handle(req);
-        if let Ok(mut s) = seen.lock() {
-            *s.entry(response.status).or_default() += 1;
-        }
-        response
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let server = tokio::spawn(serve(listener, handler));
+    let (url, statuses, server) = counting_server(Model::new(fixture)).await?;
 
     let input = rows_file("set-many", &format!("orgs-{}", quota.requests), &ids)?;
     let dir = input
@@ -248,19 +258,7 @@ pub async fn export_then_set_many(
             .into();
         }
     }
-    let model = Model::new(fixture);
-    let statuses: Arc<Mutex<BTreeMap<u16, u64>>> = Arc::default();
-    let seen = statuses.clone();
-    let handler: Handler = Arc::new(move |req| {
-        let response = model.handle(req);
-        if let Ok(mut s) = seen.lock() {
-            *s.entry(response.status).or_default() += 1;
-        }
-        response
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let server = tokio::spawn(serve(listener, handler));
+    let (url, statuses, server) = counting_server(Model::new(fixture)).await?;
     let dir = std::env::temp_dir().join(format!("lupl-bench-export-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;

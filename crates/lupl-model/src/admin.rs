@@ -4,7 +4,7 @@
 //! clients only; elsewhere it needs `--admin-token-file`'s token.
 
 use crate::faults::Fault;
-use crate::model::{JSON, ModelRequest, ModelResponse};
+use crate::model::{ModelRequest, ModelResponse};
 use crate::services::Services;
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -18,11 +18,7 @@ pub fn is_admin(path: &str) -> bool {
 }
 
 fn reply(status: u16, body: &Value) -> ModelResponse {
-    ModelResponse {
-        status,
-        headers: vec![("Content-Type".into(), JSON.into())],
-        body: body.to_string().into_bytes(),
-    }
+    ModelResponse::json(status, body)
 }
 
 fn error(status: u16, message: &str) -> ModelResponse {

@@ -73,7 +73,8 @@ pub const JSON: &str = "application/json; charset=utf-8";
 pub const PROBLEM_JSON: &str = "application/problem+json; charset=utf-8";
 
 impl ModelResponse {
-    fn json(status: u16, body: &Value) -> Self {
+    /// A JSON answer (`application/json; charset=utf-8`).
+    pub(crate) fn json(status: u16, body: &Value) -> Self {
         Self::with_body(status, JSON, body)
     }
 

@@ -6,7 +6,7 @@
 //! tested offline.
 
 use crate::fixture::{ApiClient, Fixture};
-use crate::model::{JSON, Model, ModelRequest, ModelResponse};
+use crate::model::{Model, ModelRequest, ModelResponse};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -42,14 +42,12 @@ fn refused(status: u16, error: &str, description: &str) -> ModelResponse {
 }
 
 fn answer(status: u16, body: &Value) -> ModelResponse {
-    ModelResponse {
-        status,
-        headers: vec![
-            ("Content-Type".into(), JSON.into()),
-            ("Cache-Control".into(), "no-store".into()),
-        ],
-        body: body.to_string().into_bytes(),
-    }
+    // Tokens are never cached (RFC 6749 §5.1).
+    let mut response = ModelResponse::json(status, body);
+    response
+        .headers
+        .push(("Cache-Control".into(), "no-store".into()));
+    response
 }
 
 impl Issuer {
