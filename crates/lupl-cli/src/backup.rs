@@ -67,13 +67,19 @@ impl Backup {
     /// `resume` an existing file is refused: it may be the only copy of
     /// what an earlier change replaced.
     pub fn open(path: &Path, resume: bool) -> Result<Self, Failure> {
-        let shown = path.display();
+        Self::open_as(path, resume, "--backup")
+    }
+
+    /// [`Backup::open`] for the file of `flag` (`--backup`, or `org
+    /// export`'s `--out`), which its messages name.
+    pub fn open_as(path: &Path, resume: bool, flag: &str) -> Result<Self, Failure> {
+        let shown = format!("{flag} {}", path.display());
         let io = |e: std::io::Error| Failure::usage(format!("cannot write {shown}: {e}"));
         // A link could make the backup another file of the run (the
         // journal): only the file itself is taken.
         if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(Failure::usage(format!(
-                "{shown} is a symbolic link: name the backup file itself"
+                "{shown} is a symbolic link: name the file itself"
             )));
         }
         let mut options = OpenOptions::new();
@@ -88,7 +94,7 @@ impl Backup {
         let mut file = options.open(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 Failure::usage(format!(
-                    "{shown} exists: it may hold the only copy of an earlier change's old values; pass --resume to continue that run, or name another backup file"
+                    "{shown} exists: it may hold the only copy of what an earlier run read; pass --resume to continue that run, or name another file"
                 ))
             } else {
                 io(e)
@@ -96,7 +102,7 @@ impl Backup {
         })?;
         if !file.metadata().map_err(io)?.is_file() {
             return Err(Failure::usage(format!(
-                "{shown} is not a regular file: name a file for the backup"
+                "{shown} is not a regular file: name a file"
             )));
         }
         // One run at a time per backup: two would interleave their lines
@@ -128,7 +134,7 @@ impl Backup {
                 .and_then(|v| v["organizationId"].as_str().and_then(|s| s.parse().ok()))
                 .ok_or_else(|| {
                     Failure::usage(format!(
-                        "{shown} is not a backup of `lupl org set-many` (a line without organizationId)"
+                        "{shown} is not a file `lupl` wrote (a line without organizationId)"
                     ))
                 })?;
             kept.insert(id);

@@ -279,3 +279,44 @@ fn a_head_request_is_curl_i() {
         "curl -sS -I 'http://127.0.0.1:8080/x'"
     );
 }
+
+/// SIGTERM while `lupl api` waits out a long `Retry-After`: it stops at
+/// once with 130 and says what may have happened.
+#[cfg(unix)]
+#[tokio::test]
+async fn api_stops_on_sigterm_while_it_waits() {
+    use std::io::BufRead;
+    let sandbox = sandbox_with_a_new_operation().await;
+    sandbox
+        .inject(lupl_model::Fault {
+            retry_after: Some(100),
+            ..lupl_model::Fault::default()
+        })
+        .expect("fault");
+    let mut child = command(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &["-v", "api", "GET", FUTURE],
+    )
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("runs");
+    let mut said = String::new();
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    // The client says when it starts waiting out the 429.
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        said.push_str(&line);
+        if line.contains("429") {
+            break;
+        }
+    }
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal");
+    for line in lines {
+        said.push_str(&line.expect("a line"));
+    }
+    let status = child.wait().expect("exits");
+    assert_eq!(status.code(), Some(130), "{said}");
+    assert!(said.contains("interrupted"), "{said}");
+}

@@ -199,3 +199,30 @@ fn ids_files_are_read_in_three_forms() {
     let err = parse("ids.txt", "not-an-id\n").expect_err("bad id");
     assert!(err.to_string().contains("ids.txt:1"), "{err}");
 }
+
+#[tokio::test]
+async fn an_export_never_replaces_the_settings_files() {
+    let (sandbox, ids) = configured().await;
+    let list = input_file("export-config-ids.txt", &ids.join("\n"));
+    let home = std::env::temp_dir().join(format!("lupl-export-home-{}", std::process::id()));
+    let config = home.join("lupl/config.toml");
+    std::fs::create_dir_all(config.parent().expect("dir")).expect("dir");
+    let _ = std::fs::remove_file(&config);
+    let out = common::command(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &[
+            "org",
+            "export",
+            "--ids",
+            list.to_str().expect("path"),
+            "--out",
+            config.to_str().expect("path"),
+        ],
+    )
+    .env("XDG_CONFIG_HOME", &home)
+    .output()
+    .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!config.exists(), "the default config file was not made");
+}

@@ -64,7 +64,11 @@ fn pairs(args: &ApiArgs) -> Result<Map<String, Value>, Failure> {
 }
 
 /// `lupl api`.
-pub async fn api(ctx: &Context, args: &ApiArgs) -> Result<Done, Failure> {
+pub async fn api(
+    ctx: &Context,
+    args: &ApiArgs,
+    mut interrupts: lupl_safety::signals::Interrupts,
+) -> Result<Done, Failure> {
     if !args.path.starts_with('/') || args.path.starts_with("//") {
         return Err(Failure::usage(format!(
             "{:?}: give a path from / (e.g. /api/1.0/pms/providerconfig?pmsId=…); the base URL comes from the settings, so the token never goes to another host",
@@ -129,21 +133,30 @@ pub async fn api(ctx: &Context, args: &ApiArgs) -> Result<Done, Failure> {
             Err(other) => Failure::auth(other.to_string()),
         })?;
     let http = Environment::http_client()?;
-    let response = built
-        .middleware
-        .execute(&http, request, OPERATION)
-        .await
-        .map_err(|e| {
-            let builder = e.is_builder();
-            let cause = lupl_api::causes(&e.without_url());
-            if builder {
-                // Never sent: the request itself cannot be made (a path too
-                // long for a URI, say).
-                Failure::usage(format!("cannot send that request: {cause}"))
-            } else {
-                Failure::new(exit::NETWORK, format!("no answer from {base}: {cause}"))
-            }
-        })?;
+    let sent = built.middleware.execute(&http, request, OPERATION);
+    // Ctrl-C or SIGTERM (a 429's wait can be long): stop, and say what
+    // may have happened.
+    let answered = tokio::select! {
+        answered = sent => answered,
+        Some(_) = interrupts.recv() => {
+            built.limiter.stop_waiting();
+            return Err(Failure::new(
+                exit::INTERRUPTED,
+                "interrupted; the request may or may not have reached the API: read the resource before sending it again",
+            ));
+        }
+    };
+    let response = answered.map_err(|e| {
+        let builder = e.is_builder();
+        let cause = lupl_api::causes(&e.without_url());
+        if builder {
+            // Never sent: the request itself cannot be made (a path too
+            // long for a URI, say).
+            Failure::usage(format!("cannot send that request: {cause}"))
+        } else {
+            Failure::new(exit::NETWORK, format!("no answer from {base}: {cause}"))
+        }
+    })?;
     let status = response.status();
     let mut head = format!("{:?} {status}\n", response.version());
     for (name, value) in response.headers() {

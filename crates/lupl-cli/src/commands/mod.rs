@@ -58,7 +58,7 @@ pub async fn run(cli: &Cli, ctx: &Context) -> Result<Done, Failure> {
         }
         Command::Schema { of } => schema::schema(*of),
         Command::Token => token::token(ctx).await,
-        Command::Api(args) => api(ctx, args).await,
+        Command::Api(args) => api(ctx, args, interrupts()?).await,
         Command::Provider(ProviderCommand::Get { pms_id }) => provider::get(ctx, pms_id).await,
         Command::Provider(ProviderCommand::Set { pms_id, file }) => {
             provider::set(ctx, pms_id, file).await

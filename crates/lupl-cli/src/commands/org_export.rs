@@ -96,7 +96,10 @@ pub async fn export(
         .format
         .or_else(|| Format::of(&args.out))
         .unwrap_or(Format::Jsonl);
-    lupl_safety::paths::Files::default()
+    // The settings' files (the default config file too) are inputs: no
+    // export replaces them.
+    ctx.settings
+        .input_files(&|n| (ctx.env)(n))
         .input("--ids", Some(&args.ids))
         .output("--out", Some(&args.out))
         .check()
@@ -112,7 +115,7 @@ pub async fn export(
     let ids = ids(&args.ids, &text, &args.column)?;
     let client = ctx.client_parts()?;
     let mut sink = match format {
-        Format::Jsonl => Sink::Jsonl(Backup::open(&args.out, args.resume)?),
+        Format::Jsonl => Sink::Jsonl(Backup::open_as(&args.out, args.resume, "--out")?),
         Format::Csv => {
             let pms_id = args.pms_id.ok_or_else(|| {
                 Failure::usage(
