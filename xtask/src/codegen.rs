@@ -58,7 +58,9 @@ impl std::error::Error for CodegenError {}
 
 /// The generator settings of this project: builder-style operations,
 /// hooks that `lupl-api` implements over `lupl_api::ClientState`,
-/// `JsonSchema` and `PartialEq` on every type, and each discriminated union
+/// `PartialEq` on every type (no `schemars::JsonSchema`: `lupl schema`
+/// serves openapi.json's own schemas, which keep the patterns and bounds
+/// typify's derives lose, and a client build should not compile schemars), and each discriminated union
 /// replaced by the face's tagged enum.
 fn settings(unions: &[Union]) -> GenerationSettings {
     let mut settings = GenerationSettings::default();
@@ -70,7 +72,6 @@ fn settings(unions: &[Union]) -> GenerationSettings {
         .with_tag(TagStyle::Merged)
         .with_inner_type(quote_path("crate::state::ClientState"))
         .with_hooks(HooksMode::Expected)
-        .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq");
     settings
 }
@@ -92,6 +93,7 @@ pub fn generate(spec_text: &str, spec_name: &str) -> Result<String, CodegenError
     let mut generated =
         syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
     face::default_extra_maps(&mut generated);
+    face::document_builders(&mut generated);
     let unions = face::unions(&prepared.unions);
     let operations =
         face::operations_face(&generated, &documented).map_err(CodegenError::Problems)?;

@@ -76,7 +76,7 @@ pub fn unions(unions: &[Union]) -> TokenStream {
         });
         quote! {
             #[doc = #doc]
-            #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema)]
+            #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
             #[serde(tag = #tag)]
             pub enum #name {
                 #(#variants)*
@@ -135,6 +135,62 @@ pub fn default_extra_maps(file: &mut syn::File) {
         }
     }
     walk(&mut file.items);
+}
+
+/// typify's builder types (`types::builder::X`) come without a word: each
+/// gets a page that says what it builds and shows it, and the `From` and
+/// `TryFrom` between it and its type say which way they go.
+pub fn document_builders(file: &mut syn::File) {
+    fn walk(items: &mut [syn::Item], in_builder: bool) {
+        for item in items {
+            match item {
+                syn::Item::Mod(m) => {
+                    let is_builder = m.ident == "builder";
+                    if let Some((_, items)) = &mut m.content {
+                        walk(items, is_builder);
+                    }
+                }
+                syn::Item::Struct(st) if in_builder && doc_text(&st.attrs).is_empty() => {
+                    let name = st.ident.to_string();
+                    let doc = format!(
+                        "Builds a [`{name}`](super::{name}), one member per setter. A setter \
+                         takes anything that converts into the member's type; a value the \
+                         schema refuses is kept as an error, not panicked on. `try_into()` \
+                         returns the built value or a \
+                         [`ConversionError`](super::error::ConversionError) naming the \
+                         member, and a request's setter (`.body(…)`) takes the builder \
+                         itself.\n\nStart from [`{name}::builder()`](super::{name}::builder) \
+                         or from a value, to change some members:\n\n\
+                         ```\n\
+                         use lupl_api::types::{{builder, error::ConversionError, {name}}};\n\
+                         fn unchanged(value: {name}) -> Result<{name}, ConversionError> {{\n\
+                         \x20   builder::{name}::from(value).try_into()\n\
+                         }}\n\
+                         ```"
+                    );
+                    st.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+                }
+                syn::Item::Impl(imp) if in_builder => {
+                    let Some((_, path, _)) = &imp.trait_ else {
+                        continue;
+                    };
+                    let Some(last) = path.segments.last() else {
+                        continue;
+                    };
+                    let doc = if last.ident == "TryFrom" {
+                        "Checks every member and builds the value: the first refused member is the error."
+                    } else if last.ident == "From" {
+                        "Starts a builder from a value, every member set as it is."
+                    } else {
+                        continue;
+                    };
+                    imp.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+                }
+                _ => {}
+            }
+        }
+    }
+    walk(&mut file.items, false);
 }
 
 /// A Rust type name as typify makes it from a schema name
