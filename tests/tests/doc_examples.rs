@@ -44,7 +44,20 @@ fn missing_examples(dir: &Path) -> Vec<String> {
                 })
                 .copied()
                 .collect();
-            if !doc.iter().any(|l| l.contains("```")) {
+            // A module declared here may carry its example inside, as `//!`.
+            let inner = rest
+                .strip_prefix("mod ")
+                .and_then(|m| m.strip_suffix(';'))
+                .map(|m| {
+                    let own = file.with_file_name(format!("{m}.rs"));
+                    std::fs::read_to_string(own).unwrap_or_default()
+                })
+                .unwrap_or_default();
+            let inner_example = inner
+                .lines()
+                .take_while(|l| l.starts_with("//!"))
+                .any(|l| l.contains("```"));
+            if !inner_example && !doc.iter().any(|l| l.contains("```")) {
                 missing.push(format!("{}:{}: {}", file.display(), i + 1, line.trim()));
             }
         }

@@ -10,7 +10,7 @@ use conformance::cli::{Args, FILE_ROLES, Sub};
 use conformance::progress::Progress;
 use conformance::record::Recorder;
 use conformance::{Harness, Options, Report, Target, report};
-use lupl_auth::Quota;
+use lupl_auth::limits::Quota;
 use std::process::ExitCode;
 use std::sync::Arc;
 

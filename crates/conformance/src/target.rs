@@ -3,7 +3,9 @@
 
 pub use conformance_core::tenants::Identity;
 use conformance_core::tenants::Tenants;
-use lupl_auth::{ClientBuilder, Quota, RateLimiter, SettingsArgs, SystemClock};
+use lupl_auth::{
+    ClientBuilder, limits::Quota, limits::RateLimiter, limits::SystemClock, settings::SettingsArgs,
+};
 use lupl_model::{Fixture, Sandbox};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -85,7 +87,7 @@ impl TargetArgs {
         Target::live(
             &environment.base_url(),
             Identity {
-                token: lupl_auth::ExposeSecret::expose_secret(token.secret()).to_owned(),
+                token: lupl_auth::tokens::ExposeSecret::expose_secret(token.secret()).to_owned(),
                 pms_id,
                 organization_id,
             },

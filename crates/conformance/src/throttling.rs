@@ -23,7 +23,7 @@ use conformance_core::cases::{
 use conformance_core::checks::{Check, Finding};
 use conformance_core::clauses::{Clause, Polarity};
 use conformance_core::oracle::{self, CaseState, Planning};
-use lupl_auth::Quota;
+use lupl_auth::limits::Quota;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use conformance::{Clause, Harness, Options, Target};
-use lupl_auth::Quota;
+use lupl_auth::limits::Quota;
 use lupl_model::{Fixture, Model, ModelRequest, ModelResponse};
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};

@@ -120,7 +120,7 @@ async fn a_redirected_restore_has_failed_and_nothing_leaves_the_host() {
     let target = conformance::Target::custom(
         sandbox.base_url(),
         identities,
-        lupl_auth::Quota::new(1_000_000, 1),
+        lupl_auth::limits::Quota::new(1_000_000, 1),
         true,
     )
     .expect("target");
@@ -541,14 +541,14 @@ async fn a_huge_retry_after_in_the_throttling_phase_is_capped() {
     let target = conformance::Target::custom(
         sandbox.base_url(),
         identities,
-        lupl_auth::Quota::new(5, 1),
+        lupl_auth::limits::Quota::new(5, 1),
         false,
     )
     .expect("target");
     let harness = Arc::new(conformance::Harness::new(target).await.expect("harness"));
     let handle = tokio::runtime::Handle::current();
     let report = tokio::task::spawn_blocking(move || {
-        harness.run_throttling(lupl_auth::Quota::new(5, 1), &handle)
+        harness.run_throttling(lupl_auth::limits::Quota::new(5, 1), &handle)
     })
     .await
     .expect("no panic");
@@ -591,7 +591,7 @@ async fn a_target_answering_429_for_ever_stops_within_the_bound() {
     let target = conformance::Target::custom(
         sandbox.base_url(),
         identities,
-        lupl_auth::Quota::new(1_000_000, 1),
+        lupl_auth::limits::Quota::new(1_000_000, 1),
         false,
     )
     .expect("target");

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 /// #[derive(Parser)]
 /// struct Cli {
 ///     #[command(flatten)]
-///     settings: lupl_auth::SettingsArgs,
+///     settings: lupl_auth::settings::SettingsArgs,
 /// }
 /// let cli =
 ///     Cli::parse_from(["tool", "--base-url", "http://127.0.0.1:8080", "--rate-limit", "100/1"]);
@@ -103,7 +103,7 @@ impl SettingsArgs {
     /// replace one. `var` reads the environment.
     ///
     /// ```
-    /// use lupl_auth::SettingsArgs;
+    /// use lupl_auth::settings::SettingsArgs;
     /// let args = SettingsArgs { token_file: Some("tok".into()), ..SettingsArgs::default() };
     /// let clash = args
     ///     .input_files(&|_| None)
@@ -115,7 +115,7 @@ impl SettingsArgs {
         let config = self
             .config
             .clone()
-            .or_else(|| crate::profile::default_path(var));
+            .or_else(|| crate::settings::profile::default_path(var));
         lupl_safety::paths::Files::default()
             .input("--config", config.as_deref())
             .input(
@@ -137,7 +137,7 @@ impl SettingsArgs {
     ///
     /// ```no_run
     /// use clap::Parser;
-    /// use lupl_auth::{ClientBuilder, SettingsArgs};
+    /// use lupl_auth::{ClientBuilder, settings::SettingsArgs};
     ///
     /// #[derive(Parser)]
     /// struct Cli {
@@ -158,7 +158,7 @@ impl SettingsArgs {
     /// As [`SettingsArgs::resolve`], with another environment.
     ///
     /// ```
-    /// use lupl_auth::{Quota, SettingsArgs};
+    /// use lupl_auth::{limits::Quota, settings::SettingsArgs};
     ///
     /// let args = SettingsArgs { rate_limit: Some("100/1".into()), ..SettingsArgs::default() };
     /// let env = |name: &str| match name {
@@ -168,7 +168,7 @@ impl SettingsArgs {
     /// };
     /// let resolved = args.resolve_with(&env)?;
     /// assert_eq!(resolved.rate_limit, Quota::new(100, 1), "the flag wins");
-    /// # Ok::<(), lupl_auth::SettingsError>(())
+    /// # Ok::<(), lupl_auth::settings::SettingsError>(())
     /// ```
     pub fn resolve_with(
         &self,

@@ -16,7 +16,7 @@ use url::Url;
 /// How the client secret travels in a client-credentials request.
 ///
 /// ```
-/// use lupl_auth::SecretIn;
+/// use lupl_auth::tokens::SecretIn;
 ///
 /// assert_eq!(SecretIn::default(), SecretIn::Body, "Auth0's default");
 /// ```
@@ -32,7 +32,7 @@ pub enum SecretIn {
 /// A token request.
 ///
 /// ```no_run
-/// use lupl_auth::{Grant, SecretString, TokenEndpoint};
+/// use lupl_auth::{tokens::Grant, SecretString, tokens::TokenEndpoint};
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// # let url = "https://auth0.example/oauth/token".parse()?;
 /// # let endpoint = TokenEndpoint::new(url, reqwest::Client::new());
@@ -73,7 +73,7 @@ pub enum Grant<'a> {
 /// `Debug` never shows the tokens.
 ///
 /// ```
-/// use lupl_auth::{Issued, SecretString};
+/// use lupl_auth::{tokens::Issued, SecretString};
 /// use std::time::Duration;
 ///
 /// let issued = Issued {
@@ -300,7 +300,7 @@ struct ErrorBody {
 /// Auth0's token endpoint.
 ///
 /// ```no_run
-/// use lupl_auth::{AuthError, Grant, SecretIn, SecretString, TokenEndpoint};
+/// use lupl_auth::{AuthError, tokens::Grant, tokens::SecretIn, SecretString, tokens::TokenEndpoint};
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let http = lupl_api::Environment::http_client()?;
 /// let endpoint = TokenEndpoint::new("https://auth0.example/oauth/token".parse()?, http);
@@ -328,7 +328,7 @@ impl TokenEndpoint {
     /// The endpoint at `url`, over `http`.
     ///
     /// ```
-    /// use lupl_auth::TokenEndpoint;
+    /// use lupl_auth::tokens::TokenEndpoint;
     ///
     /// let url = url::Url::parse("https://auth0.example/oauth/token")?;
     /// let endpoint = TokenEndpoint::new(url, reqwest::Client::new()); // no request yet
@@ -341,7 +341,7 @@ impl TokenEndpoint {
     /// The endpoint's URL.
     ///
     /// ```
-    /// use lupl_auth::TokenEndpoint;
+    /// use lupl_auth::tokens::TokenEndpoint;
     ///
     /// let url = url::Url::parse("https://auth0.example/oauth/token")?;
     /// let endpoint = TokenEndpoint::new(url, reqwest::Client::new());
@@ -362,7 +362,7 @@ impl TokenEndpoint {
     /// Requests a token.
     ///
     /// ```no_run
-    /// use lupl_auth::{Grant, SecretIn, SecretString, TokenEndpoint};
+    /// use lupl_auth::{tokens::Grant, tokens::SecretIn, SecretString, tokens::TokenEndpoint};
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// # let url = "https://auth0.example/oauth/token".parse()?;
     /// # let endpoint = TokenEndpoint::new(url, reqwest::Client::new());

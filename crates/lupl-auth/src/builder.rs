@@ -6,6 +6,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::limiter::RateLimiter;
 use crate::middleware::AuthMiddleware;
+#[cfg(feature = "cache")]
 use crate::response_cache::ResponseCache;
 use crate::retry::RetryPolicy;
 use crate::tokens::{Credentials, TokenSource};
@@ -31,6 +32,7 @@ pub struct ClientBuilder {
     cache: Option<TokenCache>,
     clock: Arc<dyn Clock>,
     http: Option<lupl_api::reqwest::Client>,
+    #[cfg(feature = "cache")]
     responses: Option<ResponseCache>,
     on_limit_learned: Option<LimitLearned>,
     observer: Option<Arc<dyn crate::observe::Observer>>,
@@ -50,7 +52,7 @@ impl std::fmt::Debug for LimitLearned {
 ///
 /// ```
 /// use lupl_api::Environment;
-/// use lupl_auth::{ClientBuilder, Credentials, Quota, SecretString};
+/// use lupl_auth::{ClientBuilder, Credentials, limits::Quota, SecretString};
 ///
 /// let environment = Environment::custom("http://127.0.0.1:8080")?;
 /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
@@ -93,14 +95,15 @@ impl ClientBuilder {
             cache: None,
             clock: Arc::new(SystemClock),
             http: None,
+            #[cfg(feature = "cache")]
             responses: None,
             on_limit_learned: None,
             observer: None,
         }
     }
 
-    /// Keeps GET answers in `cache` (off by default; see [`ResponseCache`]
-    /// for when not to).
+    /// Keeps GET answers in `cache` (feature `cache`; off by default, see
+    /// [`ResponseCache`] for when not to).
     ///
     /// ```
     /// use lupl_auth::{ClientBuilder, Credentials, ResponseCache, SecretString};
@@ -112,6 +115,7 @@ impl ClientBuilder {
     /// .response_cache(ResponseCache::new(Duration::from_secs(60), 128));
     /// # drop(builder);
     /// ```
+    #[cfg(feature = "cache")]
     pub fn response_cache(mut self, cache: ResponseCache) -> Self {
         self.responses = Some(cache);
         self
@@ -169,7 +173,7 @@ impl ClientBuilder {
     /// match client {
     ///     Ok(client) => println!("talking to {}", client.base_url()),
     ///     Err(lupl_api::Error::Configuration(e)) => {
-    ///         let setting = e.downcast_ref::<lupl_auth::ConfigError>();
+    ///         let setting = e.downcast_ref::<lupl_auth::settings::ConfigError>();
     ///         eprintln!("{e} ({setting:?})"); // names the variable to set
     ///     }
     ///     Err(e) => eprintln!("{e}"),
@@ -184,7 +188,7 @@ impl ClientBuilder {
     /// A builder from settings.
     ///
     /// ```
-    /// use lupl_auth::{ClientBuilder, Settings};
+    /// use lupl_auth::{ClientBuilder, settings::Settings};
     ///
     /// let settings = Settings::from_lookup(|name| match name {
     ///     "LUPL_TOKEN" => Some("tok-acme".into()),
@@ -193,7 +197,7 @@ impl ClientBuilder {
     /// })?;
     /// let builder = ClientBuilder::from_settings(settings);
     /// assert_eq!(builder.environment().base_url(), "http://127.0.0.1:8080");
-    /// # Ok::<(), lupl_auth::ConfigError>(())
+    /// # Ok::<(), lupl_auth::settings::ConfigError>(())
     /// ```
     pub fn from_settings(settings: Settings) -> Self {
         Self::new(settings.environment, settings.credentials)
@@ -203,7 +207,7 @@ impl ClientBuilder {
     ///
     /// ```
     /// use lupl_api::Environment;
-    /// use lupl_auth::{ClientBuilder, Credentials, Quota, SecretString};
+    /// use lupl_auth::{ClientBuilder, Credentials, limits::Quota, SecretString};
     ///
     /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
     /// let built = ClientBuilder::new(Environment::custom("http://127.0.0.1:8080")?, credentials)
@@ -221,7 +225,7 @@ impl ClientBuilder {
     ///
     /// ```
     /// use lupl_api::Environment;
-    /// use lupl_auth::{ClientBuilder, Credentials, RetryPolicy, SecretString};
+    /// use lupl_auth::{ClientBuilder, Credentials, limits::RetryPolicy, SecretString};
     ///
     /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
     /// let no_retries = RetryPolicy { max_retries: 0, ..RetryPolicy::default() };
@@ -239,7 +243,7 @@ impl ClientBuilder {
     ///
     /// ```
     /// use lupl_api::Environment;
-    /// use lupl_auth::{ClientBuilder, Credentials, SecretString, TokenCache};
+    /// use lupl_auth::{ClientBuilder, Credentials, SecretString, tokens::TokenCache};
     ///
     /// let file = std::env::temp_dir().join(format!("lupl-auth-doc-{}.json", std::process::id()));
     /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
@@ -258,7 +262,7 @@ impl ClientBuilder {
     ///
     /// ```
     /// use lupl_api::Environment;
-    /// use lupl_auth::{ClientBuilder, Credentials, ManualClock, SecretString};
+    /// use lupl_auth::{ClientBuilder, Credentials, limits::ManualClock, SecretString};
     /// use std::{sync::Arc, time::Duration};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), lupl_api::Error> {
@@ -362,6 +366,7 @@ impl ClientBuilder {
             self.retry,
             self.clock,
         );
+        #[cfg(feature = "cache")]
         if let Some(cache) = self.responses {
             middleware = middleware.with_cache(cache);
         }

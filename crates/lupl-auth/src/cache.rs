@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// A cached token.
 ///
 /// ```
-/// use lupl_auth::{CachedToken, SecretString, TokenCache};
+/// use lupl_auth::{tokens::CachedToken, SecretString, tokens::TokenCache};
 /// use std::time::{Duration, UNIX_EPOCH};
 ///
 /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-cached", std::process::id()));
@@ -54,7 +54,7 @@ struct Entry {
 /// The cache file.
 ///
 /// ```no_run
-/// use lupl_auth::{ClientBuilder, TokenCache};
+/// use lupl_auth::{ClientBuilder, tokens::TokenCache};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut builder = ClientBuilder::from_env()?;
 /// if let Some(path) = TokenCache::default_path() {
@@ -72,7 +72,7 @@ impl TokenCache {
     /// A cache at `path` (created on first save).
     ///
     /// ```
-    /// use lupl_auth::TokenCache;
+    /// use lupl_auth::tokens::TokenCache;
     ///
     /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-new", std::process::id()));
     /// let cache = TokenCache::new(dir.join("tokens.json"));
@@ -87,7 +87,7 @@ impl TokenCache {
     /// directory specification says).
     ///
     /// ```
-    /// use lupl_auth::TokenCache;
+    /// use lupl_auth::tokens::TokenCache;
     ///
     /// if let Some(path) = TokenCache::default_path() {
     ///     assert!(path.ends_with("lupl/tokens.json"));
@@ -104,7 +104,7 @@ impl TokenCache {
     /// The cache key of a client.
     ///
     /// ```
-    /// use lupl_auth::TokenCache;
+    /// use lupl_auth::tokens::TokenCache;
     ///
     /// let key = TokenCache::key("https://auth0.example/oauth/token", "https://api", "my-client");
     /// assert_eq!(key, "https://auth0.example/oauth/token https://api my-client");
@@ -123,7 +123,7 @@ impl TokenCache {
     /// The entry for `key`, if the file holds a readable one.
     ///
     /// ```
-    /// use lupl_auth::TokenCache;
+    /// use lupl_auth::tokens::TokenCache;
     ///
     /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-load", std::process::id()));
     /// let cache = TokenCache::new(dir.join("tokens.json"));
@@ -149,7 +149,7 @@ impl TokenCache {
     /// replaced). Errors are returned for logging; callers go on without.
     ///
     /// ```
-    /// use lupl_auth::{CachedToken, ExposeSecret, SecretString, TokenCache};
+    /// use lupl_auth::{tokens::CachedToken, tokens::ExposeSecret, SecretString, tokens::TokenCache};
     ///
     /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-store", std::process::id()));
     /// let cache = TokenCache::new(dir.join("tokens.json"));
@@ -200,7 +200,7 @@ impl TokenCache {
     /// The file's path.
     ///
     /// ```
-    /// use lupl_auth::TokenCache;
+    /// use lupl_auth::tokens::TokenCache;
     /// use std::path::Path;
     ///
     /// let cache = TokenCache::new("cache/tokens.json");

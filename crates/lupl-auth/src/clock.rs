@@ -11,7 +11,7 @@ use tokio::sync::{Notify, oneshot};
 /// A future that completes after a sleep.
 ///
 /// ```
-/// use lupl_auth::{Clock, ManualClock, Sleep};
+/// use lupl_auth::{limits::Clock, limits::ManualClock, limits::Sleep};
 /// use std::time::Duration;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
@@ -29,7 +29,7 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// [`SystemClock`] in production, [`ManualClock`] in tests.
 ///
 /// ```
-/// use lupl_auth::{Clock, ManualClock};
+/// use lupl_auth::{limits::Clock, limits::ManualClock};
 /// use std::sync::Arc;
 /// use std::time::{Duration, Instant};
 ///
@@ -53,7 +53,7 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// The real clock: `Instant::now`, `SystemTime::now`, `tokio::time::sleep`.
 ///
 /// ```
-/// use lupl_auth::{Clock, SystemClock};
+/// use lupl_auth::{limits::Clock, limits::SystemClock};
 /// use std::time::{Instant, SystemTime};
 ///
 /// let before = (Instant::now(), SystemTime::now());
@@ -85,7 +85,7 @@ impl Clock for SystemClock {
 /// Every sleep is recorded.
 ///
 /// ```
-/// use lupl_auth::{Clock, ManualClock};
+/// use lupl_auth::{limits::Clock, limits::ManualClock};
 /// use std::time::Duration;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
@@ -126,7 +126,7 @@ impl ManualClock {
     /// Sleeps return at once and move the clock.
     ///
     /// ```
-    /// use lupl_auth::{Clock, ManualClock};
+    /// use lupl_auth::{limits::Clock, limits::ManualClock};
     /// use std::time::Duration;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -143,7 +143,7 @@ impl ManualClock {
     /// Sleeps wait for [`ManualClock::advance`].
     ///
     /// ```
-    /// use lupl_auth::{Clock, ManualClock};
+    /// use lupl_auth::{limits::Clock, limits::ManualClock};
     /// use std::time::Duration;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -166,7 +166,7 @@ impl ManualClock {
     /// Moves the clock forward, waking the sleepers whose time has come.
     ///
     /// ```
-    /// use lupl_auth::{Clock, ManualClock};
+    /// use lupl_auth::{limits::Clock, limits::ManualClock};
     /// use std::time::Duration;
     ///
     /// let clock = ManualClock::held();
@@ -190,7 +190,7 @@ impl ManualClock {
     /// Every sleep requested so far.
     ///
     /// ```
-    /// use lupl_auth::{Clock, ManualClock};
+    /// use lupl_auth::{limits::Clock, limits::ManualClock};
     /// use std::time::Duration;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -208,7 +208,7 @@ impl ManualClock {
     /// How many sleeps are waiting (held mode).
     ///
     /// ```
-    /// use lupl_auth::{Clock, ManualClock};
+    /// use lupl_auth::{limits::Clock, limits::ManualClock};
     /// use std::time::Duration;
     ///
     /// let clock = ManualClock::held();
@@ -225,7 +225,7 @@ impl ManualClock {
     /// Waits until at least `n` sleeps are waiting (held mode).
     ///
     /// ```
-    /// use lupl_auth::{Clock, ManualClock};
+    /// use lupl_auth::{limits::Clock, limits::ManualClock};
     /// use std::{sync::Arc, time::Duration};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {

@@ -9,7 +9,7 @@ use lupl_api::{Environment, STAGE_BASE_URL, parse_base_url};
 /// The credential variables, taken from one source as a group.
 ///
 /// ```
-/// use lupl_auth::profile::CREDENTIAL_VARIABLES;
+/// use lupl_auth::settings::profile::CREDENTIAL_VARIABLES;
 ///
 /// assert!(CREDENTIAL_VARIABLES.contains(&"LUPL_CLIENT_SECRET"));
 /// assert!(!CREDENTIAL_VARIABLES.contains(&"LUPL_BASE_URL"), "where to connect is not one");
@@ -28,7 +28,7 @@ pub const CREDENTIAL_VARIABLES: [&str; 7] = [
 ///
 /// ```
 /// use lupl_api::Environment;
-/// use lupl_auth::{Credentials, SecretString, Settings};
+/// use lupl_auth::{Credentials, SecretString, settings::Settings};
 ///
 /// let settings = Settings {
 ///     environment: Environment::custom("http://127.0.0.1:8080")?,
@@ -50,7 +50,7 @@ pub struct Settings {
 /// profile's `client_id`).
 ///
 /// ```
-/// use lupl_auth::{ConfigError, Settings};
+/// use lupl_auth::{settings::ConfigError, settings::Settings};
 ///
 /// let error = Settings::from_lookup(|_| None).unwrap_err(); // nothing set
 /// assert!(matches!(
@@ -96,12 +96,12 @@ impl From<ConfigError> for lupl_api::Error {
     ///
     /// ```
     /// fn client() -> Result<lupl_api::Client, lupl_api::Error> {
-    ///     let settings = lupl_auth::Settings::from_lookup(|_| None)?; // no credentials
+    ///     let settings = lupl_auth::settings::Settings::from_lookup(|_| None)?; // no credentials
     ///     lupl_auth::ClientBuilder::from_settings(settings).build()
     /// }
     /// let err = client().unwrap_err();
     /// let source = std::error::Error::source(&err).expect("the ConfigError");
-    /// assert!(source.downcast_ref::<lupl_auth::ConfigError>().is_some());
+    /// assert!(source.downcast_ref::<lupl_auth::settings::ConfigError>().is_some());
     /// ```
     fn from(e: ConfigError) -> Self {
         lupl_api::Error::Configuration(Box::new(e))
@@ -113,7 +113,7 @@ impl ConfigError {
     /// where to connect.
     ///
     /// ```
-    /// use lupl_auth::Settings;
+    /// use lupl_auth::settings::Settings;
     ///
     /// let no_credentials = Settings::from_lookup(|_| None).unwrap_err();
     /// assert!(no_credentials.is_credentials());
@@ -133,7 +133,7 @@ impl ConfigError {
     /// The same error with every `LUPL_*` name passed through `name`.
     ///
     /// ```
-    /// use lupl_auth::Settings;
+    /// use lupl_auth::settings::Settings;
     ///
     /// let flag = |v: &str| format!("--{}", v[5..].to_ascii_lowercase().replace('_', "-"));
     /// let error = Settings::from_lookup(|_| None).unwrap_err().renamed(&flag);
@@ -201,7 +201,7 @@ impl Settings {
     ///
     /// ```
     /// // SAFETY-free: the lookup is explicit in tests; here, the real environment.
-    /// match lupl_auth::Settings::from_env() {
+    /// match lupl_auth::settings::Settings::from_env() {
     ///     Ok(settings) => println!("{}", settings.environment),
     ///     Err(e) => eprintln!("{e}"), // names the variable to set
     /// }
@@ -213,13 +213,13 @@ impl Settings {
     /// Reads settings through `get` (empty values count as unset).
     ///
     /// ```
-    /// let settings = lupl_auth::Settings::from_lookup(|name| match name {
+    /// let settings = lupl_auth::settings::Settings::from_lookup(|name| match name {
     ///     "LUPL_TOKEN" => Some("tok-acme".into()),
     ///     "LUPL_BASE_URL" => Some("http://127.0.0.1:8080".into()),
     ///     _ => None,
     /// })?;
     /// assert_eq!(settings.environment.base_url(), "http://127.0.0.1:8080");
-    /// # Ok::<(), lupl_auth::ConfigError>(())
+    /// # Ok::<(), lupl_auth::settings::ConfigError>(())
     /// ```
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| {
@@ -235,11 +235,11 @@ impl Settings {
 }
 
 /// `LUPL_ENV` and `LUPL_BASE_URL`, as [`Settings::from_lookup`] and
-/// [`crate::resolve`] read them.
+/// `settings::resolve` read them.
 ///
 /// ```
 /// use lupl_api::Environment;
-/// use lupl_auth::Settings;
+/// use lupl_auth::settings::Settings;
 ///
 /// let with = |env: &'static str, base_url: Option<&'static str>| {
 ///     Settings::from_lookup(move |name| match name {
@@ -252,7 +252,7 @@ impl Settings {
 /// assert_eq!(with("stage", None)?.environment, Environment::Stage);
 /// assert!(with("production", None).is_err(), "Production's host is not published");
 /// assert!(with("production", Some("https://api.example"))?.environment.is_production());
-/// # Ok::<(), lupl_auth::ConfigError>(())
+/// # Ok::<(), lupl_auth::settings::ConfigError>(())
 /// ```
 pub(crate) fn environment(
     get: &dyn Fn(&str) -> Option<String>,

@@ -1,6 +1,6 @@
 //! [`SettingsError`]: why settings cannot be settled, from any source (a
 //! setting's [`ConfigError`], a file, a profile, a rate limit). Below the
-//! config file ([`crate::profile`]) and [`crate::resolve`], which both
+//! config file (`settings::profile`) and `settings::resolve`, which both
 //! return it.
 
 use crate::config::ConfigError;
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// says what to do.
 ///
 /// ```
-/// use lupl_auth::{ConfigFileChoice, SettingsError, Sources, resolve};
+/// use lupl_auth::{settings::ConfigFileChoice, settings::SettingsError, settings::Sources, settings::resolve};
 ///
 /// let env = |name: &str| match name {
 ///     "LUPL_TOKEN" => Some("tok-acme".to_owned()),
@@ -95,7 +95,7 @@ impl From<SettingsError> for lupl_api::Error {
     /// [`Configuration`](lupl_api::Error::Configuration) variant's source.
     ///
     /// ```
-    /// let err = lupl_api::Error::from(lupl_auth::SettingsError::Exposed {
+    /// let err = lupl_api::Error::from(lupl_auth::settings::SettingsError::Exposed {
     ///     path: "/home/me/.config/lupl/secret".into(),
     /// });
     /// assert!(matches!(err, lupl_api::Error::Configuration(_)));
@@ -111,7 +111,7 @@ impl SettingsError {
     /// or how the command was written.
     ///
     /// ```
-    /// use lupl_auth::{ConfigFileChoice, Sources, resolve};
+    /// use lupl_auth::{settings::ConfigFileChoice, settings::Sources, settings::resolve};
     ///
     /// let env = |_: &str| -> Option<String> { None };
     /// let none = ConfigFileChoice::None;

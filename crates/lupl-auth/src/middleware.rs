@@ -5,6 +5,7 @@
 use crate::auth0::AuthError;
 use crate::clock::Clock;
 use crate::limiter::RateLimiter;
+#[cfg(feature = "cache")]
 use crate::response_cache::{Key, ResponseCache};
 use crate::retry::RetryPolicy;
 use crate::tokens::TokenSource;
@@ -41,6 +42,7 @@ pub struct AuthMiddleware {
     limiter: Arc<RateLimiter>,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
+    #[cfg(feature = "cache")]
     cache: Option<ResponseCache>,
     observer: Option<Arc<dyn crate::observe::Observer>>,
 }
@@ -61,8 +63,8 @@ impl AuthMiddleware {
     ///
     /// ```
     /// use lupl_api::{ClientState, Environment};
-    /// use lupl_auth::{AuthMiddleware, Credentials, Quota, RateLimiter, RetryPolicy};
-    /// use lupl_auth::{SecretString, SystemClock, TokenSource};
+    /// use lupl_auth::{AuthMiddleware, Credentials, limits::Quota, limits::RateLimiter, limits::RetryPolicy};
+    /// use lupl_auth::{SecretString, limits::SystemClock, tokens::TokenSource};
     /// use std::sync::Arc;
     ///
     /// let (environment, clock) = (Environment::Stage, Arc::new(SystemClock));
@@ -89,6 +91,7 @@ impl AuthMiddleware {
             limiter,
             retry,
             clock,
+            #[cfg(feature = "cache")]
             cache: None,
             observer: None,
         }
@@ -99,8 +102,8 @@ impl AuthMiddleware {
     ///
     /// ```
     /// use lupl_api::reqwest::{self, StatusCode, header::HeaderMap};
-    /// use lupl_auth::{AuthMiddleware, Credentials, Quota, RateLimiter, RetryPolicy};
-    /// use lupl_auth::{SecretString, SystemClock, TokenSource};
+    /// use lupl_auth::{AuthMiddleware, Credentials, limits::Quota, limits::RateLimiter, limits::RetryPolicy};
+    /// use lupl_auth::{SecretString, limits::SystemClock, tokens::TokenSource};
     /// use std::sync::Arc;
     /// #[derive(Debug)]
     /// struct Statuses;
@@ -127,11 +130,12 @@ impl AuthMiddleware {
         self
     }
 
-    /// Answers GETs from `cache` while fresh, and keeps their 200s in it.
+    /// Answers GETs from `cache` while fresh, and keeps their 200s in it
+    /// (feature `cache`).
     ///
     /// ```
-    /// use lupl_auth::{AuthMiddleware, Credentials, Quota, RateLimiter, ResponseCache};
-    /// use lupl_auth::{RetryPolicy, SecretString, SystemClock, TokenSource};
+    /// use lupl_auth::{AuthMiddleware, Credentials, limits::Quota, limits::RateLimiter, ResponseCache};
+    /// use lupl_auth::{limits::RetryPolicy, SecretString, limits::SystemClock, tokens::TokenSource};
     /// use std::{sync::Arc, time::Duration};
     /// let environment = lupl_api::Environment::custom("http://127.0.0.1:8080")?;
     /// let clock = Arc::new(SystemClock);
@@ -147,6 +151,7 @@ impl AuthMiddleware {
     /// # drop(middleware);
     /// # Ok::<(), lupl_api::Error>(())
     /// ```
+    #[cfg(feature = "cache")]
     pub fn with_cache(mut self, cache: ResponseCache) -> Self {
         self.cache = Some(cache);
         self
@@ -167,6 +172,7 @@ impl AuthMiddleware {
     /// for a GET (no request, no quota spent), a 200 GET kept, a write
     /// dropping what was kept for its path before it goes and when it
     /// ends, whatever the outcome.
+    #[cfg(feature = "cache")]
     async fn send(
         &self,
         http: &reqwest::Client,
@@ -194,6 +200,16 @@ impl AuthMiddleware {
             }
             outcome
         }
+    }
+
+    /// Without the `cache` feature, every request goes.
+    #[cfg(not(feature = "cache"))]
+    async fn send(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.send_uncached(http, request).await
     }
 
     async fn send_uncached(

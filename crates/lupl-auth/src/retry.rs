@@ -6,7 +6,7 @@ use std::time::Duration;
 /// Retry settings.
 ///
 /// ```
-/// use lupl_auth::RetryPolicy;
+/// use lupl_auth::limits::RetryPolicy;
 /// use std::time::Duration;
 ///
 /// let patient = RetryPolicy { max_retries: 5, ..RetryPolicy::default() };
@@ -40,7 +40,7 @@ impl RetryPolicy {
     /// Exponential backoff with full jitter: uniform in `[0, min(max, base·2^n)]`.
     ///
     /// ```
-    /// use lupl_auth::RetryPolicy;
+    /// use lupl_auth::limits::RetryPolicy;
     /// use std::time::Duration;
     ///
     /// let policy = RetryPolicy::default(); // base 200 ms, max 10 s
@@ -60,7 +60,7 @@ impl RetryPolicy {
     /// paused clients do not all come back at the same instant.
     ///
     /// ```
-    /// use lupl_auth::RetryPolicy;
+    /// use lupl_auth::limits::RetryPolicy;
     /// use std::time::Duration;
     ///
     /// let policy = RetryPolicy::default();
@@ -81,7 +81,7 @@ impl RetryPolicy {
     /// process it, or may not have.
     ///
     /// ```
-    /// use lupl_auth::RetryPolicy;
+    /// use lupl_auth::limits::RetryPolicy;
     /// use reqwest::StatusCode;
     ///
     /// assert!(RetryPolicy::transient(StatusCode::SERVICE_UNAVAILABLE));

@@ -7,14 +7,14 @@
 
 use crate::config::{self, CREDENTIAL_VARIABLES, ConfigError, Settings};
 use crate::error::SettingsError;
-use crate::profile;
+use crate::settings::profile;
 use lupl_spec::Quota;
 use std::path::{Path, PathBuf};
 
 /// Which config file to read.
 ///
 /// ```
-/// use lupl_auth::{ConfigFileChoice, SettingsError, Sources, resolve};
+/// use lupl_auth::{settings::ConfigFileChoice, settings::SettingsError, settings::Sources, settings::resolve};
 ///
 /// assert_eq!(ConfigFileChoice::default(), ConfigFileChoice::None);
 /// let missing = std::env::temp_dir().join(format!("lupl-auth-doc-{}.toml", std::process::id()));
@@ -43,7 +43,7 @@ pub enum ConfigFileChoice {
 /// Where settings come from, in precedence order.
 ///
 /// ```
-/// use lupl_auth::{ConfigFileChoice, Quota, Sources, resolve};
+/// use lupl_auth::{settings::ConfigFileChoice, limits::Quota, settings::Sources, settings::resolve};
 ///
 /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-sources", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
@@ -94,7 +94,7 @@ impl std::fmt::Debug for Sources<'_> {
 ///
 /// ```
 /// use lupl_api::Environment;
-/// use lupl_auth::{ClientBuilder, ConfigFileChoice, Quota, Sources, resolve};
+/// use lupl_auth::{ClientBuilder, settings::ConfigFileChoice, limits::Quota, settings::Sources, settings::resolve};
 ///
 /// let env = |name: &str| (name == "LUPL_TOKEN").then(|| "tok-acme".to_owned());
 /// let none = ConfigFileChoice::None;
@@ -104,7 +104,7 @@ impl std::fmt::Debug for Sources<'_> {
 /// assert!(!resolved.explicit_environment, "Stage by default");
 /// assert_eq!(resolved.rate_limit, Quota::default());
 /// let builder = ClientBuilder::from_settings(resolved.settings).rate_limit(resolved.rate_limit);
-/// # Ok::<(), lupl_auth::SettingsError>(())
+/// # Ok::<(), lupl_auth::settings::SettingsError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -133,7 +133,7 @@ fn set(v: Option<String>) -> Option<String> {
 /// Settles settings from `sources`.
 ///
 /// ```
-/// use lupl_auth::{ConfigFileChoice, Sources, resolve};
+/// use lupl_auth::{settings::ConfigFileChoice, settings::Sources, settings::resolve};
 /// let env = |name: &str| (name == "LUPL_TOKEN").then(|| "tok-acme".to_owned());
 /// let sources = Sources {
 ///     flags: vec![("LUPL_BASE_URL", "http://127.0.0.1:8080".into(), "--base-url")],
@@ -145,7 +145,7 @@ fn set(v: Option<String>) -> Option<String> {
 /// let resolved = resolve(&sources)?;
 /// assert_eq!(resolved.settings.environment.base_url(), "http://127.0.0.1:8080");
 /// assert!(resolved.explicit_environment);
-/// # Ok::<(), lupl_auth::SettingsError>(())
+/// # Ok::<(), lupl_auth::settings::SettingsError>(())
 /// ```
 pub fn resolve(sources: &Sources) -> Result<Resolved, SettingsError> {
     let flag = |name: &str| {
@@ -293,7 +293,7 @@ fn flag_of(sources: &Sources, name: &str) -> String {
 /// not be readable by others, and must not be empty.
 ///
 /// ```
-/// use lupl_auth::{SettingsError, read_secret};
+/// use lupl_auth::{settings::SettingsError, settings::read_secret};
 /// # #[cfg(unix)]
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::{fs::Permissions, os::unix::fs::PermissionsExt};

@@ -1,12 +1,35 @@
 //! [`TokenSource`]: where access tokens come from, and their lifecycle —
 //! reuse until shortly before expiry, exactly one refresh in flight, refresh
-//! token rotation, invalidation after a 401, the optional disk cache.
+//! token rotation, invalidation after a 401, the optional disk cache —
+//! and the Auth0 token endpoint they are asked of ([`TokenEndpoint`]).
+//!
+//! ```
+//! use lupl_auth::tokens::{SecretIn, TokenCache};
+//! use lupl_auth::{ClientBuilder, Credentials, SecretString};
+//!
+//! let app = Credentials::Auth0 {
+//!     token_url: "https://lupl-stage.eu.auth0.com/oauth/token".parse()?,
+//!     client_id: "my-client".into(),
+//!     client_secret: Some(SecretString::from("s3cret")),
+//!     audience: Some("https://stage.api.lupl.com".into()),
+//!     refresh_token: None,
+//!     secret_in: SecretIn::Body,
+//! };
+//! let dir = std::env::temp_dir();
+//! let builder = ClientBuilder::new(lupl_api::Environment::Stage, app)
+//!     .token_cache(TokenCache::new(dir.join("lupl-doc-tokens.json"))); // 0600, across runs
+//! # drop(builder);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-use crate::auth0::{AuthError, Grant, SecretIn, TokenEndpoint};
-use crate::cache::{CachedToken, TokenCache};
+pub use crate::auth0::{Grant, Issued, SecretIn, TokenEndpoint};
+pub use crate::cache::{CachedToken, TokenCache};
+pub use secrecy::ExposeSecret;
+
+use crate::auth0::AuthError;
 use crate::clock::Clock;
 use lupl_api::reqwest::header::HeaderValue;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -16,7 +39,7 @@ use std::time::{Duration, Instant};
 /// `Debug` never shows the token, the client secret or the refresh token.
 ///
 /// ```
-/// use lupl_auth::{Credentials, SecretIn, SecretString};
+/// use lupl_auth::{Credentials, tokens::SecretIn, SecretString};
 ///
 /// let ci = Credentials::Static(SecretString::from("tok-acme"));
 /// assert_eq!(format!("{ci:?}"), "Credentials::Static([redacted])");
@@ -86,7 +109,7 @@ impl fmt::Debug for Credentials {
 /// An access token and when it stops being usable. Cheap to clone.
 ///
 /// ```
-/// use lupl_auth::{Credentials, SecretString, SystemClock, TokenSource};
+/// use lupl_auth::{Credentials, SecretString, limits::SystemClock, tokens::TokenSource};
 /// use std::sync::Arc;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), lupl_auth::AuthError> {
@@ -126,7 +149,7 @@ impl AccessToken {
     /// The token.
     ///
     /// ```
-    /// use lupl_auth::{Credentials, ExposeSecret, SecretString, SystemClock, TokenSource};
+    /// use lupl_auth::{Credentials, tokens::ExposeSecret, SecretString, limits::SystemClock, tokens::TokenSource};
     /// use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), lupl_auth::AuthError> {
@@ -145,7 +168,7 @@ impl AccessToken {
     /// header value.
     ///
     /// ```
-    /// use lupl_auth::{Credentials, SecretString, SystemClock, TokenSource};
+    /// use lupl_auth::{Credentials, SecretString, limits::SystemClock, tokens::TokenSource};
     /// use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), lupl_auth::AuthError> {
@@ -178,7 +201,7 @@ impl fmt::Debug for AccessToken {
 /// lifetime when that is shorter (a 5-minute token is replaced after 4.5).
 ///
 /// ```
-/// use lupl_auth::refresh_margin;
+/// use lupl_auth::tokens::refresh_margin;
 /// use std::time::Duration;
 ///
 /// assert_eq!(refresh_margin(Duration::from_secs(86_400)), Duration::from_secs(60));
@@ -202,7 +225,7 @@ struct State {
 /// on its own it serves tools that only need a token (`lupl token`).
 ///
 /// ```
-/// use lupl_auth::{Credentials, SecretString, SystemClock, TokenSource};
+/// use lupl_auth::{Credentials, SecretString, limits::SystemClock, tokens::TokenSource};
 /// use std::sync::Arc;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), lupl_auth::AuthError> {
@@ -237,7 +260,7 @@ impl TokenSource {
     /// (or read from `cache`) until the first [`TokenSource::token`].
     ///
     /// ```
-    /// use lupl_auth::{Credentials, SecretIn, SecretString, SystemClock, TokenCache, TokenSource};
+    /// use lupl_auth::{Credentials, tokens::SecretIn, SecretString, limits::SystemClock, tokens::TokenCache, tokens::TokenSource};
     /// use std::sync::Arc;
     ///
     /// let credentials = Credentials::Auth0 {
@@ -302,7 +325,7 @@ impl TokenSource {
     /// Whether a refused token can be replaced.
     ///
     /// ```
-    /// use lupl_auth::{Credentials, SecretString, SystemClock, TokenSource};
+    /// use lupl_auth::{Credentials, SecretString, limits::SystemClock, tokens::TokenSource};
     /// use std::sync::Arc;
     ///
     /// let credentials = Credentials::Static(SecretString::from("tok-acme"));
@@ -327,7 +350,7 @@ impl TokenSource {
     /// needed. Concurrent callers share one fetch.
     ///
     /// ```no_run
-    /// use lupl_auth::{Settings, SystemClock, TokenSource};
+    /// use lupl_auth::{settings::Settings, limits::SystemClock, tokens::TokenSource};
     /// use std::sync::Arc;
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let settings = Settings::from_env()?; // LUPL_CLIENT_ID, LUPL_CLIENT_SECRET, ...
@@ -360,7 +383,7 @@ impl TokenSource {
     /// A static token cannot be replaced, so it stays:
     ///
     /// ```
-    /// use lupl_auth::{Credentials, SecretString, SystemClock, TokenSource};
+    /// use lupl_auth::{Credentials, SecretString, limits::SystemClock, tokens::TokenSource};
     /// use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), lupl_auth::AuthError> {

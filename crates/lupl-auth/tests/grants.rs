@@ -5,7 +5,10 @@ mod common;
 use common::*;
 use lupl_api::RetryAfter;
 use lupl_api::reqwest;
-use lupl_auth::{AuthError, Credentials, ExposeSecret, SecretIn, SystemClock, TokenSource};
+use lupl_auth::{
+    AuthError, Credentials, limits::SystemClock, tokens::ExposeSecret, tokens::SecretIn,
+    tokens::TokenSource,
+};
 use serde_json::json;
 use std::sync::Arc;
 use wiremock::matchers::{header, method, path};

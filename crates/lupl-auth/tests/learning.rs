@@ -3,7 +3,7 @@
 //! one client sending as fast as its limiter lets it, each answer taking
 //! 20 ms. Deterministic: the same numbers every run.
 
-use lupl_auth::{Clock, ManualClock, Quota, RateLimiter};
+use lupl_auth::{limits::Clock, limits::ManualClock, limits::Quota, limits::RateLimiter};
 use lupl_model::window::{SlidingWindow, retry_after_seconds};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -5,7 +5,10 @@
 mod common;
 use common::*;
 use lupl_api::{Environment, Error};
-use lupl_auth::{ClientBuilder, Credentials, ManualClock, RetryPolicy, SecretIn, TokenCache};
+use lupl_auth::{
+    ClientBuilder, Credentials, limits::ManualClock, limits::RetryPolicy, tokens::SecretIn,
+    tokens::TokenCache,
+};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -211,7 +214,7 @@ struct FirstThrottled {
 impl wiremock::Respond for FirstThrottled {
     fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
         let mut arrivals = self.arrivals.lock().expect("lock");
-        arrivals.push(lupl_auth::Clock::now(&*self.clock));
+        arrivals.push(lupl_auth::limits::Clock::now(&*self.clock));
         if arrivals.len() == 1 {
             ResponseTemplate::new(429).insert_header("Retry-After", self.retry_after.as_str())
         } else {
@@ -288,7 +291,7 @@ async fn a_429_with_retry_after_seconds_pauses_every_task() {
 #[tokio::test]
 async fn a_429_with_an_http_date_pauses_every_task() {
     every_task_waits_out_a_429(|clock| {
-        let at = lupl_auth::Clock::system_now(clock) + Duration::from_secs(3);
+        let at = lupl_auth::limits::Clock::system_now(clock) + Duration::from_secs(3);
         httpdate::fmt_http_date(at)
     })
     .await;
@@ -428,7 +431,7 @@ async fn the_disk_cache_is_private_reused_and_survives_corruption() {
         let client = builder(
             &api,
             client_credentials(&auth0),
-            Arc::new(lupl_auth::SystemClock),
+            Arc::new(lupl_auth::limits::SystemClock),
         )
         .token_cache(TokenCache::new(&file))
         .build()
@@ -447,11 +450,11 @@ async fn the_disk_cache_is_private_reused_and_survives_corruption() {
 #[test]
 fn the_refresh_margin_is_60s_or_a_tenth_of_the_lifetime() {
     assert_eq!(
-        lupl_auth::refresh_margin(Duration::from_secs(86400)),
+        lupl_auth::tokens::refresh_margin(Duration::from_secs(86400)),
         Duration::from_secs(60)
     );
     assert_eq!(
-        lupl_auth::refresh_margin(Duration::from_secs(300)),
+        lupl_auth::tokens::refresh_margin(Duration::from_secs(300)),
         Duration::from_secs(30)
     );
 }
@@ -486,7 +489,7 @@ async fn a_401_is_not_answered_with_the_same_token_from_the_disk_cache() {
     let client = builder(
         &api,
         client_credentials(&auth0),
-        Arc::new(lupl_auth::SystemClock),
+        Arc::new(lupl_auth::limits::SystemClock),
     )
     .token_cache(TokenCache::new(dir.join("tokens.json")))
     .build()

@@ -2,7 +2,9 @@
 //! small quota, sending as fast as the limiter allows never draws a 429.
 
 use lupl_api::Environment;
-use lupl_auth::{ClientBuilder, Credentials, Quota, RateLimiter, RetryPolicy};
+use lupl_auth::{
+    ClientBuilder, Credentials, limits::Quota, limits::RateLimiter, limits::RetryPolicy,
+};
 use lupl_model::{Fixture, Sandbox};
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,13 +62,13 @@ fn the_limits_arithmetic() {
 async fn the_window_log_never_admits_more_than_the_quota() {
     // Virtual time: whatever the GCRA allows, no `per + margin` window
     // holds more than `requests` admissions.
-    let clock = Arc::new(lupl_auth::ManualClock::auto());
+    let clock = Arc::new(lupl_auth::limits::ManualClock::auto());
     let limit = Quota::new(50, 1);
     let limiter = RateLimiter::new(limit, clock.clone());
     let mut admitted = Vec::new();
     for _ in 0..500 {
         limiter.acquire().await;
-        admitted.push(lupl_auth::Clock::now(&*clock));
+        admitted.push(lupl_auth::limits::Clock::now(&*clock));
     }
     let span = limit.per + limit.margin();
     for (i, t) in admitted.iter().enumerate() {
@@ -86,21 +88,21 @@ async fn the_window_log_never_admits_more_than_the_quota() {
 /// limit; a rate above 10^9 per second is not slowed to 1 per second.
 #[tokio::test]
 async fn zero_requests_is_one_and_a_huge_rate_is_not_throttled() {
-    let clock = Arc::new(lupl_auth::ManualClock::auto());
+    let clock = Arc::new(lupl_auth::limits::ManualClock::auto());
     let zero = RateLimiter::new(Quota::new(0, 1), clock.clone());
     assert_eq!(zero.limit().requests, 1);
-    let start = lupl_auth::Clock::now(&*clock);
+    let start = lupl_auth::limits::Clock::now(&*clock);
     zero.acquire().await;
     zero.acquire().await;
-    let waited = lupl_auth::Clock::now(&*clock).duration_since(start);
+    let waited = lupl_auth::limits::Clock::now(&*clock).duration_since(start);
     assert!(waited >= Duration::from_secs(1), "waited {waited:?}");
 
     let huge = RateLimiter::new(Quota::new(u32::MAX, 1), clock.clone());
-    let start = lupl_auth::Clock::now(&*clock);
+    let start = lupl_auth::limits::Clock::now(&*clock);
     for _ in 0..1000 {
         huge.acquire().await;
     }
-    let waited = lupl_auth::Clock::now(&*clock).duration_since(start);
+    let waited = lupl_auth::limits::Clock::now(&*clock).duration_since(start);
     assert!(waited < Duration::from_millis(10), "waited {waited:?}");
 }
 
@@ -165,7 +167,7 @@ async fn a_lower_server_quota_is_learned_from_its_429s() {
 /// second, told once.
 #[tokio::test(flavor = "current_thread")]
 async fn a_burst_answered_out_of_order_is_settled_from_all_its_answers() {
-    use lupl_auth::{Clock, ManualClock};
+    use lupl_auth::{limits::Clock, limits::ManualClock};
     let clock = Arc::new(ManualClock::auto());
     let told = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = told.clone();
@@ -200,7 +202,7 @@ async fn a_burst_answered_out_of_order_is_settled_from_all_its_answers() {
 /// lesson learned from the capped wait, and no later request panics.
 #[tokio::test(flavor = "current_thread")]
 async fn a_huge_retry_after_is_capped_and_panics_nothing() {
-    use lupl_auth::ManualClock;
+    use lupl_auth::limits::ManualClock;
     use wiremock::matchers::method;
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;

@@ -5,7 +5,7 @@
 
 use lupl_api::Environment;
 use lupl_api::types::{ProviderConfiguration, SetProviderConfigRequest};
-use lupl_auth::{ClientBuilder, Credentials, ManualClock, ResponseCache};
+use lupl_auth::{ClientBuilder, Credentials, ResponseCache, limits::ManualClock};
 use lupl_model::http_server::Handler;
 use lupl_model::{Fixture, Sandbox};
 use serde_json::json;

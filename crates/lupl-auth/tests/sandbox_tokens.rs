@@ -5,7 +5,7 @@
 //! shows each token request.
 
 use lupl_api::Environment;
-use lupl_auth::{ClientBuilder, Credentials, SecretIn};
+use lupl_auth::{ClientBuilder, Credentials, tokens::SecretIn};
 use lupl_model::Sandbox;
 use lupl_model::fixture::DEFAULT_AUDIENCE;
 

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use lupl_auth::{Credentials, ManualClock, SecretIn};
+use lupl_auth::{Credentials, limits::ManualClock, tokens::SecretIn};
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};

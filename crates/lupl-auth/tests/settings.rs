@@ -2,7 +2,7 @@
 //! is one clear error naming the variable.
 
 use lupl_api::Environment;
-use lupl_auth::{ConfigError, Credentials, Settings};
+use lupl_auth::{Credentials, settings::ConfigError, settings::Settings};
 use std::collections::HashMap;
 
 fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {

@@ -3,7 +3,7 @@
 //! user set it; secret files that are private and not empty.
 
 use clap::Parser;
-use lupl_auth::{Credentials, SettingsArgs, SettingsError};
+use lupl_auth::{Credentials, settings::SettingsArgs, settings::SettingsError};
 use std::collections::HashMap;
 use std::path::Path;
 

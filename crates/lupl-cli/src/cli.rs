@@ -3,7 +3,7 @@
 
 use crate::rows::Format;
 use clap::{Parser, Subcommand, ValueEnum};
-use lupl_auth::SettingsArgs;
+use lupl_auth::settings::SettingsArgs;
 use lupl_safety::paths::Role;
 use std::path::PathBuf;
 use uuid::Uuid;

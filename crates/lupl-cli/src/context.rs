@@ -4,7 +4,7 @@
 use crate::cli::{Cli, Output};
 use crate::failure::Failure;
 use lupl_api::Client;
-use lupl_auth::{ClientBuilder, SettingsArgs};
+use lupl_auth::{ClientBuilder, settings::SettingsArgs};
 use serde_json::Value;
 use std::io::IsTerminal;
 

@@ -69,8 +69,8 @@ fn settings_failure(credentials: bool, message: String) -> Failure {
     }
 }
 
-impl From<lupl_auth::SettingsError> for Failure {
-    fn from(e: lupl_auth::SettingsError) -> Self {
+impl From<lupl_auth::settings::SettingsError> for Failure {
+    fn from(e: lupl_auth::settings::SettingsError) -> Self {
         settings_failure(e.is_credentials(), e.to_string())
     }
 }
@@ -107,8 +107,8 @@ impl From<lupl_auth::AuthError> for Failure {
     }
 }
 
-impl From<lupl_auth::ConfigError> for Failure {
-    fn from(e: lupl_auth::ConfigError) -> Self {
+impl From<lupl_auth::settings::ConfigError> for Failure {
+    fn from(e: lupl_auth::settings::ConfigError) -> Self {
         settings_failure(e.is_credentials(), e.to_string())
     }
 }
@@ -121,17 +121,17 @@ impl From<Error> for Failure {
         match e {
             Error::Middleware(source) => match source.downcast::<lupl_auth::AuthError>() {
                 Ok(auth) => (*auth).into(),
-                Err(other) if other.is::<lupl_auth::Stopped>() => {
+                Err(other) if other.is::<lupl_auth::limits::Stopped>() => {
                     Failure::new(exit::INTERRUPTED, other.to_string())
                 }
                 Err(other) => Failure::auth(other.to_string()),
             },
             Error::Configuration(source) => {
-                let source = match source.downcast::<lupl_auth::SettingsError>() {
+                let source = match source.downcast::<lupl_auth::settings::SettingsError>() {
                     Ok(settings) => return (*settings).into(),
                     Err(other) => other,
                 };
-                match source.downcast::<lupl_auth::ConfigError>() {
+                match source.downcast::<lupl_auth::settings::ConfigError>() {
                     Ok(config) => (*config).into(),
                     Err(other) => Failure::usage(other.to_string()),
                 }

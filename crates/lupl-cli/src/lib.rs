@@ -13,7 +13,7 @@
 //!   [`terminal`] escapes what reaches a terminal.
 //!
 //! Settings (flags, `LUPL_*`, profiles) are `lupl-auth`'s
-//! [`lupl_auth::SettingsArgs`], shared with the conformance runner.
+//! [`lupl_auth::settings::SettingsArgs`], shared with the conformance runner.
 
 pub mod backup;
 pub mod cli;

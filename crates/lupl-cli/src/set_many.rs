@@ -138,7 +138,7 @@ fn outcome_of(result: Result<(), Error>) -> Outcome {
         }
         Err(Error::Transport(_)) => (Status::Network, Vec::new()),
         Err(e) if crate::failure::is_auth0_unreachable(e) => (Status::Network, Vec::new()),
-        Err(Error::Middleware(source)) if source.is::<lupl_auth::Stopped>() => {
+        Err(Error::Middleware(source)) if source.is::<lupl_auth::limits::Stopped>() => {
             (Status::NotSent, Vec::new())
         }
         Err(Error::Middleware(_)) => (Status::Auth, Vec::new()),
@@ -197,7 +197,7 @@ pub async fn run(
     plan: &Plan,
     rows: Rows,
     mut interrupts: lupl_safety::signals::Interrupts,
-    limiter: Option<&lupl_auth::RateLimiter>,
+    limiter: Option<&lupl_auth::limits::RateLimiter>,
 ) -> Result<Summary, Failure> {
     let backup_path = plan.backup.as_ref().map(|b| b.path().display().to_string());
     let (mut journal, earlier) = Journal::open_with(

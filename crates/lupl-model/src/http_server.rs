@@ -72,7 +72,7 @@ pub fn model_request(
 /// The Postman collection `cargo xtask postman` generates. Embedded here,
 /// its one user, not in `lupl-spec`: xtask builds on `lupl-spec`, and must
 /// build when the collection is missing.
-const POSTMAN_COLLECTION: &str = include_str!("../../../postman/lupl.postman_collection.json");
+const POSTMAN_COLLECTION: &str = include_str!("../postman_collection.json");
 
 /// The sandbox's routes: `GET /openapi.json` serves the spec,
 /// `GET /postman.json` its Postman collection, everything else goes to the

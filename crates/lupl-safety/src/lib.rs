@@ -1,7 +1,7 @@
 //! One mechanism per safety concern, used by every Lupl binary (`lupl`,
 //! `conformance`, `lupl-sandbox`) and by `lupl-auth`:
 //!
-//! - [`paths`]: an output path never names an input, another output, or
+//! - `paths` (feature `paths`): an output path never names an input, another output, or
 //!   something that is not a regular file; checked before anything is
 //!   read, sent or written.
 //! - [`secrets`]: every secret the process holds (tokens, client secrets)
@@ -18,6 +18,7 @@
 //! assert_eq!(line, "echoed: Bearer s3cr…");
 //! ```
 
+#[cfg(feature = "paths")]
 pub mod paths;
 pub mod secrets;
 #[cfg(feature = "signals")]

@@ -20,7 +20,7 @@ mod quota;
 pub use quota::{Quota, QuotaError};
 
 /// The text of the workspace's `openapi.json`, embedded at build time.
-pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 
 static SPEC: LazyLock<Spec> = LazyLock::new(|| {
     // The file is checked by this crate's tests and by `cargo xtask codegen`;
@@ -101,11 +101,14 @@ pub enum SpecError {
     },
 }
 
-/// Validates JSON values against one schema of the document.
+/// Validates JSON values against one schema of the document (feature
+/// `schema-check`, on by default).
+#[cfg(feature = "schema-check")]
 pub struct SchemaCheck {
     validator: jsonschema::Validator,
 }
 
+#[cfg(feature = "schema-check")]
 impl SchemaCheck {
     /// Every way `value` breaks the schema, as `path: message` lines; empty
     /// when it conforms.
@@ -312,6 +315,7 @@ impl Spec {
 
     /// A validator for the schema at `pointer` (any `$ref`s inside resolve
     /// against this document).
+    #[cfg(feature = "schema-check")]
     pub fn schema_check(&self, pointer: &str) -> Result<SchemaCheck, SpecError> {
         let schema = self.resolve(pointer)?.clone();
         self.check_for(&schema, pointer)
@@ -335,6 +339,7 @@ impl Spec {
     }
 
     /// A validator for an OpenAPI schema value that may `$ref` this document.
+    #[cfg(feature = "schema-check")]
     pub fn check_for(&self, schema: &Value, pointer: &str) -> Result<SchemaCheck, SpecError> {
         let mut components = self.doc.get("components").cloned().unwrap_or(Value::Null);
         to_json_schema(&mut components);

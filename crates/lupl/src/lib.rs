@@ -25,9 +25,9 @@ pub use lupl_api::*;
 /// Tokens, limits, retries and settings: all of [`lupl_auth`].
 ///
 /// ```
-/// let quota: lupl::auth::Quota = "1000/60".parse()?;
+/// let quota: lupl::auth::limits::Quota = "1000/60".parse()?;
 /// assert_eq!(quota.requests, 1000);
-/// # Ok::<(), lupl::auth::QuotaError>(())
+/// # Ok::<(), lupl::auth::limits::QuotaError>(())
 /// ```
 pub use lupl_auth as auth;
 pub use lupl_auth::{ClientBuilder, Credentials};

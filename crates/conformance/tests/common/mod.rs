@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use conformance::{Harness, Options, Report, Target};
-use lupl_auth::Quota;
+use lupl_auth::limits::Quota;
 use lupl_model::http_server::Handler;
 use lupl_model::{Fixture, Model, ModelRequest, ModelResponse, Sandbox};
 use serde_json::Value;

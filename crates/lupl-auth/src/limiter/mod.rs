@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 /// `burst + rate × window` through, over the quota; see FINDINGS.md).
 ///
 /// ```
-/// use lupl_auth::{ManualClock, Quota, RateLimiter};
+/// use lupl_auth::{limits::ManualClock, limits::Quota, limits::RateLimiter};
 /// use std::{sync::Arc, time::Duration};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
@@ -56,7 +56,7 @@ pub struct RateLimiter {
 /// stopped ([`RateLimiter::stop_waiting`]): it was never sent.
 ///
 /// ```
-/// let e = lupl_auth::Stopped;
+/// let e = lupl_auth::limits::Stopped;
 /// assert!(e.to_string().contains("not sent"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -78,7 +78,7 @@ impl RateLimiter {
     /// Share it (in an `Arc`) between everything that spends the same quota.
     ///
     /// ```
-    /// use lupl_auth::{Quota, RateLimiter, SystemClock};
+    /// use lupl_auth::{limits::Quota, limits::RateLimiter, limits::SystemClock};
     /// use std::sync::Arc;
     ///
     /// let limiter = Arc::new(RateLimiter::new(Quota::default(), Arc::new(SystemClock)));
@@ -109,7 +109,7 @@ impl RateLimiter {
     /// out a slow quota first. Requests already sent are not affected.
     ///
     /// ```
-    /// use lupl_auth::{Quota, RateLimiter, SystemClock};
+    /// use lupl_auth::{limits::Quota, limits::RateLimiter, limits::SystemClock};
     /// use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -128,7 +128,7 @@ impl RateLimiter {
     /// [`RateLimiter::stop_waiting`] was called before or during the wait.
     ///
     /// ```
-    /// use lupl_auth::{ManualClock, Quota, RateLimiter};
+    /// use lupl_auth::{limits::ManualClock, limits::Quota, limits::RateLimiter};
     /// use std::{sync::Arc, time::Duration};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -160,7 +160,7 @@ impl RateLimiter {
     /// a lower one.
     ///
     /// ```
-    /// use lupl_auth::{Quota, RateLimiter, SystemClock};
+    /// use lupl_auth::{limits::Quota, limits::RateLimiter, limits::SystemClock};
     /// use std::sync::Arc;
     /// let limiter = RateLimiter::new(Quota::default(), Arc::new(SystemClock))
     ///     .on_learned(|limit| eprintln!("now pacing at {limit}"));
@@ -175,7 +175,7 @@ impl RateLimiter {
     /// one learned from the server.
     ///
     /// ```
-    /// use lupl_auth::{Quota, RateLimiter, SystemClock};
+    /// use lupl_auth::{limits::Quota, limits::RateLimiter, limits::SystemClock};
     /// use std::sync::Arc;
     ///
     /// let limiter = RateLimiter::new(Quota::new(100, 1), Arc::new(SystemClock));
@@ -188,7 +188,7 @@ impl RateLimiter {
     /// The quota the limiter was given.
     ///
     /// ```
-    /// use lupl_auth::{Quota, RateLimiter, SystemClock};
+    /// use lupl_auth::{limits::Quota, limits::RateLimiter, limits::SystemClock};
     /// use std::sync::Arc;
     /// let limiter = RateLimiter::new(Quota::new(100, 1), Arc::new(SystemClock));
     /// assert_eq!(limiter.configured(), Quota::new(100, 1));
@@ -225,7 +225,7 @@ impl RateLimiter {
     /// sum, which is never too fast.
     ///
     /// ```
-    /// use lupl_auth::{Clock, ManualClock, Quota, RateLimiter};
+    /// use lupl_auth::{limits::Clock, limits::ManualClock, limits::Quota, limits::RateLimiter};
     /// use std::{sync::Arc, time::Duration};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -278,7 +278,7 @@ impl RateLimiter {
     /// Returns how long it waited.
     ///
     /// ```
-    /// use lupl_auth::{ManualClock, Quota, RateLimiter};
+    /// use lupl_auth::{limits::ManualClock, limits::Quota, limits::RateLimiter};
     /// use std::{sync::Arc, time::Duration};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -334,7 +334,7 @@ impl RateLimiter {
     /// shortening a pause already in force).
     ///
     /// ```
-    /// use lupl_auth::{ManualClock, Quota, RateLimiter};
+    /// use lupl_auth::{limits::ManualClock, limits::Quota, limits::RateLimiter};
     /// use std::{sync::Arc, time::Duration};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {

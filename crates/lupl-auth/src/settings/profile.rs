@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 /// with the settings they name).
 ///
 /// ```
-/// use lupl_auth::profile::CREDENTIAL_VARIABLES;
+/// use lupl_auth::settings::profile::CREDENTIAL_VARIABLES;
 ///
 /// assert!(CREDENTIAL_VARIABLES.contains(&"LUPL_TOKEN"));
 /// ```
@@ -41,7 +41,7 @@ pub use crate::config::CREDENTIAL_VARIABLES;
 /// The whole file.
 ///
 /// ```
-/// use lupl_auth::profile::ConfigFile;
+/// use lupl_auth::settings::profile::ConfigFile;
 ///
 /// let file: ConfigFile = toml::from_str(r#"
 ///     default = "sandbox"
@@ -67,7 +67,7 @@ pub struct ConfigFile {
 /// One profile: each member is the `LUPL_*` variable of the same name.
 ///
 /// ```
-/// use lupl_auth::profile::Profile;
+/// use lupl_auth::settings::profile::Profile;
 ///
 /// let sandbox = Profile {
 ///     base_url: Some("http://127.0.0.1:8080".into()),
@@ -124,7 +124,7 @@ impl Profile {
     /// The value of the `LUPL_*` variable `name`, if the profile sets it.
     ///
     /// ```
-    /// use lupl_auth::profile::Profile;
+    /// use lupl_auth::settings::profile::Profile;
     ///
     /// let profile = Profile { rate_limit: Some("100/1".into()), ..Profile::default() };
     /// assert_eq!(profile.get("LUPL_RATE_LIMIT"), Some("100/1"));
@@ -157,7 +157,7 @@ impl Profile {
 /// `$XDG_CONFIG_HOME/lupl/config.toml`, else `~/.config/lupl/config.toml`.
 ///
 /// ```
-/// use lupl_auth::profile::default_path;
+/// use lupl_auth::settings::profile::default_path;
 /// use std::path::Path;
 ///
 /// let home = |name: &str| (name == "HOME").then(|| "/home/me".to_owned());
@@ -188,7 +188,7 @@ pub fn default_path(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
 /// Reads the file; a missing file is an empty one unless `required`.
 ///
 /// ```
-/// use lupl_auth::{SettingsError, profile};
+/// use lupl_auth::{settings::SettingsError, settings::profile};
 ///
 /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-load", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
@@ -242,7 +242,7 @@ pub fn load(path: &Path, required: bool) -> Result<ConfigFile, SettingsError> {
 /// Whether users other than the owner may read the file (Unix mode bits).
 ///
 /// ```
-/// use lupl_auth::profile::readable_by_others;
+/// use lupl_auth::settings::profile::readable_by_others;
 /// use std::{fs::Permissions, os::unix::fs::PermissionsExt};
 ///
 /// let dir = std::env::temp_dir().join(format!("lupl-auth-doc-{}-mode", std::process::id()));
@@ -266,7 +266,7 @@ pub fn readable_by_others(path: &Path) -> bool {
 ///
 /// ```
 /// // Without Unix mode bits there is nothing to check.
-/// assert!(!lupl_auth::profile::readable_by_others(std::path::Path::new("config.toml")));
+/// assert!(!lupl_auth::settings::profile::readable_by_others(std::path::Path::new("config.toml")));
 /// ```
 #[cfg(not(unix))]
 pub fn readable_by_others(_: &Path) -> bool {
@@ -280,7 +280,7 @@ impl ConfigFile {
     /// `default`, else none.
     ///
     /// ```
-    /// use lupl_auth::profile::ConfigFile;
+    /// use lupl_auth::settings::profile::ConfigFile;
     ///
     /// let file: ConfigFile =
     ///     toml::from_str("default = \"stage\"\n[profile.stage]\n[profile.production]\n")?;

@@ -2,7 +2,7 @@
 #![allow(dead_code, missing_docs)]
 
 use lupl_api::{Client, Environment};
-use lupl_auth::{ClientBuilder, Clock, Credentials, Quota, SecretIn};
+use lupl_auth::{ClientBuilder, Credentials, limits::Clock, limits::Quota, tokens::SecretIn};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;

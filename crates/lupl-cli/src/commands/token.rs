@@ -14,6 +14,6 @@ pub(super) async fn token(ctx: &Context) -> Result<Done, Failure> {
         .build_parts()?;
     let token = built.tokens.token().await?;
     Ok(Done::text(
-        lupl_auth::ExposeSecret::expose_secret(token.secret()).to_owned(),
+        lupl_auth::tokens::ExposeSecret::expose_secret(token.secret()).to_owned(),
     ))
 }
