@@ -10,7 +10,7 @@ use crate::sandbox::{spawn_baseline, spawn_sandbox};
 use anyhow::bail;
 use lupl_api::reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use lupl_api::{Client, ClientState, Environment, Error};
-use lupl_auth::{ClientBuilder, Credentials, Quota, RetryPolicy};
+use lupl_auth::{ClientBuilder, Credentials, limits::Quota, limits::RetryPolicy};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};

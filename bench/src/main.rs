@@ -3,6 +3,7 @@
 //! same run, on the same machine, so ratios mean something on a shared box.
 
 mod auth;
+mod build;
 mod load;
 mod sandbox;
 mod set_many;
@@ -82,6 +83,14 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         concurrency: u16,
     },
+    /// Cold build time and crates compiled of a fresh project depending on
+    /// `lupl` (the README's first program), beside a bare project with
+    /// only reqwest, tokio, serde_json and uuid.
+    Build {
+        /// Cold builds of each project; the best is reported.
+        #[arg(long, default_value_t = 2)]
+        rounds: u32,
+    },
     /// Writes per second with `--state` at 100, 100,000 and 1,000,000
     /// organizations in the state, beside the sandbox without it.
     State {
@@ -139,6 +148,7 @@ fn main() -> ExitCode {
                 concurrency,
             } => set_many::export_then_set_many(rows, per_second, concurrency).await,
             Command::State { seconds } => state::run(seconds).await,
+            Command::Build { rounds } => tokio::task::block_in_place(|| build::run(rounds)),
             Command::Learning {
                 rows,
                 quota,
