@@ -35,30 +35,9 @@ fn using_the_client_is_the_compiled_example() {
 
 #[test]
 fn the_sandbox_example_is_the_test_that_runs_it() {
-    let readme = read("README.md");
-    let section = readme
-        .split("In Rust tests, start one in-process")
-        .nth(1)
-        .expect("README shows the sandbox in Rust tests");
-    let shown = section
-        .split("```rust\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("a Rust block follows");
-    let test = read("tests/tests/sandbox_example.rs");
-    let run: String = test
-        .split("// README:begin\n")
-        .nth(1)
-        .and_then(|rest| rest.split("// README:end").next())
-        .expect("the test marks the README's part")
-        .lines()
-        .map(|l| l.strip_prefix("    ").unwrap_or(l))
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert_eq!(
-        shown, run,
-        "README and tests/tests/sandbox_example.rs differ"
+    block_is_example(
+        "In Rust tests, start one in-process",
+        "tests/tests/sandbox_example.rs",
     );
 }
 

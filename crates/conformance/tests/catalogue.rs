@@ -62,13 +62,19 @@ fn every_clause_has_generators_and_checks_and_every_generator_a_clause() {
     }
 }
 
+const SHARED_CITATION: &str = "`../seed/lupl-open-api.md` is the vendor's published document.";
+const OWN_CITATION: &str =
+    "Lupl's developer documentation, *Lupl Open API*, is the vendor's published document.";
+
 /// The copy in this repository is the contract the project follows.
 #[test]
 fn the_vendored_contract_is_the_shared_one() {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/contract/CONTRACT.md");
     match std::fs::read_to_string(&shared) {
+        // The copy cites the vendor's document by name, not by a path
+        // that exists only beside the shared one.
         Ok(text) => assert_eq!(
-            text,
+            text.replacen(SHARED_CITATION, OWN_CITATION, 1),
             contract(),
             "contract/CONTRACT.md differs from {}: copy it, then update the catalogue",
             shared.display()

@@ -212,6 +212,23 @@ pub enum AuthError {
     },
 }
 
+/// An `AuthError` met outside a request (asking for a token up front) is
+/// the same `lupl_api::Error::Middleware` a request would end with, so `?`
+/// takes it in a function that returns `lupl_api::Error`.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), lupl_api::Error> {
+/// let built = lupl_auth::ClientBuilder::from_env()?.build_parts()?;
+/// let token = built.tokens.token().await?; // fail early on bad credentials
+/// # drop(token);
+/// # Ok(()) }
+/// ```
+impl From<AuthError> for lupl_api::Error {
+    fn from(error: AuthError) -> Self {
+        lupl_api::Error::Middleware(Box::new(error))
+    }
+}
+
 impl AuthError {
     /// The same error with `f` applied to every text that came from Auth0.
     ///

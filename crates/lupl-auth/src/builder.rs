@@ -166,7 +166,7 @@ impl ClientBuilder {
     /// A builder from the `LUPL_*` environment variables. Its error is
     /// [`lupl_api::Error`], as [`ClientBuilder::build`]'s, so one `?` or
     /// one `and_then` goes from the environment to a client; the
-    /// [`ConfigError`](crate::ConfigError) naming the variable to set is its source.
+    /// [`ConfigError`](crate::settings::ConfigError) naming the variable to set is its source.
     ///
     /// ```
     /// let client = lupl_auth::ClientBuilder::from_env().and_then(|b| b.build());
@@ -258,7 +258,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The clock (tests use [`crate::ManualClock`]).
+    /// The clock (tests use [`crate::limits::ManualClock`]).
     ///
     /// ```
     /// use lupl_api::Environment;

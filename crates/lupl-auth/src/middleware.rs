@@ -375,7 +375,7 @@ impl Middleware for AuthMiddleware {
 }
 
 /// The answer a request that was never sent stands on (its call ends with
-/// the parked [`crate::Stopped`], so no caller sees this status).
+/// the parked [`crate::limits::Stopped`], so no caller sees this status).
 fn not_sent() -> reqwest::Response {
     let mut response = http::Response::new(Vec::new());
     *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;

@@ -1,6 +1,6 @@
 //! Where a client's settings come from: the `LUPL_*` environment
 //! ([`Settings::from_env`]) and, with the `files` feature, flags and the
-//! config file's profiles settled by [`resolve`], the same for every tool.
+//! config file's profiles settled by `resolve`, the same for every tool.
 //!
 //! ```no_run
 //! use lupl_auth::ClientBuilder;

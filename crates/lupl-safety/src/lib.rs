@@ -8,7 +8,7 @@
 //!   is registered once and scrubbed from all text it prints or writes.
 //! - [`text`]: text from a server or a file made safe for a terminal;
 //!   [`text::for_terminal`] masks secrets and escapes in one call.
-//! - [`signals`] (feature `signals`): SIGINT and SIGTERM as one stream, so
+//! - `signals` (feature `signals`): SIGINT and SIGTERM as one stream, so
 //!   `timeout`, `docker stop` and a cancelled CI job stop a run as Ctrl-C
 //!   does.
 //!

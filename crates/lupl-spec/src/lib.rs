@@ -8,7 +8,7 @@
 //!
 //! Beside the document, the spec's other data: [`Quota`], the documented
 //! rate limit (1000 requests per 60 s) as every crate takes it, and
-//! [`pointer`], JSON pointers into documents.
+//! [`pointer`](mod@pointer), JSON pointers into documents.
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -324,7 +324,7 @@ impl Spec {
     /// `components/schemas/{name}` as a standalone JSON Schema (draft 7)
     /// document, for editors: the document's schemas travel with it, so its
     /// `$ref`s resolve inside it, and `nullable` is rewritten as for
-    /// [`Spec::check_for`]. `None` if there is no such schema.
+    /// [`to_json_schema`]. `None` if there is no such schema.
     pub fn json_schema_document(&self, name: &str) -> Option<Value> {
         let schemas = self.doc.pointer("/components/schemas")?;
         schemas.get(name)?;

@@ -4,9 +4,8 @@ use crate::cli::SchemaOf;
 use crate::failure::Failure;
 use crate::output::Done;
 
-/// `lupl schema OF`: openapi.json's own schema. The generated types'
-/// `JsonSchema` derives lose the spec's patterns and bounds (typify's
-/// newtypes) and make optional members nullable, which the API refuses.
+/// `lupl schema OF`: openapi.json's own schema, patterns and bounds
+/// included (the generated types carry no JSON Schema of their own).
 pub(super) fn schema(of: SchemaOf) -> Result<Done, Failure> {
     let name = match of {
         SchemaOf::Provider => "ProviderConfiguration",
