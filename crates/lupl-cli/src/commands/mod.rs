@@ -57,14 +57,18 @@ pub async fn run(cli: &Cli, ctx: &Context) -> Result<Done, Failure> {
             Ok(Done::default())
         }
         Command::Schema { of } => schema::schema(*of),
-        Command::Token => token::token(ctx).await,
+        Command::Token => interruptible(token::token(ctx), Sent::Read).await,
         Command::Api(args) => api(ctx, args, interrupts()?).await,
-        Command::Provider(ProviderCommand::Get { pms_id }) => provider::get(ctx, pms_id).await,
+        Command::Provider(ProviderCommand::Get { pms_id }) => {
+            interruptible(provider::get(ctx, pms_id), Sent::Read).await
+        }
         Command::Provider(ProviderCommand::Set { pms_id, file }) => {
-            provider::set(ctx, pms_id, file).await
+            interruptible(provider::set(ctx, pms_id, file), Sent::Write).await
         }
         Command::Provider(ProviderCommand::Validate { file }) => provider::validate(file),
-        Command::Org(OrgCommand::Get { organization_id }) => org::get(ctx, organization_id).await,
+        Command::Org(OrgCommand::Get { organization_id }) => {
+            interruptible(org::get(ctx, organization_id), Sent::Read).await
+        }
         Command::Org(OrgCommand::Set {
             organization_id,
             pms_id,
@@ -72,15 +76,15 @@ pub async fn run(cli: &Cli, ctx: &Context) -> Result<Done, Failure> {
             file,
             provider_config,
         }) => {
-            org::set(
+            let set = org::set(
                 ctx,
                 organization_id,
                 pms_id,
                 fields,
                 file.as_deref(),
                 provider_config.as_deref(),
-            )
-            .await
+            );
+            interruptible(set, Sent::Write).await
         }
         Command::Org(OrgCommand::Validate {
             file,
@@ -88,5 +92,35 @@ pub async fn run(cli: &Cli, ctx: &Context) -> Result<Done, Failure> {
         }) => org::validate(file, provider_config),
         Command::Org(OrgCommand::SetMany(args)) => set_many(ctx, args, interrupts()?).await,
         Command::Org(OrgCommand::Export(args)) => export(ctx, args, interrupts()?).await,
+    }
+}
+
+/// What a one-request command sends, for what an interruption means.
+#[derive(Clone, Copy)]
+enum Sent {
+    /// Reads only: nothing changed.
+    Read,
+    /// A write: it may have reached the API.
+    Write,
+}
+
+/// A command of one or two requests, raced against Ctrl-C and SIGTERM
+/// ([`lupl_safety::signals`]) as the long ones are: it stops at once (a
+/// 429's wait can be minutes), exits 130 and says what may have happened,
+/// instead of dying silently with 143 or waiting out the pause.
+async fn interruptible(
+    work: impl Future<Output = Result<Done, Failure>>,
+    sent: Sent,
+) -> Result<Done, Failure> {
+    let mut signals = interrupts()?;
+    tokio::select! {
+        done = work => done,
+        Some(_) = signals.recv() => Err(Failure::new(
+            crate::failure::exit::INTERRUPTED,
+            match sent {
+                Sent::Read => "interrupted; nothing was changed",
+                Sent::Write => "interrupted; the write may or may not have reached the API: read the resource before sending it again",
+            },
+        )),
     }
 }

@@ -27,7 +27,7 @@ pub fn interrupts() -> Result<Interrupts, Failure> {
 pub async fn set_many(
     ctx: &Context,
     args: &SetManyArgs,
-    interrupts: Interrupts,
+    mut interrupts: Interrupts,
 ) -> Result<Done, Failure> {
     let format = args
         .format
@@ -81,8 +81,17 @@ pub async fn set_many(
         args.provider_config.as_deref(),
         client.as_ref().map(|b| &b.client),
         &args.pms_id,
-    )
-    .await?;
+    );
+    // Nothing is written yet: a stop here changes nothing.
+    let provider = tokio::select! {
+        provider = provider => provider?,
+        Some(_) = interrupts.recv() => {
+            return Err(Failure::new(
+                crate::failure::exit::INTERRUPTED,
+                "interrupted while reading the provider's configuration; nothing was changed",
+            ));
+        }
+    };
     let mut rows = rows::parse(&args.file, &text, format, &provider)?;
     for problem in &mut rows.problems {
         problem.message = crate::hints::explain(&provider, &problem.key, &problem.message);
