@@ -3,6 +3,7 @@
 //! configuration): the allowed options, the pattern, the type. The
 //! server's and the rules' own words stay as they are; the hint follows.
 
+use lupl_api::types::ProviderFieldType;
 use lupl_model::rules::Errors;
 use serde_json::Value;
 
@@ -24,8 +25,9 @@ pub fn allowed(provider: &Value, key: &str) -> Option<String> {
         .as_array()?
         .iter()
         .find(|f| f["key"].as_str() == Some(name))?;
-    match field["type"].as_str()? {
-        "select" => {
+    let kind: ProviderFieldType = serde_json::from_value(field["type"].clone()).ok()?;
+    match kind {
+        ProviderFieldType::Select => {
             let options: Vec<&str> = field["options"]
                 .as_array()?
                 .iter()
@@ -33,10 +35,9 @@ pub fn allowed(provider: &Value, key: &str) -> Option<String> {
                 .collect();
             Some(format!("allowed: {}", options.join(", ")))
         }
-        "string" => field["pattern"].as_str().map(|p| format!("must match {p}")),
-        "number" => Some("must be a number".into()),
-        "boolean" => Some("must be true or false".into()),
-        _ => None,
+        ProviderFieldType::String => field["pattern"].as_str().map(|p| format!("must match {p}")),
+        ProviderFieldType::Number => Some("must be a number".into()),
+        ProviderFieldType::Boolean => Some("must be true or false".into()),
     }
 }
 
