@@ -74,61 +74,12 @@ impl Backup {
     /// export`'s `--out`), which its messages name.
     pub fn open_as(path: &Path, resume: bool, flag: &str) -> Result<Self, Failure> {
         let shown = format!("{flag} {}", path.display());
-        let io = |e: std::io::Error| Failure::usage(format!("cannot write {shown}: {e}"));
-        // A link could make the backup another file of the run (the
-        // journal): only the file itself is taken.
-        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(Failure::usage(format!(
-                "{shown} is a symbolic link: name the file itself"
-            )));
-        }
-        let mut options = OpenOptions::new();
-        options.read(true).write(true);
-        if resume {
-            options.create(true).truncate(false);
-        } else {
-            options.create_new(true);
-        }
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Failure::usage(format!(
-                    "{shown} exists: it may hold the only copy of what an earlier run read; pass --resume to continue that run, or name another file"
-                ))
-            } else {
-                io(e)
-            }
-        })?;
-        if !file.metadata().map_err(io)?.is_file() {
-            return Err(Failure::usage(format!(
-                "{shown} is not a regular file: name a file"
-            )));
-        }
-        // One run at a time per backup: two would interleave their lines
-        // and each read the other's new values as old ones.
-        file.try_lock().map_err(|e| match e {
-            std::fs::TryLockError::WouldBlock => Failure::usage(format!(
-                "another run is using {shown} (it holds the file locked); wait for it to finish"
-            )),
-            std::fs::TryLockError::Error(e) => io(e),
-        })?;
-        let mut text = String::new();
-        file.read_to_string(&mut text)
-            .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
-        // A line torn by a kill was never followed by its write: drop it.
         // A whole last line without its newline (an editor's save) stays.
-        let mut whole = text.rfind('\n').map_or(0, |i| i + 1);
-        let last = &text[whole..];
-        if !last.trim().is_empty()
-            && serde_json::from_str::<Value>(last).is_ok_and(|v| v["organizationId"].is_string())
-        {
-            file.write_all(b"\n").map_err(io)?;
-            text.push('\n');
-            whole = text.len();
-        }
+        let (file, text) = open_rows(path, resume, flag, |last| {
+            serde_json::from_str::<Value>(last).is_ok_and(|v| v["organizationId"].is_string())
+        })?;
         let mut kept = HashSet::new();
-        for line in text[..whole].lines().filter(|l| !l.trim().is_empty()) {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let id = serde_json::from_str::<Value>(line)
                 .ok()
                 .and_then(|v| v["organizationId"].as_str().and_then(|s| s.parse().ok()))
@@ -139,8 +90,6 @@ impl Backup {
                 })?;
             kept.insert(id);
         }
-        file.set_len(whole as u64).map_err(io)?;
-        file.seek(SeekFrom::End(0)).map_err(io)?;
         Ok(Self {
             // The full path: the journal ties its run to this file.
             path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
@@ -200,4 +149,69 @@ impl Backup {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Opens a file of rows that `lupl` appends to and continues with
+/// `--resume` (a backup, an export): never through a symbolic link (it
+/// could make the file another of the run's), a new file (mode 0600:
+/// configurations hold the customers' keys) unless `resume`, a regular
+/// file, locked for this run (two would interleave their lines). Returns
+/// it positioned after its whole lines, and their text: a line torn by a
+/// kill is dropped, unless `complete` says it is a whole row that only
+/// lacks its newline, which is then added.
+pub fn open_rows(
+    path: &Path,
+    resume: bool,
+    flag: &str,
+    complete: impl Fn(&str) -> bool,
+) -> Result<(File, String), Failure> {
+    let shown = format!("{flag} {}", path.display());
+    let io = |e: std::io::Error| Failure::usage(format!("cannot write {shown}: {e}"));
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Failure::usage(format!(
+            "{shown} is a symbolic link: name the file itself"
+        )));
+    }
+    let mut options = OpenOptions::new();
+    options.read(true).write(true);
+    if resume {
+        options.create(true).truncate(false);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Failure::usage(format!(
+                "{shown} exists: it may hold the only copy of what an earlier run read; pass --resume to continue that run, or name another file"
+            ))
+        } else {
+            io(e)
+        }
+    })?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(Failure::usage(format!(
+            "{shown} is not a regular file: name a file"
+        )));
+    }
+    file.try_lock().map_err(|e| match e {
+        std::fs::TryLockError::WouldBlock => Failure::usage(format!(
+            "another run is using {shown} (it holds the file locked); wait for it to finish"
+        )),
+        std::fs::TryLockError::Error(e) => io(e),
+    })?;
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+    let whole = text.rfind('\n').map_or(0, |i| i + 1);
+    if !text[whole..].trim().is_empty() && complete(&text[whole..]) {
+        file.write_all(b"\n").map_err(io)?;
+        text.push('\n');
+    } else {
+        text.truncate(whole);
+        file.set_len(whole as u64).map_err(io)?;
+    }
+    file.seek(SeekFrom::End(0)).map_err(io)?;
+    Ok((file, text))
 }

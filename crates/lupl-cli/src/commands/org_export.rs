@@ -104,13 +104,6 @@ pub async fn export(
         .output("--out", Some(&args.out))
         .check()
         .map_err(|e| Failure::usage(e.to_string()))?;
-    // Appended to and read back on --resume: a regular file only.
-    if std::fs::metadata(&args.out).is_ok_and(|m| !m.is_file()) {
-        return Err(Failure::usage(format!(
-            "--out {}: not a regular file; name a file",
-            args.out.display()
-        )));
-    }
     let text = documents::read(&args.ids)?;
     let ids = ids(&args.ids, &text, &args.column)?;
     let client = ctx.client_parts()?;
@@ -300,38 +293,23 @@ impl CsvSink {
             .flatten()
             .filter_map(|f| f["key"].as_str().map(str::to_owned))
             .collect();
-        let shown = path.display();
-        let existing = std::fs::read_to_string(path).unwrap_or_default();
-        if !existing.is_empty() && !resume {
-            return Err(Failure::usage(format!(
-                "{shown} exists: pass --resume to continue that export, or name another file"
-            )));
-        }
+        // A CSV row without its newline may be cut inside a cell: read again.
+        let (mut file, existing) = crate::backup::open_rows(path, resume, "--out", |_| false)?;
         let mut kept = HashSet::new();
-        // Whole lines only: a line torn by a kill is read again.
-        let whole = existing.rfind('\n').map_or(0, |i| i + 1);
-        let mut reader = csv::Reader::from_reader(&existing.as_bytes()[..whole]);
+        let mut reader = csv::Reader::from_reader(existing.as_bytes());
         for record in reader.records().flatten() {
             if let Some(id) = record.get(0).and_then(|s| s.parse().ok()) {
                 kept.insert(id);
             }
         }
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(path)
-            .map_err(|e| Failure::usage(format!("cannot write {shown}: {e}")))?;
-        file.set_len(whole as u64)
-            .map_err(|e| Failure::usage(format!("cannot write {shown}: {e}")))?;
-        if whole == 0 {
+        if existing.is_empty() {
             let mut header = vec!["organizationId".to_owned()];
             header.extend(columns.iter().cloned());
             let mut line = csv_line(&header);
             line.push('\n');
-            file.write_all(line.as_bytes())
-                .map_err(|e| Failure::usage(format!("cannot write {shown}: {e}")))?;
+            file.write_all(line.as_bytes()).map_err(|e| {
+                Failure::usage(format!("cannot write --out {}: {e}", path.display()))
+            })?;
         }
         Ok(Self {
             file,
