@@ -226,3 +226,40 @@ async fn an_export_never_replaces_the_settings_files() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!config.exists(), "the default config file was not made");
 }
+
+/// A CSV export opens its file as a backup does: not through a symbolic
+/// link (the file it names is left as it was), and not over a file that
+/// exists without --resume.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_csv_export_refuses_a_link_and_an_existing_file() {
+    let (sandbox, ids) = configured().await;
+    let list = input_file("export-link-ids.txt", &format!("{}\n", ids[0]));
+    let target = file("export-link-target.txt", "keep me\n");
+    let link = target.with_file_name("export-link.csv");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&target, &link).expect("link");
+    let existing = file("export-existing.csv", "");
+    for (out, said) in [(&link, "symbolic link"), (&existing, "exists")] {
+        let run = lupl(
+            Some(sandbox.base_url()),
+            Some("tok-acme"),
+            &[
+                "org",
+                "export",
+                "--ids",
+                list.to_str().expect("path"),
+                "--out",
+                out.to_str().expect("path"),
+                "--pms-id",
+                PMS,
+            ],
+        );
+        assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+        assert!(stderr(&run).contains(said), "{}", stderr(&run));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("target"),
+        "keep me\n"
+    );
+}
