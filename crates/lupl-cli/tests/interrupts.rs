@@ -46,7 +46,7 @@ fn args_for(leaf: &str, dir: &Path) -> Vec<String> {
     let ids = file("interrupts-ids.txt", &format!("{ORG}\n"));
     let out = dir.join(format!("interrupts-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&out);
-    let words: Vec<String> = match leaf {
+    match leaf {
         "api" => vec![
             "api".into(),
             "GET".into(),
@@ -100,8 +100,7 @@ fn args_for(leaf: &str, dir: &Path) -> Vec<String> {
             out.display().to_string(),
         ],
         other => panic!("`lupl {other}` is new: add it to OFFLINE or give it arguments here"),
-    };
-    words
+    }
 }
 
 #[test]
