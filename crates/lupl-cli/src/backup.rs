@@ -75,8 +75,17 @@ impl Backup {
     pub fn open_as(path: &Path, resume: bool, flag: &str) -> Result<Self, Failure> {
         let shown = format!("{flag} {}", path.display());
         // A whole last line without its newline (an editor's save) stays.
-        let (file, text) = open_rows(path, resume, flag, |last| {
-            serde_json::from_str::<Value>(last).is_ok_and(|v| v["organizationId"].is_string())
+        let (file, text) = open_rows(path, resume, flag, |text| {
+            let end = text.rfind('\n').map_or(0, |i| i + 1);
+            let last = &text[end..];
+            if !last.trim().is_empty()
+                && serde_json::from_str::<Value>(last)
+                    .is_ok_and(|v| v["organizationId"].is_string())
+            {
+                RowsEnd::UnterminatedRow
+            } else {
+                RowsEnd::At(end)
+            }
         })?;
         let mut kept = HashSet::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -151,19 +160,27 @@ impl Backup {
     }
 }
 
+/// Where the whole rows of a file end.
+pub enum RowsEnd {
+    /// At this byte: what follows is torn.
+    At(usize),
+    /// At the end, but the last row lacks its newline (an editor's save).
+    UnterminatedRow,
+}
+
 /// Opens a file of rows that `lupl` appends to and continues with
 /// `--resume` (a backup, an export): never through a symbolic link (it
 /// could make the file another of the run's), a new file (mode 0600:
 /// configurations hold the customers' keys) unless `resume`, a regular
 /// file, locked for this run (two would interleave their lines). Returns
-/// it positioned after its whole lines, and their text: a line torn by a
-/// kill is dropped, unless `complete` says it is a whole row that only
-/// lacks its newline, which is then added.
+/// it positioned after its whole rows, and their text: `rows_end` says
+/// where they end in the text read, and what follows (a row torn by a
+/// kill) is dropped.
 pub fn open_rows(
     path: &Path,
     resume: bool,
     flag: &str,
-    complete: impl Fn(&str) -> bool,
+    rows_end: impl Fn(&str) -> RowsEnd,
 ) -> Result<(File, String), Failure> {
     let shown = format!("{flag} {}", path.display());
     let io = |e: std::io::Error| Failure::usage(format!("cannot write {shown}: {e}"));
@@ -204,13 +221,15 @@ pub fn open_rows(
     let mut text = String::new();
     file.read_to_string(&mut text)
         .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
-    let whole = text.rfind('\n').map_or(0, |i| i + 1);
-    if !text[whole..].trim().is_empty() && complete(&text[whole..]) {
-        file.write_all(b"\n").map_err(io)?;
-        text.push('\n');
-    } else {
-        text.truncate(whole);
-        file.set_len(whole as u64).map_err(io)?;
+    match rows_end(&text) {
+        RowsEnd::UnterminatedRow => {
+            file.write_all(b"\n").map_err(io)?;
+            text.push('\n');
+        }
+        RowsEnd::At(whole) => {
+            text.truncate(whole);
+            file.set_len(whole as u64).map_err(io)?;
+        }
     }
     file.seek(SeekFrom::End(0)).map_err(io)?;
     Ok((file, text))

@@ -44,7 +44,8 @@ fn args_for(leaf: &str, dir: &Path) -> Vec<String> {
         &format!("organizationId,region\n{ORG},eu\n"),
     );
     let ids = file("interrupts-ids.txt", &format!("{ORG}\n"));
-    let out = dir.join(format!("interrupts-{}.jsonl", std::process::id()));
+    // A CSV export: it reads the provider's fields before any row.
+    let out = dir.join(format!("interrupts-{}.csv", std::process::id()));
     let _ = std::fs::remove_file(&out);
     match leaf {
         "api" => vec![
@@ -98,6 +99,8 @@ fn args_for(leaf: &str, dir: &Path) -> Vec<String> {
             ids.display().to_string(),
             "--out".into(),
             out.display().to_string(),
+            "--pms-id".into(),
+            PMS.into(),
         ],
         other => panic!("`lupl {other}` is new: add it to OFFLINE or give it arguments here"),
     }

@@ -263,3 +263,31 @@ async fn a_csv_export_refuses_a_link_and_an_existing_file() {
         "keep me\n"
     );
 }
+
+/// `--resume` appends under the header the file has: a CSV whose columns
+/// are not the provider's fields, in their order, is refused untouched.
+#[tokio::test]
+async fn a_csv_resume_under_other_columns_is_refused() {
+    let (sandbox, ids) = configured().await;
+    let list = input_file("export-columns-ids.txt", &format!("{}\n", ids[0]));
+    let before = format!("organizationId,firmCode,region\n{},ABC123,eu\n", ids[1]);
+    let out = file("export-columns.csv", &before);
+    let run = lupl(
+        Some(sandbox.base_url()),
+        Some("tok-acme"),
+        &[
+            "org",
+            "export",
+            "--ids",
+            list.to_str().expect("path"),
+            "--out",
+            out.to_str().expect("path"),
+            "--pms-id",
+            PMS,
+            "--resume",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(stderr(&run).contains("has the columns"), "{}", stderr(&run));
+    assert_eq!(std::fs::read_to_string(&out).expect("csv"), before);
+}

@@ -124,20 +124,22 @@ pub async fn api(
         );
         *request.body_mut() = Some(body.into());
     }
-    built
-        .middleware
-        .before(&mut request, OPERATION)
-        .await
-        .map_err(|e| match e.downcast::<lupl_auth::AuthError>() {
-            Ok(auth) => Failure::from(*auth),
-            Err(other) => Failure::auth(other.to_string()),
-        })?;
     let http = Environment::http_client()?;
-    let sent = built.middleware.execute(&http, request, OPERATION);
-    // Ctrl-C or SIGTERM (a 429's wait can be long): stop, and say what
-    // may have happened.
+    let sent = async {
+        built
+            .middleware
+            .before(&mut request, OPERATION)
+            .await
+            .map_err(|e| match e.downcast::<lupl_auth::AuthError>() {
+                Ok(auth) => Failure::from(*auth),
+                Err(other) => Failure::auth(other.to_string()),
+            })?;
+        Ok::<_, Failure>(built.middleware.execute(&http, request, OPERATION).await)
+    };
+    // Ctrl-C or SIGTERM (a token request or a 429's wait can be long):
+    // stop, and say what may have happened.
     let answered = tokio::select! {
-        answered = sent => answered,
+        answered = sent => answered?,
         Some(_) = interrupts.recv() => {
             built.limiter.stop_waiting();
             return Err(Failure::new(

@@ -3,7 +3,7 @@
 //! back. Resumable: an organization already in the output is not read
 //! again.
 
-use crate::backup::Backup;
+use crate::backup::{Backup, RowsEnd};
 use crate::cli::ExportArgs;
 use crate::context::Context;
 use crate::documents;
@@ -115,8 +115,17 @@ pub async fn export(
                     "a CSV export needs --pms-id: its columns are that provider's declared fields",
                 )
             })?;
-            let provider =
-                super::provider::provider_of(None, Some(&client.client), &pms_id).await?;
+            let provider = super::provider::provider_of(None, Some(&client.client), &pms_id);
+            // Nothing is written yet: a stop here leaves no file.
+            let provider = tokio::select! {
+                provider = provider => provider?,
+                Some(_) = interrupts.recv() => {
+                    return Err(Failure::new(
+                        exit::INTERRUPTED,
+                        "interrupted while reading the provider's configuration; nothing was written",
+                    ));
+                }
+            };
             Sink::Csv(CsvSink::open(&args.out, args.resume, pms_id, &provider)?)
         }
     };
@@ -153,6 +162,10 @@ pub async fn export(
             joined = in_flight.join_next() => {
                 let Some(joined) = joined else { continue };
                 let (id, read) = joined.map_err(|e| Failure::usage(format!("a request task failed: {e}")))?;
+                // Stopped while waiting for the limiter (an interrupt): not run.
+                if matches!(&read, Read::Failed(Error::Middleware(source)) if source.is::<lupl_auth::limits::Stopped>()) {
+                    continue;
+                }
                 done += 1;
                 let failures = failed.len();
                 match read {
@@ -293,18 +306,37 @@ impl CsvSink {
             .flatten()
             .filter_map(|f| f["key"].as_str().map(str::to_owned))
             .collect();
-        // A CSV row without its newline may be cut inside a cell: read again.
-        let (mut file, existing) = crate::backup::open_rows(path, resume, "--out", |_| false)?;
+        let mut header = vec!["organizationId".to_owned()];
+        header.extend(columns.iter().cloned());
+        let (mut file, existing) = crate::backup::open_rows(path, resume, "--out", |text| {
+            RowsEnd::At(csv_rows_end(text))
+        })?;
         let mut kept = HashSet::new();
-        let mut reader = csv::Reader::from_reader(existing.as_bytes());
-        for record in reader.records().flatten() {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(existing.as_bytes());
+        let mut records = reader.records();
+        // Rows are appended under the header the file has: the provider's
+        // fields now must be the same, in the same order.
+        if let Some(first) = records.next() {
+            let found: Vec<String> = first
+                .map(|r| r.iter().map(str::to_owned).collect())
+                .unwrap_or_default();
+            if found != header {
+                return Err(Failure::usage(format!(
+                    "--out {} has the columns {}, not the provider's {}: export to a new file",
+                    path.display(),
+                    found.join(","),
+                    header.join(",")
+                )));
+            }
+        }
+        for record in records.flatten() {
             if let Some(id) = record.get(0).and_then(|s| s.parse().ok()) {
                 kept.insert(id);
             }
         }
         if existing.is_empty() {
-            let mut header = vec!["organizationId".to_owned()];
-            header.extend(columns.iter().cloned());
             let mut line = csv_line(&header);
             line.push('\n');
             file.write_all(line.as_bytes()).map_err(|e| {
@@ -353,6 +385,22 @@ impl CsvSink {
     }
 }
 
+/// Where a CSV text's whole records end: after the last line end outside
+/// quotes (a quoted cell may hold line ends; quotes inside one are
+/// doubled, so an even count so far means outside).
+fn csv_rows_end(text: &str) -> usize {
+    let mut quotes = 0usize;
+    let mut end = 0;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'"' => quotes += 1,
+            b'\n' if quotes.is_multiple_of(2) => end = i + 1,
+            _ => {}
+        }
+    }
+    end
+}
+
 /// One CSV record (quoted as needed), without its line end.
 fn csv_line(cells: &[String]) -> String {
     let mut writer = csv::WriterBuilder::new()
@@ -363,4 +411,20 @@ fn csv_line(cells: &[String]) -> String {
     String::from_utf8_lossy(&bytes)
         .trim_end_matches('\n')
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_rows_end;
+
+    #[test]
+    fn a_csv_row_torn_inside_a_quoted_line_end_is_not_whole() {
+        let whole = "organizationId,note\nA,\"one\ntwo\"\n";
+        assert_eq!(csv_rows_end(whole), whole.len());
+        // Cut after the line end inside the quotes: the row is torn.
+        let torn = "organizationId,note\nA,\"one\n";
+        assert_eq!(csv_rows_end(torn), "organizationId,note\n".len());
+        let doubled = "organizationId,note\nA,\"say \"\"hi\"\"\"\nB,";
+        assert_eq!(csv_rows_end(doubled), doubled.len() - 2);
+    }
 }
